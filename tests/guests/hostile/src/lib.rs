@@ -1,0 +1,84 @@
+//! A hostile script: what `login` does depends on the username it is given.
+//! Each behaviour is one attack the host must survive (see tests/tests/hostile.rs);
+//! the username `ok@example.com` is a normal login, to prove the host still serves.
+
+use std::hint::black_box;
+use std::io::Write;
+
+use authbox_guest::{CustomDatabase, Error, Profile, Result, json};
+
+struct Hostile;
+
+fn spin_forever() -> ! {
+    let mut counter = 0u64;
+    loop {
+        counter = black_box(counter.wrapping_add(1));
+    }
+}
+
+fn grow_forever() -> ! {
+    let mut hoard: Vec<Vec<u8>> = Vec::new();
+    loop {
+        hoard.push(vec![1u8; 1 << 20]);
+        black_box(&hoard);
+    }
+}
+
+fn recurse(depth: u64) -> u64 {
+    let frame = black_box([depth; 16]);
+    recurse(black_box(depth + 1)) + frame[3]
+}
+
+fn flood_stdout() -> Result<Profile> {
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut stdout = std::io::stdout().lock();
+    for _ in 0..(100 * 1024 * 1024 / chunk.len()) {
+        stdout.write_all(&chunk).map_err(|e| Error::failed(format!("stdout: {e}")))?;
+    }
+    Ok(Profile::new("hostile|flood"))
+}
+
+fn denied(what: &str, attempt: std::result::Result<String, String>) -> Result<Profile> {
+    match attempt {
+        Err(error) => Err(Error::failed(format!("{what} denied: {error}"))),
+        Ok(leak) => Ok(Profile::new("hostile|leak").attribute("leak", json!(leak))),
+    }
+}
+
+impl CustomDatabase for Hostile {
+    fn login(username: &str, _password: &str) -> Result<Profile> {
+        match username {
+            "loop" => spin_forever(),
+            "grow" => grow_forever(),
+            "recurse" => Ok(Profile::new(format!("hostile|{}", recurse(0)))),
+            "panic" => panic!("hostile panic: the script gave up"),
+            "flood" => flood_stdout(),
+            "exit" => std::process::exit(3),
+            "bad-email" => Ok(Profile::new("hostile|1").email("not-an-email")),
+            "no-id" => Ok(Profile::new("")),
+            "huge" => Ok(Profile::new("hostile|1").attribute("blob", json!("x".repeat(10 << 20)))),
+            "file" => denied("file", std::fs::read_to_string("/etc/passwd").map_err(|e| e.to_string())),
+            "env" => denied(
+                "env",
+                match std::env::vars().next() {
+                    Some((k, v)) => Ok(format!("{k}={v}")),
+                    None => std::env::var("HOME").map_err(|e| e.to_string()),
+                },
+            ),
+            "socket" => denied(
+                "socket",
+                std::net::TcpStream::connect("127.0.0.1:5432")
+                    .map(|s| format!("{:?}", s.peer_addr()))
+                    .map_err(|e| e.to_string()),
+            ),
+            "ok@example.com" => Ok(Profile::new("hostile|ok").email("ok@example.com")),
+            _ => Err(Error::wrong_credentials()),
+        }
+    }
+
+    fn get_user(_email: &str) -> Result<Option<Profile>> {
+        Ok(None)
+    }
+}
+
+authbox_guest::export_script!(Hostile);
