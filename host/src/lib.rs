@@ -1,0 +1,11 @@
+//! authbox: a sandboxed WebAssembly runtime for custom-database connections.
+//!
+//! Tenants' action scripts (`login`, `get-user`, `create`, ...) are
+//! WebAssembly components built with the `authbox-guest` SDK; authbox runs
+//! each call in a fresh, limited instance ([`runtime`]), maps what `login` and
+//! `get-user` return to a normalized profile ([`profile`]), and reports the
+//! outcome, logs and resource use ([`report`]).
+
+#![warn(missing_docs)]
+
+pub mod profile;
