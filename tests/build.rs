@@ -35,7 +35,12 @@ const LEAKY_VARS: &[&str] = &[
 ];
 
 /// `CARGO_*` variables the inner cargo still needs (where crates come from).
-const KEPT_CARGO_PREFIXES: &[&str] = &["CARGO_HOME", "CARGO_NET_", "CARGO_HTTP_", "CARGO_REGISTRIES_"];
+const KEPT_CARGO_PREFIXES: &[&str] = &[
+    "CARGO_HOME",
+    "CARGO_NET_",
+    "CARGO_HTTP_",
+    "CARGO_REGISTRIES_",
+];
 
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("..");
@@ -52,7 +57,11 @@ fn main() {
                 .join(TARGET)
                 .join("release")
                 .join(format!("{}.wasm", member.replace('-', "_")));
-            assert!(artifact.exists(), "guest build produced no {}", artifact.display());
+            assert!(
+                artifact.exists(),
+                "guest build produced no {}",
+                artifact.display()
+            );
             generated.push_str(&format!(
                 "/// `{workspace}/{member}` compiled to a component.\npub const {}: &str = {:?};\n",
                 member.replace('-', "_").to_uppercase(),
@@ -74,12 +83,15 @@ fn build_workspace(dir: &Path, target_dir: &Path) {
         .arg(target_dir);
     for (key, _) in env::vars_os() {
         let Some(key) = key.to_str() else { continue };
-        let leaky_cargo = key.starts_with("CARGO") && !KEPT_CARGO_PREFIXES.iter().any(|p| key.starts_with(p));
+        let leaky_cargo =
+            key.starts_with("CARGO") && !KEPT_CARGO_PREFIXES.iter().any(|p| key.starts_with(p));
         if leaky_cargo || LEAKY_VARS.contains(&key) || key.starts_with("DEP_") {
             command.env_remove(key);
         }
     }
-    let status = command.status().expect("could not run cargo for the guests");
+    let status = command
+        .status()
+        .expect("could not run cargo for the guests");
     assert!(
         status.success(),
         "building the guests in {} failed; is the target installed? (`rustup target add {TARGET}`)",

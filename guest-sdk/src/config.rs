@@ -46,8 +46,11 @@ pub fn require(key: &str) -> Result<String> {
 /// # Ok(()) }
 /// ```
 pub fn json<T: DeserializeOwned>(key: &str) -> Result<T> {
-    serde_json::from_str(&require(key)?)
-        .map_err(|e| Error::failed(format!("configuration `{key}` is not the expected JSON: {e}")))
+    serde_json::from_str(&require(key)?).map_err(|e| {
+        Error::failed(format!(
+            "configuration `{key}` is not the expected JSON: {e}"
+        ))
+    })
 }
 
 /// Every key the connection sets.

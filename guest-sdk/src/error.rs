@@ -72,7 +72,10 @@ impl Error {
     /// let e = Error::wrong_credentials();
     /// ```
     pub fn wrong_credentials() -> Self {
-        Error::WrongCredentials { user_id: None, message: None }
+        Error::WrongCredentials {
+            user_id: None,
+            message: None,
+        }
     }
 
     /// A failure with this message.
@@ -89,7 +92,9 @@ impl Error {
 impl core::fmt::Display for Error {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Error::WrongCredentials { message: Some(m), .. } => write!(f, "wrong credentials: {m}"),
+            Error::WrongCredentials {
+                message: Some(m), ..
+            } => write!(f, "wrong credentials: {m}"),
             Error::WrongCredentials { .. } => f.write_str("wrong credentials"),
             Error::Unauthorized(m) => write!(f, "unauthorized: {m}"),
             Error::UserExists => f.write_str("user exists"),

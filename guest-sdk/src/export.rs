@@ -84,8 +84,14 @@ impl Actions {
             (Action::Delete, self.delete.is_some()),
             (Action::ChangeEmail, self.change_email.is_some()),
         ];
-        let found = optional.into_iter().filter(|(_, present)| *present).map(|(a, _)| a);
-        [Action::Login, Action::GetUser].into_iter().chain(found).collect()
+        let found = optional
+            .into_iter()
+            .filter(|(_, present)| *present)
+            .map(|(a, _)| a);
+        [Action::Login, Action::GetUser]
+            .into_iter()
+            .chain(found)
+            .collect()
     }
 
     /// The `login` export.
@@ -100,31 +106,50 @@ impl Actions {
 
     /// The `create` export.
     pub fn create(&self, user: WitNewUser) -> Result<(), ScriptError> {
-        let Some(create) = self.create else { return not_implemented() };
+        let Some(create) = self.create else {
+            return not_implemented();
+        };
         Ok(create(user.try_into()?)?)
     }
 
     /// The `verify` export.
     pub fn verify(&self, email: String) -> Result<bool, ScriptError> {
-        let Some(verify) = self.verify else { return not_implemented() };
+        let Some(verify) = self.verify else {
+            return not_implemented();
+        };
         Ok(verify(&email)?)
     }
 
     /// The `change-password` export.
-    pub fn change_password(&self, email: String, new_password: String) -> Result<bool, ScriptError> {
-        let Some(change) = self.change_password else { return not_implemented() };
+    pub fn change_password(
+        &self,
+        email: String,
+        new_password: String,
+    ) -> Result<bool, ScriptError> {
+        let Some(change) = self.change_password else {
+            return not_implemented();
+        };
         Ok(change(&email, &new_password)?)
     }
 
     /// The `delete` export.
     pub fn delete(&self, user_id: String) -> Result<(), ScriptError> {
-        let Some(delete) = self.delete else { return not_implemented() };
+        let Some(delete) = self.delete else {
+            return not_implemented();
+        };
         Ok(delete(&user_id)?)
     }
 
     /// The `change-email` export.
-    pub fn change_email(&self, email: String, new_email: String, verified: bool) -> Result<bool, ScriptError> {
-        let Some(change) = self.change_email else { return not_implemented() };
+    pub fn change_email(
+        &self,
+        email: String,
+        new_email: String,
+        verified: bool,
+    ) -> Result<bool, ScriptError> {
+        let Some(change) = self.change_email else {
+            return not_implemented();
+        };
         Ok(change(&email, &new_email, verified)?)
     }
 }
@@ -153,13 +178,13 @@ impl Actions {
 macro_rules! export_script {
     ($script:ty) => {
         const _: () = {
+            use $crate::__private::{Actions, Probe, UserProfile, WitNewUser};
             use $crate::__private::{
                 ChangeEmailFound as _, ChangeEmailMissing as _, ChangePasswordFound as _,
                 ChangePasswordMissing as _, CreateFound as _, CreateMissing as _, DeleteFound as _,
                 DeleteMissing as _, VerifyFound as _, VerifyMissing as _,
             };
             use $crate::bindings::authbox::script::types::{Action, ScriptError};
-            use $crate::__private::{Actions, Probe, UserProfile, WitNewUser};
 
             fn actions() -> Actions {
                 let probe = &Probe::<$script>::new();
@@ -192,13 +217,20 @@ macro_rules! export_script {
                 fn verify(email: String) -> Result<bool, ScriptError> {
                     actions().verify(email)
                 }
-                fn change_password(email: String, new_password: String) -> Result<bool, ScriptError> {
+                fn change_password(
+                    email: String,
+                    new_password: String,
+                ) -> Result<bool, ScriptError> {
                     actions().change_password(email, new_password)
                 }
                 fn delete(user_id: String) -> Result<(), ScriptError> {
                     actions().delete(user_id)
                 }
-                fn change_email(email: String, new_email: String, verified: bool) -> Result<bool, ScriptError> {
+                fn change_email(
+                    email: String,
+            new_email: String,
+                    verified: bool,
+                ) -> Result<bool, ScriptError> {
                     actions().change_email(email, new_email, verified)
                 }
             }

@@ -12,8 +12,8 @@
 //! # Ok(()) }
 //! ```
 
-use crate::bindings::authbox::script::password as host;
 use crate::Error;
+use crate::bindings::authbox::script::password as host;
 
 pub use host::{Algorithm, PasswordError};
 

@@ -77,7 +77,10 @@ impl Profile {
     /// let p = Profile::new("sqlite|7");
     /// ```
     pub fn new(user_id: impl Into<String>) -> Self {
-        Profile { user_id: user_id.into(), ..Profile::default() }
+        Profile {
+            user_id: user_id.into(),
+            ..Profile::default()
+        }
     }
 
     setters! {
@@ -188,7 +191,9 @@ impl TryFrom<wit::NewUser> for NewUser {
 
     fn try_from(u: wit::NewUser) -> crate::Result<Self> {
         let object = |text: Option<String>| -> crate::Result<Option<Map<String, Value>>> {
-            text.map(|t| serde_json::from_str(&t)).transpose().map_err(Into::into)
+            text.map(|t| serde_json::from_str(&t))
+                .transpose()
+                .map_err(Into::into)
         };
         Ok(NewUser {
             email: u.email,

@@ -8,4 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod capabilities;
 pub mod profile;
+pub mod report;
+pub mod runtime;

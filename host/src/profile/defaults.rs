@@ -13,7 +13,9 @@ pub(super) fn fill(profile: &mut NormalizedProfile) {
         profile.name = email.or(username).map(str::to_owned);
     }
     if profile.nickname.is_none() {
-        let local_part = email.and_then(|e| e.rsplit_once('@')).map(|(local, _)| local);
+        let local_part = email
+            .and_then(|e| e.rsplit_once('@'))
+            .map(|(local, _)| local);
         profile.nickname = local_part.or(username).map(str::to_owned);
     }
     if profile.picture.is_none() {
@@ -24,5 +26,8 @@ pub(super) fn fill(profile: &mut NormalizedProfile) {
 /// The Gravatar URL of an email: computed, no network needed.
 pub(super) fn gravatar(email: &str) -> String {
     let digest = Md5::digest(email.trim().to_lowercase().as_bytes());
-    format!("https://s.gravatar.com/avatar/{}?s=480&r=pg&d=identicon", hex::encode(digest))
+    format!(
+        "https://s.gravatar.com/avatar/{}?s=480&r=pg&d=identicon",
+        hex::encode(digest)
+    )
 }

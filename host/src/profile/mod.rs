@@ -20,8 +20,15 @@ pub const DEFAULT_CONNECTION: &str = "custom-db";
 pub const DEFAULT_MAX_PROFILE_BYTES: usize = 100 * 1000;
 
 /// Attributes authbox maintains itself; a script's values for them are ignored.
-pub const HOST_MANAGED: &[&str] =
-    &["created_at", "updated_at", "last_login", "last_ip", "logins_count", "blocked", "identities"];
+pub const HOST_MANAGED: &[&str] = &[
+    "created_at",
+    "updated_at",
+    "last_login",
+    "last_ip",
+    "logins_count",
+    "blocked",
+    "identities",
+];
 
 /// Where a profile comes from: decides its id prefix and identity.
 #[derive(Debug, Clone)]
@@ -126,32 +133,50 @@ pub struct Normalized {
 /// assert_eq!(normalized.profile.user_id, "auth0|pg|42");
 /// assert_eq!(normalized.profile.nickname.as_deref(), Some("Ada"));
 /// ```
-pub fn normalize(returned: &Map<String, Value>, source: &ProfileSource) -> Result<Normalized, InvalidProfile> {
+pub fn normalize(
+    returned: &Map<String, Value>,
+    source: &ProfileSource,
+) -> Result<Normalized, InvalidProfile> {
     validate::size(returned, source.max_profile_bytes)?;
     let mut attributes = returned.clone();
     attributes.retain(|_, value| !value.is_null());
     let mut notes = Vec::new();
     for key in HOST_MANAGED {
         if attributes.remove(*key).is_some() {
-            notes.push(format!("ignored host-managed attribute `{key}` returned by the script"));
+            notes.push(format!(
+                "ignored host-managed attribute `{key}` returned by the script"
+            ));
         }
     }
 
     let id = validate::user_id(&mut attributes)?;
     let email = validate::take_string(&mut attributes, "email", validate::email)?;
-    let username = validate::take_string(&mut attributes, "username", |v| validate::length(v, 128))?;
+    let username =
+        validate::take_string(&mut attributes, "username", |v| validate::length(v, 128))?;
     let mut profile = NormalizedProfile {
         user_id: format!("{}|{id}", source.provider),
         email_verified: validate::take_bool(&mut attributes, "email_verified")?,
-        phone_number: validate::take_string(&mut attributes, "phone_number", validate::phone_number)?,
+        phone_number: validate::take_string(
+            &mut attributes,
+            "phone_number",
+            validate::phone_number,
+        )?,
         phone_verified: validate::take_bool(&mut attributes, "phone_verified")?,
         name: validate::take_string(&mut attributes, "name", |v| validate::length(v, 150))?,
-        given_name: validate::take_string(&mut attributes, "given_name", |v| validate::length(v, 150))?,
-        family_name: validate::take_string(&mut attributes, "family_name", |v| validate::length(v, 150))?,
+        given_name: validate::take_string(&mut attributes, "given_name", |v| {
+            validate::length(v, 150)
+        })?,
+        family_name: validate::take_string(&mut attributes, "family_name", |v| {
+            validate::length(v, 150)
+        })?,
         nickname: validate::take_string(&mut attributes, "nickname", |v| validate::length(v, 300))?,
         picture: validate::take_string(&mut attributes, "picture", validate::picture)?,
         user_metadata: validate::take_metadata(&mut attributes, "user_metadata", &[])?,
-        app_metadata: validate::take_metadata(&mut attributes, "app_metadata", validate::RESERVED_APP_METADATA)?,
+        app_metadata: validate::take_metadata(
+            &mut attributes,
+            "app_metadata",
+            validate::RESERVED_APP_METADATA,
+        )?,
         identities: vec![Identity {
             provider: source.provider.clone(),
             connection: source.connection.clone(),

@@ -3,7 +3,10 @@ use serde_json::{Value, json};
 use super::*;
 
 fn run(returned: Value) -> Result<Normalized, InvalidProfile> {
-    normalize(returned.as_object().expect("an object"), &ProfileSource::default())
+    normalize(
+        returned.as_object().expect("an object"),
+        &ProfileSource::default(),
+    )
 }
 
 fn invalid_field(returned: Value) -> String {
@@ -12,12 +15,21 @@ fn invalid_field(returned: Value) -> String {
 
 #[test]
 fn prefixes_the_id_and_builds_the_identity() {
-    let source = ProfileSource { provider: "legacy".into(), connection: "pg-users".into(), ..ProfileSource::default() };
+    let source = ProfileSource {
+        provider: "legacy".into(),
+        connection: "pg-users".into(),
+        ..ProfileSource::default()
+    };
     let n = normalize(json!({"user_id": "pg|7"}).as_object().unwrap(), &source).unwrap();
     assert_eq!(n.profile.user_id, "legacy|pg|7");
     assert_eq!(
         n.profile.identities,
-        vec![Identity { provider: "legacy".into(), connection: "pg-users".into(), user_id: "pg|7".into(), is_social: false }]
+        vec![Identity {
+            provider: "legacy".into(),
+            connection: "pg-users".into(),
+            user_id: "pg|7".into(),
+            is_social: false
+        }]
     );
     let serialized = serde_json::to_value(&n.profile).unwrap();
     assert_eq!(serialized["identities"][0]["isSocial"], json!(false));
@@ -25,9 +37,21 @@ fn prefixes_the_id_and_builds_the_identity() {
 
 #[test]
 fn accepts_id_as_an_alias_and_numbers() {
-    assert_eq!(run(json!({"id": "a1"})).unwrap().profile.user_id, "auth0|a1");
-    assert_eq!(run(json!({"user_id": "", "id": 42})).unwrap().profile.user_id, "auth0|42");
-    assert_eq!(run(json!({"user_id": 9})).unwrap().profile.user_id, "auth0|9");
+    assert_eq!(
+        run(json!({"id": "a1"})).unwrap().profile.user_id,
+        "auth0|a1"
+    );
+    assert_eq!(
+        run(json!({"user_id": "", "id": 42}))
+            .unwrap()
+            .profile
+            .user_id,
+        "auth0|42"
+    );
+    assert_eq!(
+        run(json!({"user_id": 9})).unwrap().profile.user_id,
+        "auth0|9"
+    );
 }
 
 #[test]
@@ -40,8 +64,14 @@ fn missing_or_empty_id_is_invalid() {
 
 #[test]
 fn fills_defaults_from_the_email() {
-    let p = run(json!({"user_id": "1", "email": "Ada.L@Example.com"})).unwrap().profile;
-    assert_eq!(p.email.as_deref(), Some("Ada.L@Example.com"), "email is kept exactly");
+    let p = run(json!({"user_id": "1", "email": "Ada.L@Example.com"}))
+        .unwrap()
+        .profile;
+    assert_eq!(
+        p.email.as_deref(),
+        Some("Ada.L@Example.com"),
+        "email is kept exactly"
+    );
     assert_eq!(p.name.as_deref(), Some("Ada.L@Example.com"));
     assert_eq!(p.nickname.as_deref(), Some("Ada.L"));
     // md5("ada.l@example.com")
@@ -54,7 +84,9 @@ fn fills_defaults_from_the_email() {
 
 #[test]
 fn fills_defaults_from_the_username_without_email() {
-    let p = run(json!({"user_id": "1", "username": "ada"})).unwrap().profile;
+    let p = run(json!({"user_id": "1", "username": "ada"}))
+        .unwrap()
+        .profile;
     assert_eq!(p.name.as_deref(), Some("ada"));
     assert_eq!(p.nickname.as_deref(), Some("ada"));
     assert_eq!(p.picture, None);
@@ -65,28 +97,70 @@ fn keeps_returned_values_over_defaults() {
     let p = run(json!({"user_id": "1", "email": "a@b.co", "name": "A", "nickname": "n", "picture": "https://x.io/p.png"}))
         .unwrap()
         .profile;
-    assert_eq!((p.name.as_deref(), p.nickname.as_deref(), p.picture.as_deref()), (Some("A"), Some("n"), Some("https://x.io/p.png")));
+    assert_eq!(
+        (
+            p.name.as_deref(),
+            p.nickname.as_deref(),
+            p.picture.as_deref()
+        ),
+        (Some("A"), Some("n"), Some("https://x.io/p.png"))
+    );
 }
 
 #[test]
 fn validates_emails() {
-    for bad in ["not-an-email", "@b.co", "a@", "a@b", "a b@c.co", "a@b..co", ".a@b.co", "a@-b.co", ""] {
-        assert_eq!(invalid_field(json!({"user_id": "1", "email": bad})), "email", "{bad:?}");
+    for bad in [
+        "not-an-email",
+        "@b.co",
+        "a@",
+        "a@b",
+        "a b@c.co",
+        "a@b..co",
+        ".a@b.co",
+        "a@-b.co",
+        "",
+    ] {
+        assert_eq!(
+            invalid_field(json!({"user_id": "1", "email": bad})),
+            "email",
+            "{bad:?}"
+        );
     }
     let long_local = format!("{}@b.co", "a".repeat(65));
-    assert_eq!(invalid_field(json!({"user_id": "1", "email": long_local})), "email");
+    assert_eq!(
+        invalid_field(json!({"user_id": "1", "email": long_local})),
+        "email"
+    );
     let long = format!("a@{}.co", "b".repeat(60).repeat(5));
-    assert_eq!(invalid_field(json!({"user_id": "1", "email": long})), "email");
+    assert_eq!(
+        invalid_field(json!({"user_id": "1", "email": long})),
+        "email"
+    );
     for good in ["a@b.co", "first.last+tag@sub.example.org", "ünï@exämple.de"] {
-        assert!(run(json!({"user_id": "1", "email": good})).is_ok(), "{good:?}");
+        assert!(
+            run(json!({"user_id": "1", "email": good})).is_ok(),
+            "{good:?}"
+        );
     }
 }
 
 #[test]
 fn validates_lengths() {
-    for (field, max) in [("name", 150), ("given_name", 150), ("family_name", 150), ("nickname", 300), ("username", 128)] {
-        assert!(run(json!({"user_id": "1", field: "é".repeat(max)})).is_ok(), "{field} at its max");
-        assert_eq!(invalid_field(json!({"user_id": "1", field: "é".repeat(max + 1)})), field);
+    for (field, max) in [
+        ("name", 150),
+        ("given_name", 150),
+        ("family_name", 150),
+        ("nickname", 300),
+        ("username", 128),
+    ] {
+        assert!(
+            run(json!({"user_id": "1", field: "é".repeat(max)})).is_ok(),
+            "{field} at its max"
+        );
+        assert_eq!(
+            invalid_field(json!({"user_id": "1", field: "é".repeat(max + 1)})),
+            field
+        );
         assert_eq!(invalid_field(json!({"user_id": "1", field: ""})), field);
         assert_eq!(invalid_field(json!({"user_id": "1", field: 3})), field);
     }
@@ -96,25 +170,53 @@ fn validates_lengths() {
 fn validates_phone_numbers_and_pictures() {
     assert!(run(json!({"user_id": "1", "phone_number": "+14155550100"})).is_ok());
     for bad in ["14155550100", "+", "+1234567890123456", "+1 415", "+1a"] {
-        assert_eq!(invalid_field(json!({"user_id": "1", "phone_number": bad})), "phone_number", "{bad:?}");
+        assert_eq!(
+            invalid_field(json!({"user_id": "1", "phone_number": bad})),
+            "phone_number",
+            "{bad:?}"
+        );
     }
-    for bad in ["/relative.png", "ftp://x.io/a.png", "javascript:alert(1)", "https://"] {
-        assert_eq!(invalid_field(json!({"user_id": "1", "picture": bad})), "picture", "{bad:?}");
+    for bad in [
+        "/relative.png",
+        "ftp://x.io/a.png",
+        "javascript:alert(1)",
+        "https://",
+    ] {
+        assert_eq!(
+            invalid_field(json!({"user_id": "1", "picture": bad})),
+            "picture",
+            "{bad:?}"
+        );
     }
-    assert_eq!(invalid_field(json!({"user_id": "1", "email_verified": "yes"})), "email_verified");
+    assert_eq!(
+        invalid_field(json!({"user_id": "1", "email_verified": "yes"})),
+        "email_verified"
+    );
 }
 
 #[test]
 fn validates_metadata() {
-    assert_eq!(invalid_field(json!({"user_id": "1", "user_metadata": "[1]"})), "user_metadata");
-    assert_eq!(invalid_field(json!({"user_id": "1", "app_metadata": [1]})), "app_metadata");
-    assert_eq!(invalid_field(json!({"user_id": "1", "user_metadata": {"a.b": 1}})), "user_metadata.a.b");
+    assert_eq!(
+        invalid_field(json!({"user_id": "1", "user_metadata": "[1]"})),
+        "user_metadata"
+    );
+    assert_eq!(
+        invalid_field(json!({"user_id": "1", "app_metadata": [1]})),
+        "app_metadata"
+    );
+    assert_eq!(
+        invalid_field(json!({"user_id": "1", "user_metadata": {"a.b": 1}})),
+        "user_metadata.a.b"
+    );
     assert_eq!(
         invalid_field(json!({"user_id": "1", "user_metadata": {"prefs": {"list": [{"$set": 1}]}}})),
         "user_metadata.prefs.list.$set"
     );
     for key in validate::RESERVED_APP_METADATA {
-        assert_eq!(invalid_field(json!({"user_id": "1", "app_metadata": {*key: 1}})), format!("app_metadata.{key}"));
+        assert_eq!(
+            invalid_field(json!({"user_id": "1", "app_metadata": {*key: 1}})),
+            format!("app_metadata.{key}")
+        );
     }
     // Reserved keys are only reserved in app_metadata, and only at the top.
     let ok = run(json!({"user_id": "1", "user_metadata": {"email": 1}, "app_metadata": {"plan": {"email": 1}}})).unwrap();
@@ -140,7 +242,8 @@ fn keeps_unknown_attributes_and_drops_nulls() {
 
 #[test]
 fn oversized_profiles_name_the_largest_attribute() {
-    let err = run(json!({"user_id": "1", "blob": "x".repeat(200_000), "email": "a@b.co"})).unwrap_err();
+    let err =
+        run(json!({"user_id": "1", "blob": "x".repeat(200_000), "email": "a@b.co"})).unwrap_err();
     assert_eq!(err.field, "blob");
     assert!(err.reason.contains("100000-byte limit"), "{}", err.reason);
     let just_under = run(json!({"user_id": "1", "blob": "x".repeat(99_000)}));

@@ -14,7 +14,10 @@ pub struct InvalidProfile {
 
 impl InvalidProfile {
     fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        InvalidProfile { field: field.into(), reason: reason.into() }
+        InvalidProfile {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -45,14 +48,22 @@ fn json_len(value: &Value) -> usize {
 }
 
 /// The whole profile fits in `max_bytes` of JSON; if not, names the largest attribute.
-pub(super) fn size(attributes: &Map<String, Value>, max_bytes: usize) -> Result<(), InvalidProfile> {
-    let sizes: Vec<(Option<&String>, usize)> =
-        attributes.iter().map(|(k, v)| (Some(k), k.len() + json_len(v))).collect();
+pub(super) fn size(
+    attributes: &Map<String, Value>,
+    max_bytes: usize,
+) -> Result<(), InvalidProfile> {
+    let sizes: Vec<(Option<&String>, usize)> = attributes
+        .iter()
+        .map(|(k, v)| (Some(k), k.len() + json_len(v)))
+        .collect();
     let total: usize = sizes.iter().map(|(_, n)| n).sum();
     if total <= max_bytes {
         return Ok(());
     }
-    let (largest, largest_size) = sizes.into_iter().max_by_key(|(_, n)| *n).unwrap_or_default();
+    let (largest, largest_size) = sizes
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .unwrap_or_default();
     Err(InvalidProfile::new(
         largest.map_or("", String::as_str),
         format!(
@@ -72,8 +83,14 @@ pub(super) fn user_id(attributes: &mut Map<String, Value>) -> Result<String, Inv
     match id {
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(s),
         Some(Value::Number(n)) => Ok(n.to_string()),
-        None | Some(Value::String(_)) => Err(InvalidProfile::new("user_id", "is required (or `id`) and must not be empty")),
-        Some(_) => Err(InvalidProfile::new("user_id", "must be a string or a number")),
+        None | Some(Value::String(_)) => Err(InvalidProfile::new(
+            "user_id",
+            "is required (or `id`) and must not be empty",
+        )),
+        Some(_) => Err(InvalidProfile::new(
+            "user_id",
+            "must be a string or a number",
+        )),
     }
 }
 
@@ -85,13 +102,18 @@ pub(super) fn take_string(
 ) -> Result<Option<String>, InvalidProfile> {
     match attributes.remove(field) {
         None => Ok(None),
-        Some(Value::String(s)) => check(&s).map(|()| Some(s)).map_err(|reason| InvalidProfile::new(field, reason)),
+        Some(Value::String(s)) => check(&s)
+            .map(|()| Some(s))
+            .map_err(|reason| InvalidProfile::new(field, reason)),
         Some(_) => Err(InvalidProfile::new(field, "must be a string")),
     }
 }
 
 /// Removes `field` from `attributes`: absent, or a boolean.
-pub(super) fn take_bool(attributes: &mut Map<String, Value>, field: &str) -> Result<Option<bool>, InvalidProfile> {
+pub(super) fn take_bool(
+    attributes: &mut Map<String, Value>,
+    field: &str,
+) -> Result<Option<bool>, InvalidProfile> {
     match attributes.remove(field) {
         None => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(b)),
@@ -113,7 +135,10 @@ pub(super) fn take_metadata(
         Some(_) => return Err(InvalidProfile::new(field, "must be a JSON object")),
     };
     if let Some(key) = object.keys().find(|k| reserved.contains(&k.as_str())) {
-        return Err(InvalidProfile::new(format!("{field}.{key}"), "is a reserved key"));
+        return Err(InvalidProfile::new(
+            format!("{field}.{key}"),
+            "is a reserved key",
+        ));
     }
     metadata_keys(&object, field)?;
     Ok(object)
@@ -135,7 +160,9 @@ pub fn metadata_keys(object: &Map<String, Value>, path: &str) -> Result<(), Inva
 fn nested_metadata_keys(value: &Value, path: &dyn Fn() -> String) -> Result<(), InvalidProfile> {
     match value {
         Value::Object(object) => metadata_keys(object, &path()),
-        Value::Array(items) => items.iter().try_for_each(|item| nested_metadata_keys(item, path)),
+        Value::Array(items) => items
+            .iter()
+            .try_for_each(|item| nested_metadata_keys(item, path)),
         _ => Ok(()),
     }
 }
@@ -143,7 +170,11 @@ fn nested_metadata_keys(value: &Value, path: &dyn Fn() -> String) -> Result<(), 
 /// Between 1 and `max` characters.
 pub(super) fn length(value: &str, max: usize) -> Result<(), String> {
     let count = value.chars().count();
-    if (1..=max).contains(&count) { Ok(()) } else { Err(format!("must be 1 to {max} characters long (is {count})")) }
+    if (1..=max).contains(&count) {
+        Ok(())
+    } else {
+        Err(format!("must be 1 to {max} characters long (is {count})"))
+    }
 }
 
 /// At most 254 characters, a local part of at most 64, and an address form:
@@ -153,7 +184,9 @@ pub(super) fn email(value: &str) -> Result<(), String> {
         return Err("must be at most 254 characters long".into());
     }
     let Some((local, domain)) = value.rsplit_once('@') else {
-        return Err(format!("is not a valid email address: {value:?} has no `@`"));
+        return Err(format!(
+            "is not a valid email address: {value:?} has no `@`"
+        ));
     };
     if local.chars().count() > 64 {
         return Err("has a local part longer than 64 characters".into());
@@ -171,7 +204,11 @@ pub(super) fn email(value: &str) -> Result<(), String> {
             && label.chars().all(|c| c.is_alphanumeric() || c == '-')
     };
     let domain_ok = domain.contains('.') && domain.split('.').all(label_ok);
-    if local_ok && domain_ok { Ok(()) } else { Err(format!("is not a valid email address: {value:?}")) }
+    if local_ok && domain_ok {
+        Ok(())
+    } else {
+        Err(format!("is not a valid email address: {value:?}"))
+    }
 }
 
 /// E.164: `+` and 1 to 15 digits.
@@ -180,7 +217,9 @@ pub(super) fn phone_number(value: &str) -> Result<(), String> {
     if (1..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(format!("must be in E.164 form (`+` and 1 to 15 digits), not {value:?}"))
+        Err(format!(
+            "must be in E.164 form (`+` and 1 to 15 digits), not {value:?}"
+        ))
     }
 }
 

@@ -1,0 +1,90 @@
+//! The `authbox` command line: `run` an action of a script locally, `check` a script.
+
+mod check;
+mod run;
+mod settings;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit status of a successful command.
+const EXIT_OK: u8 = 0;
+/// Exit status of a negative answer (unknown user, wrong password, `false`...).
+const EXIT_NEGATIVE: u8 = 1;
+/// Exit status of a script failure (error, timeout, trap, invalid profile...).
+const EXIT_FAILURE: u8 = 2;
+/// Exit status of a usage error or a file that is not a valid script.
+const EXIT_USAGE: u8 = 64;
+
+/// authbox runs custom-database scripts (WebAssembly components) in a sandbox.
+///
+/// Exit status: 0 success; 1 a negative answer (not found, wrong credentials,
+/// unauthorized, user exists, validation, or `false`); 2 a script failure
+/// (error, timeout, memory limit, trap, invalid profile, not implemented);
+/// 64 a usage error or a file that is not a valid script.
+#[derive(Parser)]
+#[command(
+    name = "authbox",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one action of a script and show the normalized profile, logs, time and memory.
+    Run(run::RunArgs),
+    /// Check that a file is a valid script: its actions, imports, size and compile time.
+    Check(check::CheckArgs),
+}
+
+/// Parses the command line, runs the command and maps its result to an exit status.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help, --version
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("AUTHBOX_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let status = runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => run::run(args).await,
+            Command::Check(args) => check::check(args).await,
+        }
+    });
+    ExitCode::from(status)
+}
+
+/// A usage error: printed, and exit status 64.
+fn usage_error(message: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {message}");
+    EXIT_USAGE
+}

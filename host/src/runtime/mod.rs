@@ -1,0 +1,287 @@
+//! The sandbox: one [`Runtime`] per process (one wasmtime `Engine` with the
+//! pooling allocator and an epoch ticker), one [`Script`] per loaded
+//! component (an `InstancePre`: imports resolved once), and a fresh instance
+//! for every call, under [`CallLimits`].
+
+mod action;
+mod artifact_cache;
+pub(crate) mod bindings;
+mod call;
+mod limits;
+mod script;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+use wasmtime::component::Linker;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+pub use action::{Action, ActionCall, ActionOutput, NewUser};
+pub use call::{CallContext, CallError, CallResult, CallState, CallStats};
+pub use limits::CallLimits;
+pub use script::{ACTIONS_EXPORT, DEFAULT_MAX_SCRIPT_BYTES, LoadError, Script, ScriptInfo};
+
+use crate::capabilities;
+use crate::capabilities::log::LogLine;
+use crate::capabilities::password::{CostLimits, PasswordHasher};
+use artifact_cache::ArtifactCache;
+use bindings::CustomDatabasePre;
+use call::{Invocation, Returned};
+
+/// How often the epoch ticker advances: the granularity of deadlines.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Process-wide settings of the sandbox.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Calls that may run at once (the size of the instance pool); more wait.
+    pub max_concurrent_calls: u32,
+    /// The most linear memory any call may be given; per-call limits above it are cut to it.
+    pub max_memory_bytes: usize,
+    /// The wasm stack of a call; deeper recursion traps with "stack overflow".
+    pub max_wasm_stack_bytes: usize,
+    /// Count fuel (instructions, roughly) for reports and `CallLimits::fuel`; costs some speed.
+    pub fuel_metering: bool,
+    /// Where precompiled scripts are kept; `None` compiles on every load.
+    pub cache_dir: Option<PathBuf>,
+    /// The size cap on a script.
+    pub max_script_bytes: usize,
+    /// Password hashes computed at once (on the blocking pool).
+    pub password_concurrency: usize,
+    /// The most work one password hash may ask for.
+    pub password_costs: CostLimits,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            max_concurrent_calls: 128,
+            max_memory_bytes: 256 << 20,
+            max_wasm_stack_bytes: 512 << 10,
+            fuel_metering: false,
+            cache_dir: None,
+            max_script_bytes: DEFAULT_MAX_SCRIPT_BYTES,
+            password_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            password_costs: CostLimits::default(),
+        }
+    }
+}
+
+/// Why the runtime could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The engine refused the configuration.
+    #[error("could not create the WebAssembly engine: {0}")]
+    Engine(String),
+    /// The artifact cache directory is unusable.
+    #[error("could not use the artifact cache directory {path}: {source}")]
+    Cache {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The sandbox; cheap to clone, shared by every call.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    linker: Linker<CallState>,
+    slots: Semaphore,
+    password: PasswordHasher,
+    cache: Option<ArtifactCache>,
+    config: RuntimeConfig,
+}
+
+fn engine(config: &RuntimeConfig) -> Result<Engine, RuntimeError> {
+    let calls = config.max_concurrent_calls.max(1);
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(calls)
+        .total_core_instances(calls * 16)
+        .total_memories(calls * 2)
+        .total_tables(calls * 8)
+        .total_stacks(calls)
+        .max_memory_size(config.max_memory_bytes);
+    let mut wasm = Config::new();
+    wasm.epoch_interruption(true)
+        .consume_fuel(config.fuel_metering)
+        .max_wasm_stack(config.max_wasm_stack_bytes)
+        .async_stack_size(config.max_wasm_stack_bytes + (1 << 20))
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    Engine::new(&wasm).map_err(|e| RuntimeError::Engine(format!("{e:#}")))
+}
+
+/// Advances the engine's epoch until the engine is gone.
+fn spawn_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("authbox-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("spawning the epoch ticker thread");
+}
+
+impl Runtime {
+    /// Starts a runtime.
+    pub fn new(config: RuntimeConfig) -> Result<Self, RuntimeError> {
+        let engine = engine(&config)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .and_then(|()| capabilities::add_to_linker(&mut linker))
+            .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+        let cache =
+            match &config.cache_dir {
+                Some(dir) => Some(ArtifactCache::new(dir, &engine).map_err(|source| {
+                    RuntimeError::Cache {
+                        path: dir.clone(),
+                        source,
+                    }
+                })?),
+                None => None,
+            };
+        spawn_epoch_ticker(&engine);
+        let inner = Inner {
+            slots: Semaphore::new(config.max_concurrent_calls.max(1) as usize),
+            password: PasswordHasher::new(config.password_concurrency, config.password_costs),
+            engine,
+            linker,
+            cache,
+            config,
+        };
+        Ok(Runtime {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The runtime's settings.
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.inner.config
+    }
+
+    /// Loads a script: checks, compiles (or takes the cached artifact),
+    /// checks it against the world and asks it which actions it implements.
+    pub async fn load(&self, bytes: &[u8]) -> Result<Script, LoadError> {
+        let started = Instant::now();
+        script::check_format(bytes, self.inner.config.max_script_bytes)?;
+        let sha256 = script::sha256_hex(bytes);
+        let (component, compiled) = match self
+            .inner
+            .cache
+            .as_ref()
+            .and_then(|c| c.get(&self.inner.engine, &sha256))
+        {
+            Some(component) => (component, false),
+            None => {
+                let engine = self.inner.engine.clone();
+                let owned = bytes.to_vec();
+                let component = tokio::task::spawn_blocking(move || {
+                    wasmtime::component::Component::new(&engine, owned)
+                })
+                .await
+                .map_err(|e| LoadError::Invalid(format!("compilation task failed: {e}")))?
+                .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+                (component, true)
+            }
+        };
+        let imports = script::check_world(&component)?;
+        let instance_pre = self
+            .inner
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::WorldMismatch(format!("{e:#}")))?;
+        let pre = CustomDatabasePre::new(instance_pre)
+            .map_err(|e| LoadError::WorldMismatch(format!("{e:#}")))?;
+        if compiled && let Some(cache) = &self.inner.cache {
+            cache.put(&sha256, &component);
+        }
+        let (returned, _logs, _stats) = self
+            .run(&pre, Invocation::Implemented, &CallContext::default())
+            .await;
+        let actions = match returned {
+            Ok(Returned::Implemented(actions)) => actions,
+            Ok(Returned::Output(_)) => unreachable!("`implemented` returns the action list"),
+            Err(e) => return Err(LoadError::Implemented(e.to_string())),
+        };
+        if !actions.contains(&Action::Login) || !actions.contains(&Action::GetUser) {
+            return Err(LoadError::Implemented(format!(
+                "it lists {:?}, but `login` and `get-user` are required",
+                actions.iter().map(|a| a.name()).collect::<Vec<_>>()
+            )));
+        }
+        let info = ScriptInfo {
+            sha256,
+            size_bytes: bytes.len(),
+            actions,
+            imports,
+            compiled,
+            load_time: started.elapsed(),
+        };
+        Ok(Script::new(pre, info))
+    }
+
+    /// Calls one action of `script` in a fresh instance.
+    pub async fn call(&self, script: &Script, call: &ActionCall, ctx: &CallContext) -> CallResult {
+        let (returned, logs, stats) = self.run(&script.pre, Invocation::Action(call), ctx).await;
+        let outcome = returned.map(|r| match r {
+            Returned::Output(output) => output,
+            Returned::Implemented(_) => unreachable!("an action call returns its output"),
+        });
+        CallResult {
+            outcome,
+            logs,
+            stats,
+        }
+    }
+
+    async fn run(
+        &self,
+        pre: &CustomDatabasePre<CallState>,
+        invocation: Invocation<'_>,
+        ctx: &CallContext,
+    ) -> (Result<Returned, CallError>, Vec<LogLine>, CallStats) {
+        // Waiting for a slot counts against the call's deadline.
+        let started = Instant::now();
+        let Ok(Ok(_slot)) =
+            tokio::time::timeout(ctx.limits.timeout, self.inner.slots.acquire()).await
+        else {
+            let stats = CallStats {
+                duration: started.elapsed(),
+                ..CallStats::default()
+            };
+            return (
+                Err(CallError::Timeout(ctx.limits.timeout)),
+                Vec::new(),
+                stats,
+            );
+        };
+        let mut ctx_left = ctx.clone();
+        ctx_left.limits.timeout = ctx.limits.timeout.saturating_sub(started.elapsed());
+        let (outcome, logs, mut stats) = call::run(
+            pre,
+            invocation,
+            &ctx_left,
+            self.inner.config.max_memory_bytes,
+            self.inner.config.fuel_metering,
+            self.inner.password.clone(),
+        )
+        .await;
+        stats.duration = started.elapsed();
+        let outcome = outcome.map_err(|e| match e {
+            CallError::Timeout(_) => CallError::Timeout(ctx.limits.timeout),
+            other => other,
+        });
+        (outcome, logs, stats)
+    }
+}
