@@ -228,14 +228,14 @@ macro_rules! export_script {
                 }
                 fn change_email(
                     email: String,
-            new_email: String,
+                    new_email: String,
                     verified: bool,
                 ) -> Result<bool, ScriptError> {
                     actions().change_email(email, new_email, verified)
                 }
             }
 
-            $crate::__private::__export_world!(Exported with_types_in $crate::bindings);
+    $crate::__private::__export_world!(Exported with_types_in $crate::bindings);
         };
     };
 }

@@ -5,13 +5,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wasmtime::component::ResourceTable;
-use wasmtime::{Store, Trap};
+use wasmtime::{Store, Trap, UpdateDeadline};
 use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use super::Action;
 use super::action::{ActionCall, ActionOutput, profile_attributes, wit_new_user};
 use super::bindings::{self, CustomDatabasePre, ScriptError};
 use super::limits::{CallLimiter, CallLimits};
-use super::{Action, EPOCH_TICK};
 use crate::capabilities::config::{ConfigCapability, ConfigValues};
 use crate::capabilities::log::{CallLog, LogCapability, LogLevel, LogLine};
 use crate::capabilities::password::PasswordHasher;
@@ -56,8 +56,9 @@ pub enum CallError {
     /// The script reported a failure.
     #[error("the script failed: {0}")]
     Failed(String),
-    /// The script called `exit`.
-    #[error("the script exited with status {0}")]
+    /// The script called `exit` instead of returning (WASI 0.2 passes only
+    /// success, 0, or failure, 1).
+    #[error("the script called exit (status {0}) instead of returning")]
     Exited(i32),
     /// The call ran past its deadline.
     #[error("the script ran past its {}-ms deadline", .0.as_millis())]
@@ -169,8 +170,18 @@ pub(crate) async fn run(
         CallState::new(ctx, memory_cap, &log, password),
     );
     store.limiter(|state| &mut state.limiter);
-    let ticks = limits.timeout.as_nanos().div_ceil(EPOCH_TICK.as_nanos()) as u64 + 1;
-    store.set_epoch_deadline(ticks);
+    // At every epoch tick a running script yields to the async runtime (so a
+    // spinning script never holds a thread others need) and, once past its
+    // deadline, is interrupted.
+    let deadline = started + limits.timeout;
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        Ok(if Instant::now() >= deadline {
+            UpdateDeadline::Interrupt
+        } else {
+            UpdateDeadline::Yield(1)
+        })
+    });
     let fuel = limits.fuel.unwrap_or(u64::MAX);
     if fuel_metering {
         // Cannot fail: fuel is enabled on the engine.

@@ -30,7 +30,8 @@ use artifact_cache::ArtifactCache;
 use bindings::CustomDatabasePre;
 use call::{Invocation, Returned};
 
-/// How often the epoch ticker advances: the granularity of deadlines.
+/// How often the epoch ticker advances: how often a running script yields,
+/// and the granularity of deadlines.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(5);
 
 /// Process-wide settings of the sandbox.

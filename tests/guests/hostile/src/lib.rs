@@ -4,10 +4,14 @@
 
 use std::hint::black_box;
 use std::io::Write;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use authbox_guest::{CustomDatabase, Error, Profile, Result, json};
 
 struct Hostile;
+
+/// Counts `login("count")` calls; every call must see 1 (fresh instance).
+static CALLS: AtomicU32 = AtomicU32::new(0);
 
 fn spin_forever() -> ! {
     let mut counter = 0u64;
@@ -24,9 +28,11 @@ fn grow_forever() -> ! {
     }
 }
 
+#[allow(unconditional_recursion)]
 fn recurse(depth: u64) -> u64 {
-    let frame = black_box([depth; 16]);
-    recurse(black_box(depth + 1)) + frame[3]
+    // `black_box` on the result keeps the call out of tail position; the
+    // frames live on the wasm stack, not the shadow stack in linear memory.
+    black_box(recurse(black_box(depth + 1)))
 }
 
 fn flood_stdout() -> Result<Profile> {
@@ -71,6 +77,10 @@ impl CustomDatabase for Hostile {
                     .map(|s| format!("{:?}", s.peer_addr()))
                     .map_err(|e| e.to_string()),
             ),
+            "count" => {
+                let calls = CALLS.fetch_add(1, Ordering::SeqCst) + 1;
+                Ok(Profile::new("hostile|count").attribute("calls", json!(calls)))
+            }
             "ok@example.com" => Ok(Profile::new("hostile|ok").email("ok@example.com")),
             _ => Err(Error::wrong_credentials()),
         }
