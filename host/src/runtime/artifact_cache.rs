@@ -48,16 +48,16 @@ impl ArtifactCache {
     /// The cached artifact of the component with this sha256, if any.
     pub(crate) fn get(&self, engine: &Engine, sha256: &str) -> Option<Component> {
         let path = self.path(sha256);
-        if !path.exists() {
-            return None;
-        }
+        let bytes = std::fs::read(&path).ok()?;
         // SAFETY: deserializing runs the machine code in the file. Only this
         // cache writes into its directory, always whole files (write to a
         // temporary, then rename), from `Component::serialize` of the same
         // engine configuration (the key includes the compatibility hash).
         // A file that does not deserialize is removed and compiled again.
+        // The bytes are read rather than mapped, so a file changed later
+        // cannot pull code out from under a running script.
         #[allow(unsafe_code)]
-        let component = unsafe { Component::deserialize_file(engine, &path) };
+        let component = unsafe { Component::deserialize(engine, &bytes) };
         match component {
             Ok(component) => Some(component),
             Err(e) => {
