@@ -1,6 +1,8 @@
-//! The `authbox` command line: `run` an action of a script locally, `check` a script.
+//! The `authbox` command line: `run` an action of a script locally, `check` a
+//! script, `hash-password` for seeding users.
 
 mod check;
+mod hash_password;
 mod run;
 mod settings;
 
@@ -41,6 +43,8 @@ enum Command {
     Run(run::RunArgs),
     /// Check that a file is a valid script: its actions, imports, size and compile time.
     Check(check::CheckArgs),
+    /// Hash a password as scripts' `password::hash` does (for seeding users).
+    HashPassword(hash_password::HashPasswordArgs),
 }
 
 /// Parses the command line, runs the command and maps its result to an exit status.
@@ -78,6 +82,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => run::run(args).await,
             Command::Check(args) => check::check(args).await,
+            Command::HashPassword(args) => hash_password::hash_password(args),
         }
     });
     ExitCode::from(status)

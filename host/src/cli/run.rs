@@ -115,7 +115,7 @@ fn parse_key_value(text: &str) -> Result<(String, String), String> {
 }
 
 /// `-` means: the first line of stdin.
-fn password(value: String) -> Result<String, String> {
+pub(super) fn password(value: String) -> Result<String, String> {
     if value != "-" {
         return Ok(value);
     }
