@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wasmtime::component::ResourceTable;
-use wasmtime::{Store, Trap, UpdateDeadline};
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::Action;
@@ -146,6 +146,44 @@ pub(crate) enum Returned {
     Implemented(Vec<Action>),
 }
 
+impl Returned {
+    /// The output of an action call.
+    pub(crate) fn into_output(self) -> ActionOutput {
+        match self {
+            Returned::Output(output) => output,
+            Returned::Implemented(_) => unreachable!("an action call returns its output"),
+        }
+    }
+}
+
+/// How to make the fresh instance.
+#[derive(Clone, Copy)]
+pub(crate) enum Instantiate<'a> {
+    /// From the script's `InstancePre`: imports resolved at load time.
+    Pre(&'a CustomDatabasePre<CallState>),
+    /// The plain way, kept as the benchmarks' baseline: the linker resolves
+    /// every import on every call.
+    Linker(&'a Linker<CallState>, &'a Component),
+}
+
+impl Instantiate<'_> {
+    fn engine(&self) -> &Engine {
+        match self {
+            Instantiate::Pre(pre) => pre.engine(),
+            Instantiate::Linker(_, component) => component.engine(),
+        }
+    }
+
+    async fn instantiate(self, store: &mut Store<CallState>) -> wasmtime::Result<bindings::CustomDatabase> {
+        match self {
+            Instantiate::Pre(pre) => pre.instantiate_async(store).await,
+            Instantiate::Linker(linker, component) => {
+                bindings::CustomDatabase::instantiate_async(store, component, linker).await
+            }
+        }
+    }
+}
+
 /// What to invoke on a fresh instance.
 pub(crate) enum Invocation<'a> {
     Action(&'a ActionCall),
@@ -154,7 +192,7 @@ pub(crate) enum Invocation<'a> {
 
 /// Runs `invocation` in a fresh instance of `pre` under `ctx`'s limits.
 pub(crate) async fn run(
-    pre: &CustomDatabasePre<CallState>,
+    pre: Instantiate<'_>,
     invocation: Invocation<'_>,
     ctx: &CallContext,
     memory_ceiling: usize,
@@ -209,11 +247,11 @@ pub(crate) async fn run(
 }
 
 async fn invoke(
-    pre: &CustomDatabasePre<CallState>,
+    pre: Instantiate<'_>,
     store: &mut Store<CallState>,
     invocation: Invocation<'_>,
 ) -> wasmtime::Result<Result<Returned, CallError>> {
-    let instance = pre.instantiate_async(&mut *store).await?;
+    let instance = pre.instantiate(store).await?;
     let actions = instance.authbox_script_actions();
     let call = match invocation {
         Invocation::Implemented => {

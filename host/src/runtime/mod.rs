@@ -5,6 +5,7 @@
 
 mod action;
 mod artifact_cache;
+mod baseline;
 pub(crate) mod bindings;
 mod call;
 mod limits;
@@ -20,6 +21,7 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 
 pub use action::{Action, ActionCall, ActionOutput, NewUser};
 pub use call::{CallContext, CallError, CallResult, CallState, CallStats};
+pub use baseline::PlainRunner;
 pub use limits::CallLimits;
 pub use script::{ACTIONS_EXPORT, DEFAULT_MAX_SCRIPT_BYTES, LoadError, Script, ScriptInfo};
 
@@ -28,7 +30,7 @@ use crate::capabilities::log::LogLine;
 use crate::capabilities::password::{CostLimits, PasswordHasher};
 use artifact_cache::ArtifactCache;
 use bindings::CustomDatabasePre;
-use call::{Invocation, Returned};
+use call::{Instantiate, Invocation, Returned};
 
 /// How often the epoch ticker advances: how often a running script yields,
 /// and the granularity of deadlines.
@@ -102,6 +104,11 @@ struct Inner {
 }
 
 fn engine(config: &RuntimeConfig) -> Result<Engine, RuntimeError> {
+    engine_with(config, pooling(config))
+}
+
+/// The instance pool: sized for `max_concurrent_calls` calls at once.
+fn pooling(config: &RuntimeConfig) -> InstanceAllocationStrategy {
     let calls = config.max_concurrent_calls.max(1);
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(calls)
@@ -110,13 +117,26 @@ fn engine(config: &RuntimeConfig) -> Result<Engine, RuntimeError> {
         .total_tables(calls * 8)
         .total_stacks(calls)
         .max_memory_size(config.max_memory_bytes);
+    InstanceAllocationStrategy::Pooling(pool)
+}
+
+fn engine_with(config: &RuntimeConfig, allocation: InstanceAllocationStrategy) -> Result<Engine, RuntimeError> {
     let mut wasm = Config::new();
     wasm.epoch_interruption(true)
         .consume_fuel(config.fuel_metering)
         .max_wasm_stack(config.max_wasm_stack_bytes)
         .async_stack_size(config.max_wasm_stack_bytes + (1 << 20))
-        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        .allocation_strategy(allocation);
     Engine::new(&wasm).map_err(|e| RuntimeError::Engine(format!("{e:#}")))
+}
+
+/// A linker with WASI (nothing granted) and every authbox capability.
+fn linker(engine: &Engine) -> Result<Linker<CallState>, RuntimeError> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+        .and_then(|()| capabilities::add_to_linker(&mut linker))
+        .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+    Ok(linker)
 }
 
 /// Advances the engine's epoch until the engine is gone.
@@ -138,10 +158,7 @@ impl Runtime {
     /// Starts a runtime.
     pub fn new(config: RuntimeConfig) -> Result<Self, RuntimeError> {
         let engine = engine(&config)?;
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-            .and_then(|()| capabilities::add_to_linker(&mut linker))
-            .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+        let linker = linker(&engine)?;
         let cache =
             match &config.cache_dir {
                 Some(dir) => Some(ArtifactCache::new(dir, &engine).map_err(|source| {
@@ -208,7 +225,7 @@ impl Runtime {
             cache.put(&sha256, &component);
         }
         let (returned, _logs, _stats) = self
-            .run(&pre, Invocation::Implemented, &CallContext::default())
+            .run(Instantiate::Pre(&pre), Invocation::Implemented, &CallContext::default())
             .await;
         let actions = match returned {
             Ok(Returned::Implemented(actions)) => actions,
@@ -234,11 +251,8 @@ impl Runtime {
 
     /// Calls one action of `script` in a fresh instance.
     pub async fn call(&self, script: &Script, call: &ActionCall, ctx: &CallContext) -> CallResult {
-        let (returned, logs, stats) = self.run(&script.pre, Invocation::Action(call), ctx).await;
-        let outcome = returned.map(|r| match r {
-            Returned::Output(output) => output,
-            Returned::Implemented(_) => unreachable!("an action call returns its output"),
-        });
+        let (returned, logs, stats) = self.run(Instantiate::Pre(&script.pre), Invocation::Action(call), ctx).await;
+        let outcome = returned.map(Returned::into_output);
         CallResult {
             outcome,
             logs,
@@ -248,7 +262,7 @@ impl Runtime {
 
     async fn run(
         &self,
-        pre: &CustomDatabasePre<CallState>,
+        pre: Instantiate<'_>,
         invocation: Invocation<'_>,
         ctx: &CallContext,
     ) -> (Result<Returned, CallError>, Vec<LogLine>, CallStats) {
