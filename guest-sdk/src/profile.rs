@@ -53,13 +53,14 @@ pub struct Profile {
 }
 
 macro_rules! setters {
-    ($($field:ident: $ty:ty),* $(,)?) => {
+    ($($field:ident: $ty:ty = $example:literal),* $(,)?) => {
         $(
             #[doc = concat!("Sets `", stringify!($field), "`.")]
             ///
             /// ```
             /// # use authbox_guest::Profile;
-            #[doc = concat!("let p = Profile::new(\"db|1\").", stringify!($field), "(Default::default());")]
+            #[doc = concat!("let p = Profile::new(\"db|1\").", stringify!($field), "(", stringify!($example), ");")]
+            #[doc = concat!("assert_eq!(p.", stringify!($field), ", Some(", stringify!($example), ".into()));")]
             /// ```
             pub fn $field(mut self, value: impl Into<$ty>) -> Self {
                 self.$field = Some(value.into());
@@ -84,16 +85,16 @@ impl Profile {
     }
 
     setters! {
-        email: String,
-        email_verified: bool,
-        username: String,
-        phone_number: String,
-        phone_verified: bool,
-        name: String,
-        given_name: String,
-        family_name: String,
-        nickname: String,
-        picture: String,
+        email: String = "ada@example.com",
+        email_verified: bool = true,
+        username: String = "ada",
+        phone_number: String = "+14155550100",
+        phone_verified: bool = false,
+        name: String = "Ada Lovelace",
+        given_name: String = "Ada",
+        family_name: String = "Lovelace",
+        nickname: String = "countess",
+        picture: String = "https://example.com/ada.png",
     }
 
     /// Sets `user_metadata`; anything but a JSON object is dropped.

@@ -98,6 +98,12 @@ pub struct ReportError {
     pub user_id: Option<String>,
 }
 
+impl ReportError {
+    fn new(kind: Outcome, message: String) -> Self {
+        ReportError { kind, message, field: None, user_id: None }
+    }
+}
+
 /// What the call used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ReportStats {
@@ -135,80 +141,45 @@ pub struct Report {
 impl Report {
     /// Builds the report of `call`, normalizing any profile it returned.
     pub fn new(action: Action, call: CallResult, source: &ProfileSource) -> Report {
-        let mut logs = call.logs;
         let stats = ReportStats {
             duration_us: call.stats.duration.as_micros() as u64,
             peak_memory_bytes: call.stats.peak_memory_bytes,
             fuel_consumed: call.stats.fuel_consumed,
         };
-        let mut report = Report {
-            action,
-            outcome: Outcome::Ok,
-            profile: None,
-            result: None,
-            error: None,
-            logs: Vec::new(),
-            stats,
-        };
-        let returned = match call.outcome {
-            Ok(ActionOutput::Profile(p) | ActionOutput::MaybeProfile(Some(p))) => p,
+        let mut logs = call.logs;
+        let (outcome, profile, result, error) = match call.outcome {
+            Ok(ActionOutput::Profile(returned) | ActionOutput::MaybeProfile(Some(returned))) => {
+                match profile::normalize(&returned, source) {
+                    Ok(normalized) => {
+                        let notes = normalized.notes.into_iter().map(|message| LogLine { level: LogLevel::Warn, message });
+                        logs.extend(notes);
+                        (Outcome::Ok, Some(normalized.profile), None, None)
+                    }
+                    Err(invalid) => {
+                        let message = invalid.to_string();
+                        let error =
+                            ReportError { field: Some(invalid.field), ..ReportError::new(Outcome::InvalidProfile, message) };
+                        (Outcome::InvalidProfile, None, None, Some(error))
+                    }
+                }
+            }
             Ok(ActionOutput::MaybeProfile(None)) => {
-                report.outcome = Outcome::NotFound;
-                report.error = Some(ReportError {
-                    kind: Outcome::NotFound,
-                    message: "the script knows no such user".into(),
-                    field: None,
-                    user_id: None,
-                });
-                report.logs = logs;
-                return report;
+                let error = ReportError::new(Outcome::NotFound, "the script knows no such user".into());
+                (Outcome::NotFound, None, None, Some(error))
             }
-            Ok(ActionOutput::Bool(answer)) => {
-                report.result = Some(answer);
-                report.logs = logs;
-                return report;
-            }
-            Ok(ActionOutput::Done) => {
-                report.logs = logs;
-                return report;
-            }
-            Err(error) => {
-                let outcome = Outcome::of(&error);
-                let user_id = match &error {
+            Ok(ActionOutput::Bool(answer)) => (Outcome::Ok, None, Some(answer), None),
+            Ok(ActionOutput::Done) => (Outcome::Ok, None, None, None),
+            Err(call_error) => {
+                let outcome = Outcome::of(&call_error);
+                let user_id = match &call_error {
                     CallError::WrongCredentials { user_id, .. } => user_id.clone(),
                     _ => None,
                 };
-                report.outcome = outcome;
-                report.error = Some(ReportError {
-                    kind: outcome,
-                    message: error.to_string(),
-                    field: None,
-                    user_id,
-                });
-                report.logs = logs;
-                return report;
+                let error = ReportError { user_id, ..ReportError::new(outcome, call_error.to_string()) };
+                (outcome, None, None, Some(error))
             }
         };
-        match profile::normalize(&returned, source) {
-            Ok(normalized) => {
-                logs.extend(normalized.notes.into_iter().map(|message| LogLine {
-                    level: LogLevel::Warn,
-                    message,
-                }));
-                report.profile = Some(normalized.profile);
-            }
-            Err(invalid) => {
-                report.outcome = Outcome::InvalidProfile;
-                report.error = Some(ReportError {
-                    kind: Outcome::InvalidProfile,
-                    message: invalid.to_string(),
-                    field: Some(invalid.field),
-                    user_id: None,
-                });
-            }
-        }
-        report.logs = logs;
-        report
+        Report { action, outcome, profile, result, error, logs, stats }
     }
 
     /// Success, negative answer (including `false`), or failure.
