@@ -16,9 +16,8 @@ pub use wit::{NewUser as WitNewUser, UserProfile};
 /// Stands for a script type during detection; never holds a value.
 pub struct Probe<S>(PhantomData<S>);
 
-impl<S> Probe<S> {
-    /// The probe of `S`.
-    pub const fn new() -> Self {
+impl<S> Default for Probe<S> {
+    fn default() -> Self {
         Probe(PhantomData)
     }
 }
@@ -187,7 +186,7 @@ macro_rules! export_script {
             use $crate::bindings::authbox::script::types::{Action, ScriptError};
 
             fn actions() -> Actions {
-                let probe = &Probe::<$script>::new();
+                let probe = &Probe::<$script>::default();
                 Actions {
                     login: <$script as $crate::CustomDatabase>::login,
                     get_user: <$script as $crate::CustomDatabase>::get_user,

@@ -100,7 +100,12 @@ pub struct ReportError {
 
 impl ReportError {
     fn new(kind: Outcome, message: String) -> Self {
-        ReportError { kind, message, field: None, user_id: None }
+        ReportError {
+            kind,
+            message,
+            field: None,
+            user_id: None,
+        }
     }
 }
 
@@ -151,20 +156,26 @@ impl Report {
             Ok(ActionOutput::Profile(returned) | ActionOutput::MaybeProfile(Some(returned))) => {
                 match profile::normalize(&returned, source) {
                     Ok(normalized) => {
-                        let notes = normalized.notes.into_iter().map(|message| LogLine { level: LogLevel::Warn, message });
+                        let notes = normalized.notes.into_iter().map(|message| LogLine {
+                            level: LogLevel::Warn,
+                            message,
+                        });
                         logs.extend(notes);
                         (Outcome::Ok, Some(normalized.profile), None, None)
                     }
                     Err(invalid) => {
                         let message = invalid.to_string();
-                        let error =
-                            ReportError { field: Some(invalid.field), ..ReportError::new(Outcome::InvalidProfile, message) };
+                        let error = ReportError {
+                            field: Some(invalid.field),
+                            ..ReportError::new(Outcome::InvalidProfile, message)
+                        };
                         (Outcome::InvalidProfile, None, None, Some(error))
                     }
                 }
             }
             Ok(ActionOutput::MaybeProfile(None)) => {
-                let error = ReportError::new(Outcome::NotFound, "the script knows no such user".into());
+                let error =
+                    ReportError::new(Outcome::NotFound, "the script knows no such user".into());
                 (Outcome::NotFound, None, None, Some(error))
             }
             Ok(ActionOutput::Bool(answer)) => (Outcome::Ok, None, Some(answer), None),
@@ -175,11 +186,22 @@ impl Report {
                     CallError::WrongCredentials { user_id, .. } => user_id.clone(),
                     _ => None,
                 };
-                let error = ReportError { user_id, ..ReportError::new(outcome, call_error.to_string()) };
+                let error = ReportError {
+                    user_id,
+                    ..ReportError::new(outcome, call_error.to_string())
+                };
                 (outcome, None, None, Some(error))
             }
         };
-        Report { action, outcome, profile, result, error, logs, stats }
+        Report {
+            action,
+            outcome,
+            profile,
+            result,
+            error,
+            logs,
+            stats,
+        }
     }
 
     /// Success, negative answer (including `false`), or failure.

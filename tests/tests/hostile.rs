@@ -76,10 +76,12 @@ async fn other_calls_go_on_while_a_script_spins() {
 #[tokio::test]
 async fn unbounded_memory_growth_hits_the_memory_limit() {
     let host = host().await;
-    let mut ctx = CallContext::default();
-    ctx.limits = CallLimits {
-        memory_bytes: 16 << 20,
-        ..CallLimits::default()
+    let ctx = CallContext {
+        limits: CallLimits {
+            memory_bytes: 16 << 20,
+            ..CallLimits::default()
+        },
+        ..CallContext::default()
     };
     let report = host.attack("grow", &ctx).await;
     assert_eq!(report.outcome, Outcome::MemoryLimit, "{report:?}");
@@ -190,8 +192,13 @@ async fn fuel_runs_out() {
     })
     .unwrap();
     let hostile = load(&runtime, HOSTILE).await;
-    let mut ctx = CallContext::default();
-    ctx.limits.fuel = Some(5_000_000);
+    let ctx = CallContext {
+        limits: CallLimits {
+            fuel: Some(5_000_000),
+            ..CallLimits::default()
+        },
+        ..CallContext::default()
+    };
     let report = report(&runtime, &hostile, login("loop", "x"), &ctx).await;
     assert_eq!(report.outcome, Outcome::Trap, "{report:?}");
     assert!(report.error.unwrap().message.contains("fuel exhausted"));

@@ -40,7 +40,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run one action of a script and show the normalized profile, logs, time and memory.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Check that a file is a valid script: its actions, imports, size and compile time.
     Check(check::CheckArgs),
     /// Hash a password as scripts' `password::hash` does (for seeding users).
@@ -80,7 +80,7 @@ pub fn main() -> ExitCode {
     };
     let status = runtime.block_on(async {
         match cli.command {
-            Command::Run(args) => run::run(args).await,
+            Command::Run(args) => run::run(*args).await,
             Command::Check(args) => check::check(args).await,
             Command::HashPassword(args) => hash_password::hash_password(args),
         }

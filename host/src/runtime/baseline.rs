@@ -25,7 +25,8 @@ impl PlainRunner {
         let config = RuntimeConfig::default();
         let engine = super::engine_with(&config, InstanceAllocationStrategy::OnDemand)?;
         super::spawn_epoch_ticker(&engine);
-        let component = Component::new(&engine, bytes).map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+        let component =
+            Component::new(&engine, bytes).map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
         Ok(PlainRunner {
             linker: super::linker(&engine)?,
             component,
@@ -35,7 +36,11 @@ impl PlainRunner {
     }
 
     /// One call, instantiated through the linker.
-    pub async fn call(&self, action: &ActionCall, ctx: &CallContext) -> Result<ActionOutput, CallError> {
+    pub async fn call(
+        &self,
+        action: &ActionCall,
+        ctx: &CallContext,
+    ) -> Result<ActionOutput, CallError> {
         let instantiate = Instantiate::Linker(&self.linker, &self.component);
         let (returned, _logs, _stats) = call::run(
             instantiate,

@@ -11,4 +11,4 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub use authbox::script::types::{Action, NewUser, ScriptError, UserProfile};
+pub use self::authbox::script::types::{Action, NewUser, ScriptError, UserProfile};

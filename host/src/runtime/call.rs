@@ -174,7 +174,10 @@ impl Instantiate<'_> {
         }
     }
 
-    async fn instantiate(self, store: &mut Store<CallState>) -> wasmtime::Result<bindings::CustomDatabase> {
+    async fn instantiate(
+        self,
+        store: &mut Store<CallState>,
+    ) -> wasmtime::Result<bindings::CustomDatabase> {
         match self {
             Instantiate::Pre(pre) => pre.instantiate_async(store).await,
             Instantiate::Linker(linker, component) => {

@@ -20,8 +20,8 @@ use wasmtime::component::Linker;
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 pub use action::{Action, ActionCall, ActionOutput, NewUser};
-pub use call::{CallContext, CallError, CallResult, CallState, CallStats};
 pub use baseline::PlainRunner;
+pub use call::{CallContext, CallError, CallResult, CallState, CallStats};
 pub use limits::CallLimits;
 pub use script::{ACTIONS_EXPORT, DEFAULT_MAX_SCRIPT_BYTES, LoadError, Script, ScriptInfo};
 
@@ -132,7 +132,10 @@ fn pooling(config: &RuntimeConfig) -> InstanceAllocationStrategy {
     InstanceAllocationStrategy::Pooling(pool)
 }
 
-fn engine_with(config: &RuntimeConfig, allocation: InstanceAllocationStrategy) -> Result<Engine, RuntimeError> {
+fn engine_with(
+    config: &RuntimeConfig,
+    allocation: InstanceAllocationStrategy,
+) -> Result<Engine, RuntimeError> {
     let mut wasm = Config::new();
     wasm.epoch_interruption(true)
         .consume_fuel(config.fuel_metering)
@@ -237,7 +240,11 @@ impl Runtime {
             cache.put(&sha256, &component);
         }
         let (returned, _logs, _stats) = self
-            .run(Instantiate::Pre(&pre), Invocation::Implemented, &CallContext::default())
+            .run(
+                Instantiate::Pre(&pre),
+                Invocation::Implemented,
+                &CallContext::default(),
+            )
             .await;
         let actions = match returned {
             Ok(Returned::Implemented(actions)) => actions,
@@ -263,7 +270,9 @@ impl Runtime {
 
     /// Calls one action of `script` in a fresh instance.
     pub async fn call(&self, script: &Script, call: &ActionCall, ctx: &CallContext) -> CallResult {
-        let (returned, logs, stats) = self.run(Instantiate::Pre(&script.pre), Invocation::Action(call), ctx).await;
+        let (returned, logs, stats) = self
+            .run(Instantiate::Pre(&script.pre), Invocation::Action(call), ctx)
+            .await;
         let outcome = returned.map(Returned::into_output);
         CallResult {
             outcome,
