@@ -167,11 +167,10 @@ impl From<Profile> for wit::UserProfile {
 ///
 /// ```
 /// # use authbox_guest::NewUser;
-/// fn describe(user: &NewUser) -> String {
-///     format!("{} ({})", user.email, user.username.as_deref().unwrap_or("no username"))
-/// }
+/// let user = NewUser { email: "ada@example.com".into(), password: "hunter2".into(), ..NewUser::default() };
+/// assert!(!format!("{user:?}").contains("hunter2"));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct NewUser {
     /// Email address.
     pub email: String,
@@ -185,6 +184,18 @@ pub struct NewUser {
     pub user_metadata: Option<Map<String, Value>>,
     /// Initial app metadata.
     pub app_metadata: Option<Map<String, Value>>,
+}
+
+/// Never shows the password, so logging a `NewUser` cannot leak it.
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .field("username", &self.username)
+            .field("phone_number", &self.phone_number)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TryFrom<wit::NewUser> for NewUser {

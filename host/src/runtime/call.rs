@@ -235,10 +235,7 @@ pub(crate) async fn run(
         Err(_elapsed) => Err(CallError::Timeout(limits.timeout)),
         Ok(Ok(Ok(returned))) => Ok(returned),
         Ok(Ok(Err(refusal))) => Err(refusal),
-        Ok(Err(error)) if state.limiter.memory_cap_hit => {
-            let _ = error;
-            Err(CallError::MemoryLimit(memory_cap))
-        }
+        Ok(Err(_)) if state.limiter.memory_cap_hit => Err(CallError::MemoryLimit(memory_cap)),
         Ok(Err(error)) => Err(classify(error, limits.timeout)),
     };
     let stats = CallStats {
