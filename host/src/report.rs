@@ -154,7 +154,7 @@ impl Report {
         let mut logs = call.logs;
         let (outcome, profile, result, error) = match call.outcome {
             Ok(ActionOutput::Profile(returned) | ActionOutput::MaybeProfile(Some(returned))) => {
-                match profile::normalize(&returned, source) {
+                match profile::normalize(returned, source) {
                     Ok(normalized) => {
                         let notes = normalized.notes.into_iter().map(|message| LogLine {
                             level: LogLevel::Warn,

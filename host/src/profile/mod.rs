@@ -122,23 +122,24 @@ pub struct Normalized {
 }
 
 /// Maps what a script returned (a JSON object of root attributes) to the
-/// normalized profile, or says which field is invalid.
+/// normalized profile, or says which field is invalid. It takes the map by
+/// value: the attributes move into the profile instead of being copied.
 ///
 /// ```
 /// use authbox::profile::{normalize, ProfileSource};
 /// use serde_json::json;
 ///
 /// let returned = json!({ "user_id": "pg|42", "email": "Ada@Example.com" });
-/// let normalized = normalize(returned.as_object().unwrap(), &ProfileSource::default()).unwrap();
+/// let serde_json::Value::Object(returned) = returned else { unreachable!() };
+/// let normalized = normalize(returned, &ProfileSource::default()).unwrap();
 /// assert_eq!(normalized.profile.user_id, "auth0|pg|42");
 /// assert_eq!(normalized.profile.nickname.as_deref(), Some("Ada"));
 /// ```
 pub fn normalize(
-    returned: &Map<String, Value>,
+    mut attributes: Map<String, Value>,
     source: &ProfileSource,
 ) -> Result<Normalized, InvalidProfile> {
-    validate::size(returned, source.max_profile_bytes)?;
-    let mut attributes = returned.clone();
+    validate::size(&attributes, source.max_profile_bytes)?;
     attributes.retain(|_, value| !value.is_null());
     let mut notes = Vec::new();
     for key in HOST_MANAGED {

@@ -4,7 +4,7 @@ use super::*;
 
 fn run(returned: Value) -> Result<Normalized, InvalidProfile> {
     normalize(
-        returned.as_object().expect("an object"),
+        returned.as_object().expect("an object").clone(),
         &ProfileSource::default(),
     )
 }
@@ -20,7 +20,11 @@ fn prefixes_the_id_and_builds_the_identity() {
         connection: "pg-users".into(),
         ..ProfileSource::default()
     };
-    let n = normalize(json!({"user_id": "pg|7"}).as_object().unwrap(), &source).unwrap();
+    let n = normalize(
+        json!({"user_id": "pg|7"}).as_object().unwrap().clone(),
+        &source,
+    )
+    .unwrap();
     assert_eq!(n.profile.user_id, "legacy|pg|7");
     assert_eq!(
         n.profile.identities,
