@@ -99,12 +99,16 @@ fn build_workspace(dir: &Path, target_dir: &Path) {
     );
 }
 
-/// The member crate names of a guest workspace: its subfolders with a Cargo.toml.
+/// The components of a guest workspace: its subfolders whose Cargo.toml
+/// builds a `cdylib` (the others are libraries the components share).
 fn members(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .unwrap()
         .filter_map(|entry| entry.ok())
-        .filter(|entry| entry.path().join("Cargo.toml").exists())
+        .filter(|entry| {
+            fs::read_to_string(entry.path().join("Cargo.toml"))
+                .is_ok_and(|manifest| manifest.contains("\"cdylib\""))
+        })
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();

@@ -8,6 +8,10 @@
 //! Actions you do not implement answer "not implemented", and authbox knows
 //! which ones you implemented as soon as the script is uploaded.
 //!
+//! What a script can use: [`config`] (the connection's read-only settings),
+//! [`log`], [`password`] (hashing done by the host) and [`sql`] (the
+//! connection's own databases, with bound parameters).
+//!
 //! ```
 //! use authbox_guest::{config, info, password, CustomDatabase, Error, Profile, Result};
 //!
@@ -44,6 +48,7 @@ pub mod log;
 pub mod password;
 mod profile;
 mod script;
+pub mod sql;
 
 pub use error::{Error, Result};
 pub use profile::{NewUser, Profile};

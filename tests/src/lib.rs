@@ -3,3 +3,5 @@
 //! `scripts/`, compiled to `wasm32-wasip2` by this crate's build script.
 
 include!(concat!(env!("OUT_DIR"), "/guests.rs"));
+
+pub mod legacy;

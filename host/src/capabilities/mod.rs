@@ -5,6 +5,7 @@
 pub mod config;
 pub mod log;
 pub mod password;
+pub mod sql;
 
 use wasmtime::component::Linker;
 
@@ -15,6 +16,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<
     config::add_to_linker(linker)?;
     log::add_to_linker(linker)?;
     password::add_to_linker(linker)?;
+    sql::add_to_linker(linker)?;
     crate::runtime::bindings::authbox::script::types::add_to_linker::<
         _,
         wasmtime::component::HasSelf<_>,
@@ -26,5 +28,6 @@ pub const INTERFACES: &[&str] = &[
     "authbox:script/config",
     "authbox:script/log",
     "authbox:script/password",
+    "authbox:script/sql",
     "authbox:script/types",
 ];

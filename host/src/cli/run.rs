@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use authbox::capabilities::sql::{DataSource, DataSources};
 use authbox::profile::{
     DEFAULT_CONNECTION, DEFAULT_MAX_PROFILE_BYTES, DEFAULT_PROVIDER, ProfileSource,
 };
@@ -22,6 +23,7 @@ use super::{EXIT_FAILURE, EXIT_NEGATIVE, EXIT_OK, usage_error};
 /// Examples:
 ///   authbox run users.wasm login ada@example.com - --config-file users.json < password.txt
 ///   authbox run users.wasm get-user ada@example.com --json
+///   authbox run postgres.wasm login ada@example.com - --datasource users=postgres://app@localhost/legacy
 #[derive(Args)]
 #[command(verbatim_doc_comment)]
 pub struct RunArgs {
@@ -38,6 +40,11 @@ pub struct RunArgs {
     /// Configuration from a JSON object file; non-string values are passed as JSON text. `--config` wins.
     #[arg(long, value_name = "FILE", global = true)]
     config_file: Option<PathBuf>,
+
+    /// A database the script may query, by name (repeatable): postgres://USER:PASSWORD@HOST/DB,
+    /// mysql://USER:PASSWORD@HOST/DB (MySQL or MariaDB) or sqlite:PATH. The templates use `users`.
+    #[arg(long = "datasource", value_name = "NAME=URL", global = true)]
+    datasources: Vec<String>,
 
     /// The connection's name, as the profile's identity shows it.
     #[arg(long, value_name = "NAME", default_value = DEFAULT_CONNECTION, global = true)]
@@ -182,6 +189,20 @@ fn action_call(action: ActionArgs) -> Result<ActionCall, String> {
     })
 }
 
+/// The `--datasource` values; errors never repeat a URL (it may hold a password).
+fn datasources(values: &[String]) -> Result<DataSources, String> {
+    let parsed = values
+        .iter()
+        .map(|value| {
+            value.parse::<DataSource>().map_err(|e| {
+                let name = value.split_once('=').map_or("?", |(name, _)| name);
+                format!("--datasource {name}=…: {e}")
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    DataSources::new(parsed).map_err(|e| format!("--datasource: {e}"))
+}
+
 fn configuration(
     file: Option<&PathBuf>,
     pairs: Vec<(String, String)>,
@@ -218,6 +239,10 @@ pub async fn run(args: RunArgs) -> u8 {
         Ok(config) => config,
         Err(message) => return usage_error(message),
     };
+    let datasources = match datasources(&args.datasources) {
+        Ok(datasources) => datasources,
+        Err(message) => return usage_error(message),
+    };
     let (runtime, script) =
         match settings::load(&args.script, &args.cache, args.fuel.is_some()).await {
             Ok(loaded) => loaded,
@@ -229,6 +254,7 @@ pub async fn run(args: RunArgs) -> u8 {
         };
     let ctx = CallContext {
         config: Arc::new(config),
+        datasources,
         limits: CallLimits {
             timeout: Duration::from_millis(args.timeout_ms),
             memory_bytes: (args.memory_mb as usize) << 20,
@@ -243,6 +269,7 @@ pub async fn run(args: RunArgs) -> u8 {
     };
     let action = call.action();
     let result = runtime.call(&script, &call, &ctx).await;
+    ctx.datasources.close().await;
     let report = Report::new(action, result, &source);
     if args.json {
         match serde_json::to_string(&report) {

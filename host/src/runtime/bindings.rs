@@ -6,9 +6,12 @@ wasmtime::component::bindgen!({
     imports: {
         // Hashing runs on the blocking pool; the call awaits it.
         "authbox:script/password": async | trappable,
+        // Statements wait on the data source's pool and the database.
+        "authbox:script/sql": async | trappable,
         default: trappable,
     },
     exports: { default: async },
+    additional_derives: [PartialEq],
 });
 
 pub use self::authbox::script::types::{Action, NewUser, ScriptError, UserProfile};

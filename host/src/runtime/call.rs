@@ -15,12 +15,15 @@ use super::limits::{CallLimiter, CallLimits};
 use crate::capabilities::config::{ConfigCapability, ConfigValues};
 use crate::capabilities::log::{CallLog, LogCapability, LogLevel, LogLine};
 use crate::capabilities::password::PasswordHasher;
+use crate::capabilities::sql::{DataSources, SqlCapability};
 
-/// What a call may use: its connection's configuration and limits.
+/// What a call may use: its connection's configuration, data sources and limits.
 #[derive(Debug, Clone, Default)]
 pub struct CallContext {
     /// The connection's configuration, served by the `config` capability.
     pub config: ConfigValues,
+    /// The connection's databases, served by the `sql` capability.
+    pub datasources: DataSources,
     /// The call's limits.
     pub limits: CallLimits,
 }
@@ -105,6 +108,7 @@ pub struct CallState {
     pub(crate) config: ConfigCapability,
     pub(crate) log: LogCapability,
     pub(crate) password: PasswordHasher,
+    pub(crate) sql: SqlCapability,
 }
 
 impl WasiView for CallState {
@@ -121,7 +125,13 @@ impl bindings::authbox::script::types::Host for CallState {}
 impl CallState {
     /// No files, no environment, no arguments, no network, no stdin;
     /// stdout and stderr go to the call's capped log. Clocks and randomness work.
-    fn new(ctx: &CallContext, memory_cap: usize, log: &CallLog, password: PasswordHasher) -> Self {
+    fn new(
+        ctx: &CallContext,
+        deadline: Instant,
+        memory_cap: usize,
+        log: &CallLog,
+        password: PasswordHasher,
+    ) -> Self {
         let wasi = WasiCtxBuilder::new()
             .stdout(log.stream(LogLevel::Stdout))
             .stderr(log.stream(LogLevel::Stderr))
@@ -136,6 +146,7 @@ impl CallState {
             config: ConfigCapability::new(Arc::clone(&ctx.config)),
             log: LogCapability::new(log.clone()),
             password,
+            sql: SqlCapability::new(ctx.datasources.clone(), deadline),
         }
     }
 }
@@ -206,15 +217,15 @@ pub(crate) async fn run(
     let limits = ctx.limits;
     let memory_cap = limits.memory_bytes.min(memory_ceiling);
     let log = CallLog::new(limits.log_bytes);
+    let deadline = started + limits.timeout;
     let mut store = Store::new(
         pre.engine(),
-        CallState::new(ctx, memory_cap, &log, password),
+        CallState::new(ctx, deadline, memory_cap, &log, password),
     );
     store.limiter(|state| &mut state.limiter);
     // At every epoch tick a running script yields to the async runtime (so a
     // spinning script never holds a thread others need) and, once past its
     // deadline, is interrupted.
-    let deadline = started + limits.timeout;
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |_| {
         Ok(if Instant::now() >= deadline {

@@ -39,7 +39,9 @@ fn flood_stdout() -> Result<Profile> {
     let chunk = vec![b'x'; 64 * 1024];
     let mut stdout = std::io::stdout().lock();
     for _ in 0..(100 * 1024 * 1024 / chunk.len()) {
-        stdout.write_all(&chunk).map_err(|e| Error::failed(format!("stdout: {e}")))?;
+        stdout
+            .write_all(&chunk)
+            .map_err(|e| Error::failed(format!("stdout: {e}")))?;
     }
     Ok(Profile::new("hostile|flood"))
 }
@@ -63,7 +65,10 @@ impl CustomDatabase for Hostile {
             "bad-email" => Ok(Profile::new("hostile|1").email("not-an-email")),
             "no-id" => Ok(Profile::new("")),
             "huge" => Ok(Profile::new("hostile|1").attribute("blob", json!("x".repeat(10 << 20)))),
-            "file" => denied("file", std::fs::read_to_string("/etc/passwd").map_err(|e| e.to_string())),
+            "file" => denied(
+                "file",
+                std::fs::read_to_string("/etc/passwd").map_err(|e| e.to_string()),
+            ),
             "env" => denied(
                 "env",
                 match std::env::vars().next() {

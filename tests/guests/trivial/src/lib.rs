@@ -31,7 +31,11 @@ impl CustomDatabase for Trivial {
 
 impl Delete for Trivial {
     fn delete(user_id: &str) -> Result<()> {
-        if user_id == "1" { Ok(()) } else { Err(Error::failed(format!("no user {user_id}"))) }
+        if user_id == "1" {
+            Ok(())
+        } else {
+            Err(Error::failed(format!("no user {user_id}")))
+        }
     }
 }
 

@@ -1,0 +1,372 @@
+//! Data sources: a connection's named databases, each with its settings and
+//! its pool (opened on first use, shared by every call of the connection).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::sync::OnceCell;
+
+use super::error::SqlError;
+use super::pool::Pool;
+
+/// Which database a data source is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Driver {
+    /// `postgres://` or `postgresql://`.
+    Postgres,
+    /// `mysql://` or `mariadb://`.
+    MySql,
+    /// `sqlite:PATH`.
+    Sqlite,
+}
+
+/// A data source's URL. Its `Display` hides the password, so it is safe in
+/// logs and errors; the full URL is only handed to the database driver.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DataSourceUrl {
+    driver: Driver,
+    url: String,
+    password: Option<String>,
+}
+
+/// Why a data-source URL or name was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DataSourceError {
+    /// The scheme is not one authbox speaks.
+    #[error(
+        "unsupported data source URL `{0}`: use postgres://USER:PASSWORD@HOST/DB, mysql://USER:PASSWORD@HOST/DB or sqlite:PATH"
+    )]
+    Scheme(String),
+    /// The URL does not parse.
+    #[error("invalid data source URL `{url}`: {reason}")]
+    Invalid {
+        /// The URL, password hidden.
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The name is empty or has characters other than letters, digits, `-`, `_`.
+    #[error(
+        "invalid data source name `{0}`: use 1 to 64 letters, digits, `-` or `_` (e.g. `users`)"
+    )]
+    Name(String),
+    /// Not in the form `NAME=URL`.
+    #[error("expected NAME=URL, e.g. users=postgres://app@localhost/app")]
+    Form,
+    /// Two data sources of one connection have the same name.
+    #[error("the data source `{0}` is given twice")]
+    Duplicate(String),
+}
+
+impl DataSourceUrl {
+    /// The database this URL points at.
+    pub fn driver(&self) -> Driver {
+        self.driver
+    }
+
+    /// The URL as given, password included: for the driver only.
+    pub(super) fn secret(&self) -> &str {
+        &self.url
+    }
+
+    /// Removes the password from a message that might quote it.
+    pub(super) fn redact(&self, message: &str) -> String {
+        let mut out = message.replace(&self.url, &self.to_string());
+        if let Some(password) = self.password.as_deref().filter(|p| p.len() >= 4) {
+            out = out.replace(password, "***");
+        }
+        out
+    }
+}
+
+impl FromStr for DataSourceUrl {
+    type Err = DataSourceError;
+
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        let driver = match scheme {
+            "postgres" | "postgresql" => Driver::Postgres,
+            "mysql" | "mariadb" => Driver::MySql,
+            "sqlite" => Driver::Sqlite,
+            _ => {
+                return Err(DataSourceError::Scheme(
+                    hide_password(url).unwrap_or_else(|| format!("{scheme}:…")),
+                ));
+            }
+        };
+        if driver == Driver::Sqlite {
+            let path = url["sqlite:".len()..].trim_start_matches("//");
+            let path = path.split('?').next().unwrap_or_default();
+            if path.is_empty() || path == ":memory:" {
+                return Err(DataSourceError::Invalid {
+                    url: url.to_string(),
+                    reason: "give the path of a database file: sqlite:PATH".into(),
+                });
+            }
+            return Ok(DataSourceUrl {
+                driver,
+                url: url.to_string(),
+                password: None,
+            });
+        }
+        let parsed = url::Url::parse(url).map_err(|e| DataSourceError::Invalid {
+            url: hide_password(url).unwrap_or_else(|| format!("{scheme}://…")),
+            reason: e.to_string(),
+        })?;
+        if parsed.host_str().is_none_or(str::is_empty) {
+            return Err(DataSourceError::Invalid {
+                url: hide_password(url).unwrap_or_default(),
+                reason: "it names no host".into(),
+            });
+        }
+        let password = parsed.password().map(|p| {
+            percent_encoding::percent_decode_str(p)
+                .decode_utf8_lossy()
+                .into_owned()
+        });
+        // sqlx knows `mariadb` as `mysql`.
+        let url = match url.strip_prefix("mariadb:") {
+            Some(rest) => format!("mysql:{rest}"),
+            None => url.to_string(),
+        };
+        Ok(DataSourceUrl {
+            driver,
+            url,
+            password,
+        })
+    }
+}
+
+/// `url` with its password replaced by `***`, if it parses as a URL.
+fn hide_password(url: &str) -> Option<String> {
+    let mut parsed = url::Url::parse(url).ok()?;
+    if parsed.password().is_some() {
+        parsed.set_password(Some("***")).ok()?;
+    }
+    Some(parsed.to_string())
+}
+
+impl fmt::Display for DataSourceUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match hide_password(&self.url) {
+            Some(shown) if self.driver != Driver::Sqlite => f.write_str(&shown),
+            _ => f.write_str(&self.url),
+        }
+    }
+}
+
+impl fmt::Debug for DataSourceUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DataSourceUrl({self})")
+    }
+}
+
+/// The limits of one data source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataSourceSettings {
+    /// Connections the pool may open.
+    pub max_connections: u32,
+    /// How long a statement may wait for a connection, opening one included.
+    /// A database that is down answers `unavailable` after this.
+    pub acquire_timeout: Duration,
+    /// How long a statement may run (never beyond the call's deadline).
+    pub statement_timeout: Duration,
+    /// Rows a query may return.
+    pub max_rows: usize,
+    /// Bytes a query's result may take (values and column names).
+    pub max_result_bytes: usize,
+}
+
+impl Default for DataSourceSettings {
+    fn default() -> Self {
+        DataSourceSettings {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(2),
+            statement_timeout: Duration::from_secs(5),
+            max_rows: 1000,
+            max_result_bytes: 1 << 20,
+        }
+    }
+}
+
+/// One named database of a connection.
+pub struct DataSource {
+    name: String,
+    url: DataSourceUrl,
+    settings: DataSourceSettings,
+    pool: OnceCell<Pool>,
+    counters: Counters,
+}
+
+#[derive(Default)]
+struct Counters {
+    in_flight: AtomicUsize,
+    peak_in_flight: AtomicUsize,
+    statements: AtomicU64,
+    errors: AtomicU64,
+}
+
+/// What a data source has done since it was created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DataSourceStats {
+    /// Statements running on the database now (not those waiting for a connection).
+    pub in_flight: usize,
+    /// The most statements that ran on the database at once.
+    pub peak_in_flight: usize,
+    /// Statements that got a connection, failed ones included.
+    pub statements: u64,
+    /// Statements that answered an error, those that got no connection included.
+    pub errors: u64,
+}
+
+impl DataSource {
+    /// A data source; its pool opens on first use.
+    pub fn new(
+        name: &str,
+        url: DataSourceUrl,
+        settings: DataSourceSettings,
+    ) -> Result<Self, DataSourceError> {
+        let valid = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid {
+            return Err(DataSourceError::Name(name.to_string()));
+        }
+        Ok(DataSource {
+            name: name.to_string(),
+            url,
+            settings,
+            pool: OnceCell::new(),
+            counters: Counters::default(),
+        })
+    }
+
+    /// Its name, as scripts use it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its URL (shown without the password).
+    pub fn url(&self) -> &DataSourceUrl {
+        &self.url
+    }
+
+    /// Its limits.
+    pub fn settings(&self) -> &DataSourceSettings {
+        &self.settings
+    }
+
+    /// What it has done so far.
+    pub fn stats(&self) -> DataSourceStats {
+        let c = &self.counters;
+        DataSourceStats {
+            in_flight: c.in_flight.load(Ordering::Relaxed),
+            peak_in_flight: c.peak_in_flight.load(Ordering::Relaxed),
+            statements: c.statements.load(Ordering::Relaxed),
+            errors: c.errors.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The pool, opened on first use.
+    pub(super) async fn pool(&self) -> Result<&Pool, SqlError> {
+        self.pool
+            .get_or_try_init(|| async { Pool::open(&self.url, &self.settings) })
+            .await
+            .map_err(|e| e.redacted(&self.url))
+    }
+
+    /// Counts a statement for as long as the guard lives.
+    pub(super) fn start_statement(&self) -> InFlight<'_> {
+        let c = &self.counters;
+        c.statements.fetch_add(1, Ordering::Relaxed);
+        let now = c.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        c.peak_in_flight.fetch_max(now, Ordering::Relaxed);
+        InFlight(c)
+    }
+
+    pub(super) fn count_error(&self) {
+        self.counters.errors.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl fmt::Debug for DataSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DataSource")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Ends a statement's count when dropped (also when the statement is cancelled).
+pub(super) struct InFlight<'a>(&'a Counters);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A connection's data sources by name: all a script can reach. Cheap to
+/// clone; clones share the pools.
+#[derive(Debug, Clone, Default)]
+pub struct DataSources {
+    by_name: Arc<BTreeMap<String, Arc<DataSource>>>,
+}
+
+impl DataSources {
+    /// The given data sources; names must be unique.
+    pub fn new(sources: impl IntoIterator<Item = DataSource>) -> Result<Self, DataSourceError> {
+        let mut by_name = BTreeMap::new();
+        for source in sources {
+            let name = source.name.clone();
+            if by_name.insert(name.clone(), Arc::new(source)).is_some() {
+                return Err(DataSourceError::Duplicate(name));
+            }
+        }
+        Ok(DataSources {
+            by_name: Arc::new(by_name),
+        })
+    }
+
+    /// The data source called `name`.
+    pub fn get(&self, name: &str) -> Option<&Arc<DataSource>> {
+        self.by_name.get(name)
+    }
+
+    /// The names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.by_name.keys().map(String::as_str)
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    /// Closes every open pool (waits for running statements).
+    pub async fn close(&self) {
+        for source in self.by_name.values() {
+            if let Some(pool) = source.pool.get() {
+                pool.close().await;
+            }
+        }
+    }
+}
+
+/// Parses `NAME=URL`, the form of `authbox run --datasource`.
+impl FromStr for DataSource {
+    type Err = DataSourceError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (name, url) = s.split_once('=').ok_or(DataSourceError::Form)?;
+        DataSource::new(name, url.parse()?, DataSourceSettings::default())
+    }
+}

@@ -1,0 +1,135 @@
+//! `authbox:script/sql`: a script's statements on its connection's own
+//! databases. Every data source has a pool in the host (opened on first use,
+//! bounded, shared by the connection's calls); a statement waits on it
+//! asynchronously, so a script waiting on its database holds no thread.
+//! Parameters are always bound by the database. Each statement is bounded in
+//! time (the data source's statement timeout, never beyond the call's
+//! deadline), in rows and in bytes; every failure is a `sql-error` the
+//! script receives, never a trap. Passwords in data-source URLs appear in no
+//! message.
+
+mod datasource;
+mod dialect;
+mod error;
+mod pool;
+mod sqlite_guard;
+#[cfg(test)]
+mod tests;
+
+use std::time::Instant;
+
+use wasmtime::component::{HasSelf, Linker};
+
+pub use datasource::{
+    DataSource, DataSourceError, DataSourceSettings, DataSourceStats, DataSourceUrl, DataSources,
+    Driver,
+};
+pub use error::SqlError;
+
+use crate::runtime::CallState;
+use crate::runtime::bindings::authbox::script::sql as wit;
+use pool::{Mode, Outcome, RunError, StatementLimits};
+
+/// The `sql` capability of one call.
+pub struct SqlCapability {
+    sources: DataSources,
+    call_deadline: Instant,
+}
+
+impl SqlCapability {
+    /// Serves `sources` to a call that must end by `call_deadline`.
+    pub fn new(sources: DataSources, call_deadline: Instant) -> Self {
+        SqlCapability {
+            sources,
+            call_deadline,
+        }
+    }
+
+    async fn run(
+        &self,
+        mode: Mode,
+        datasource: &str,
+        statement: String,
+        params: Vec<wit::Value>,
+    ) -> Result<Outcome, SqlError> {
+        let source = self
+            .sources
+            .get(datasource)
+            .ok_or_else(|| SqlError::UnknownDatasource {
+                name: datasource.to_string(),
+                known: match self.sources.names().collect::<Vec<_>>() {
+                    names if names.is_empty() => "none".to_string(),
+                    names => names.join(", "),
+                },
+            })?;
+        let settings = source.settings();
+        let now = Instant::now();
+        let left = self.call_deadline.saturating_duration_since(now);
+        let limits = StatementLimits {
+            deadline: now + settings.statement_timeout.min(left),
+            limit: settings.statement_timeout.min(left),
+            deadline_reason: if settings.statement_timeout <= left {
+                "the data source's statement timeout"
+            } else {
+                "what was left of the call's deadline"
+            },
+            max_rows: settings.max_rows,
+            max_result_bytes: settings.max_result_bytes,
+        };
+        let outcome = match source.pool().await {
+            Ok(pool) => pool
+                .run(source, mode, statement, params, limits)
+                .await
+                .map_err(|e| match e {
+                    RunError::Connect(e) => SqlError::unavailable(e, datasource, source.url()),
+                    RunError::Driver(e) => SqlError::from_driver(e, datasource, source.url()),
+                    RunError::Sql(e) => e.redacted(source.url()),
+                }),
+            Err(e) => Err(e),
+        };
+        if let Err(error) = &outcome {
+            source.count_error();
+            tracing::debug!(datasource, %error, started = ?now.elapsed(), "sql statement failed");
+        }
+        outcome
+    }
+}
+
+impl wit::Host for SqlCapability {
+    async fn query(
+        &mut self,
+        datasource: String,
+        statement: String,
+        params: Vec<wit::Value>,
+    ) -> wasmtime::Result<Result<wit::Rows, wit::SqlError>> {
+        Ok(
+            match self.run(Mode::Query, &datasource, statement, params).await {
+                Ok(Outcome::Rows(rows)) => Ok(rows),
+                Ok(Outcome::Affected(_)) => unreachable!("a query answers rows"),
+                Err(e) => Err(e.into()),
+            },
+        )
+    }
+
+    async fn execute(
+        &mut self,
+        datasource: String,
+        statement: String,
+        params: Vec<wit::Value>,
+    ) -> wasmtime::Result<Result<u64, wit::SqlError>> {
+        Ok(
+            match self
+                .run(Mode::Execute, &datasource, statement, params)
+                .await
+            {
+                Ok(Outcome::Affected(n)) => Ok(n),
+                Ok(Outcome::Rows(_)) => unreachable!("an execute answers a count"),
+                Err(e) => Err(e.into()),
+            },
+        )
+    }
+}
+
+pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    wit::add_to_linker::<_, HasSelf<SqlCapability>>(linker, |state| &mut state.sql)
+}
