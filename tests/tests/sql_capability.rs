@@ -82,7 +82,7 @@ fn dialect(backend: Backend) -> Dialect {
             create: "CREATE TABLE t (id INT PRIMARY KEY, flag BOOLEAN, score DOUBLE PRECISION, name TEXT UNIQUE, data BYTEA)",
             insert: "INSERT INTO t (id, flag, score, name, data) VALUES ($1, $2, $3, $4, $5)",
             select: "SELECT id, flag, score, name, data FROM t WHERE id = $1",
-            sleep: "SELECT 1 AS one FROM pg_sleep(2)",
+            sleep: "SELECT 1 AS one FROM pg_sleep(3)",
             typed: "SELECT 12345678901::bigint AS big, 1.25::numeric(10,2) AS dec, \
                     TIMESTAMPTZ '2024-05-06 07:08:09+00' AS at, DATE '2024-05-06' AS day, \
                     'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid AS uid, '{\"k\": 1}'::jsonb AS doc",
@@ -91,7 +91,7 @@ fn dialect(backend: Backend) -> Dialect {
             create: "CREATE TABLE t (id INT PRIMARY KEY, flag BOOLEAN, score DOUBLE, name VARCHAR(64) UNIQUE, data BLOB)",
             insert: "INSERT INTO t (id, flag, score, name, data) VALUES (?, ?, ?, ?, ?)",
             select: "SELECT id, flag, score, name, data FROM t WHERE id = ?",
-            sleep: "SELECT SLEEP(2) AS slept",
+            sleep: "SELECT SLEEP(3) AS slept",
             typed: "SELECT CAST(12345678901 AS SIGNED) AS big, CAST(1.25 AS DECIMAL(10,2)) AS `dec`, \
                     TIMESTAMP '2024-05-06 07:08:09' AS at, DATE '2024-05-06' AS day, \
                     'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11' AS uid, JSON_OBJECT('k', 1) AS doc",
@@ -113,7 +113,7 @@ async fn values_errors_and_caps(backend: Backend) {
     };
     let settings = DataSourceSettings {
         max_rows: 5,
-        statement_timeout: Duration::from_millis(300),
+        statement_timeout: Duration::from_millis(1000),
         ..DataSourceSettings::default()
     };
     let probe = Probe::new(&db.url, settings).await;
@@ -203,7 +203,7 @@ async fn values_errors_and_caps(backend: Backend) {
     // The statement timeout; the data source serves right after.
     let slow = probe.query(sql.sleep, json!([])).await.unwrap_err();
     assert!(
-        slow.contains("Timeout") && slow.contains("300 ms"),
+        slow.contains("Timeout") && slow.contains("1000 ms"),
         "{slow}"
     );
     let after = probe.query(sql.select, json!([1])).await.unwrap();

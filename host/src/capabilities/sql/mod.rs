@@ -63,19 +63,13 @@ impl SqlCapability {
                 },
             })?;
         let settings = source.settings();
-        let now = Instant::now();
-        let left = self.call_deadline.saturating_duration_since(now);
         let limits = StatementLimits {
-            deadline: now + settings.statement_timeout.min(left),
-            limit: settings.statement_timeout.min(left),
-            deadline_reason: if settings.statement_timeout <= left {
-                "the data source's statement timeout"
-            } else {
-                "what was left of the call's deadline"
-            },
+            call_deadline: self.call_deadline,
+            statement_timeout: settings.statement_timeout,
             max_rows: settings.max_rows,
             max_result_bytes: settings.max_result_bytes,
         };
+        let started = Instant::now();
         let outcome = match source.pool().await {
             Ok(pool) => pool
                 .run(source, mode, statement, params, limits)
@@ -89,7 +83,7 @@ impl SqlCapability {
         };
         if let Err(error) = &outcome {
             source.count_error();
-            tracing::debug!(datasource, %error, started = ?now.elapsed(), "sql statement failed");
+            tracing::debug!(datasource, %error, after = ?started.elapsed(), "sql statement failed");
         }
         outcome
     }

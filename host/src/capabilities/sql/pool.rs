@@ -34,13 +34,56 @@ pub(super) enum Pool {
 /// What one statement may use.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct StatementLimits {
-    /// When the statement must have finished.
-    pub deadline: Instant,
-    /// The time limit `deadline` stands for, and which limit it is, for the error.
-    pub limit: Duration,
-    pub deadline_reason: &'static str,
+    /// When the call ends; nothing the statement does outlives it.
+    pub call_deadline: Instant,
+    /// How long the statement may run once it has a connection.
+    pub statement_timeout: Duration,
     pub max_rows: usize,
     pub max_result_bytes: usize,
+}
+
+/// When a statement must end, how long that is, and which limit it is.
+struct Deadline {
+    at: Instant,
+    limit: Duration,
+    why: &'static str,
+    /// Whether the call's deadline is the nearer.
+    call_ends_first: bool,
+}
+
+impl StatementLimits {
+    /// The deadline of a statement that starts (or waits) from `start`.
+    fn deadline(&self, start: Instant, own_limit: Duration, why: &'static str) -> Deadline {
+        let left = self.call_deadline.saturating_duration_since(start);
+        if own_limit <= left {
+            Deadline {
+                at: start + own_limit,
+                limit: own_limit,
+                why,
+                call_ends_first: false,
+            }
+        } else {
+            Deadline {
+                at: self.call_deadline,
+                limit: left,
+                why: "what was left of the call's deadline",
+                call_ends_first: true,
+            }
+        }
+    }
+}
+
+impl Deadline {
+    fn left(&self) -> Duration {
+        self.at.saturating_duration_since(Instant::now())
+    }
+
+    fn passed(&self) -> RunError {
+        RunError::Sql(SqlError::Timeout {
+            limit: self.limit,
+            why: self.why,
+        })
+    }
 }
 
 /// What to do with the statement.
@@ -184,20 +227,26 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
     let args = bind::<DB>(params)?;
-    let timed_out = || {
-        RunError::Sql(SqlError::Timeout {
-            limit: limits.limit,
-            why: limits.deadline_reason,
-        })
+    // Waiting for a connection is bounded by the pool's acquire timeout
+    // (then `unavailable`) and by the call.
+    let waiting = limits.deadline(
+        Instant::now(),
+        source.settings().acquire_timeout,
+        "the data source's acquire timeout",
+    );
+    let mut conn = match tokio::time::timeout(waiting.left(), pool.acquire()).await {
+        Ok(acquired) => acquired.map_err(RunError::Connect)?,
+        Err(_) if waiting.call_ends_first => return Err(waiting.passed()),
+        Err(_) => return Err(RunError::Connect(sqlx::Error::PoolTimedOut)),
     };
-    let budget = limits.deadline.saturating_duration_since(Instant::now());
-    let mut conn = tokio::time::timeout(budget, pool.acquire())
-        .await
-        .map_err(|_| timed_out())?
-        .map_err(RunError::Connect)?;
     let _running = source.start_statement();
+    let deadline = limits.deadline(
+        Instant::now(),
+        limits.statement_timeout,
+        "the data source's statement timeout",
+    );
     let work = async {
-        DB::before_statement(&mut conn, limits.deadline)
+        DB::before_statement(&mut conn, deadline.at)
             .await
             .map_err(RunError::Driver)?;
         let query = sqlx::query_with(AssertSqlSafe(statement), args);
@@ -211,12 +260,11 @@ where
                 .map(Outcome::Rows),
         }
     };
-    let budget = limits.deadline.saturating_duration_since(Instant::now());
-    match tokio::time::timeout(budget, work).await {
+    match tokio::time::timeout(deadline.left(), work).await {
         Ok(Ok(outcome)) => Ok(outcome),
         Ok(Err(RunError::Driver(error))) if DB::stopped_at_deadline(&error) => {
             conn.close_on_drop();
-            Err(timed_out())
+            Err(deadline.passed())
         }
         Ok(Err(error)) => {
             // A result stopped at a cap leaves rows unread on the connection.
@@ -227,7 +275,7 @@ where
         }
         Err(_elapsed) => {
             conn.close_on_drop();
-            Err(timed_out())
+            Err(deadline.passed())
         }
     }
 }
