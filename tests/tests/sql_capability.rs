@@ -111,12 +111,11 @@ async fn values_errors_and_caps(backend: Backend) {
     let Some(db) = LegacyDb::empty(backend, "values_errors_and_caps").await else {
         return;
     };
-    let settings = DataSourceSettings {
+    let capped = DataSourceSettings {
         max_rows: 5,
-        statement_timeout: Duration::from_millis(1000),
         ..DataSourceSettings::default()
     };
-    let probe = Probe::new(&db.url, settings).await;
+    let probe = Probe::new(&db.url, capped).await;
     let sql = dialect(backend);
     probe.execute(sql.create, json!([])).await.unwrap();
 
@@ -201,13 +200,20 @@ async fn values_errors_and_caps(backend: Backend) {
     assert_eq!(five["rows"].as_array().unwrap().len(), 5);
 
     // The statement timeout; the data source serves right after.
-    let slow = probe.query(sql.sleep, json!([])).await.unwrap_err();
+    let quick = DataSourceSettings {
+        statement_timeout: Duration::from_millis(1000),
+        max_connections: 1,
+        ..DataSourceSettings::default()
+    };
+    let quick = Probe::new(&db.url, quick).await;
+    let slow = quick.query(sql.sleep, json!([])).await.unwrap_err();
     assert!(
         slow.contains("Timeout") && slow.contains("1000 ms"),
         "{slow}"
     );
-    let after = probe.query(sql.select, json!([1])).await.unwrap();
+    let after = quick.query(sql.select, json!([1])).await.unwrap();
     assert_eq!(after["rows"][0][3], json!("ada"));
+    quick.ctx.datasources.close().await;
 
     probe.ctx.datasources.close().await;
     db.drop().await;

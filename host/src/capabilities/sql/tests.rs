@@ -192,7 +192,7 @@ async fn a_runaway_statement_stops_at_its_timeout_and_the_pool_recovers() {
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_file(&dir).await;
     let quick = DataSourceSettings {
-        statement_timeout: Duration::from_millis(200),
+        statement_timeout: Duration::from_millis(1000),
         max_connections: 1,
         ..DataSourceSettings::default()
     };
@@ -203,10 +203,10 @@ async fn a_runaway_statement_stops_at_its_timeout_and_the_pool_recovers() {
     let started = Instant::now();
     let answer = query(&mut cap, forever, vec![]).await;
     assert!(
-        matches!(&answer, Err(WitError::Timeout(m)) if m.contains("200 ms") && m.contains("statement timeout")),
+        matches!(&answer, Err(WitError::Timeout(m)) if m.contains("1000 ms") && m.contains("statement timeout")),
         "{answer:?}"
     );
-    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(started.elapsed() < Duration::from_secs(4));
     // The only connection was interrupted and replaced: the next statement runs.
     let rows = query(&mut cap, "SELECT count(*) AS n FROM t", vec![])
         .await
