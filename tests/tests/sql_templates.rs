@@ -352,3 +352,30 @@ async fn a_database_that_is_down_is_a_prompt_error_and_the_host_keeps_serving() 
         assert_still_serving(&runtime, &load(&runtime, authbox_tests::TRIVIAL).await).await;
     }
 }
+
+/// Two connections whose data sources share the name `users` reach two
+/// different databases: a script only ever gets its own connection's pool.
+#[tokio::test]
+async fn each_connection_reaches_only_its_own_database() {
+    let first = LegacyDb::seeded(Backend::Sqlite, "own_database")
+        .await
+        .unwrap();
+    let second = LegacyDb::seeded(Backend::Sqlite, "own_database")
+        .await
+        .unwrap();
+    second
+        .run_sql("DELETE FROM users WHERE email = 'ada@example.com'")
+        .await;
+    let a = Template::new(Backend::Sqlite, &first.url).await;
+    let b = Template::new(Backend::Sqlite, &second.url).await;
+    let (in_a, in_b) = tokio::join!(
+        a.login("ada@example.com", "correct horse battery staple"),
+        b.login("ada@example.com", "correct horse battery staple"),
+    );
+    assert_outcome(&in_a, Outcome::Ok, "ada in the first connection's database");
+    assert_outcome(
+        &in_b,
+        Outcome::WrongCredentials,
+        "ada is not in the second connection's database",
+    );
+}

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 pub use validate::InvalidProfile;
+pub(crate) use validate::metadata_keys;
 
 /// The provider prefix of cached ids unless a deployment sets another.
 pub const DEFAULT_PROVIDER: &str = "auth0";

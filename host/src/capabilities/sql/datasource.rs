@@ -8,6 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use sqlx::mysql::MySqlConnectOptions;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::SqliteConnectOptions;
 use tokio::sync::OnceCell;
 
 use super::error::SqlError;
@@ -26,7 +29,7 @@ pub enum Driver {
 
 /// A data source's URL. Its `Display` hides the password, so it is safe in
 /// logs and errors; the full URL is only handed to the database driver.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct DataSourceUrl {
     driver: Driver,
     url: String,
@@ -107,11 +110,12 @@ impl FromStr for DataSourceUrl {
                     reason: "give the path of a database file: sqlite:PATH".into(),
                 });
             }
-            return Ok(DataSourceUrl {
+            return DataSourceUrl {
                 driver,
                 url: url.to_string(),
                 password: None,
-            });
+            }
+            .checked();
         }
         let parsed = url::Url::parse(url).map_err(|e| DataSourceError::Invalid {
             url: hide_password(url).unwrap_or_else(|| format!("{scheme}://…")),
@@ -133,11 +137,31 @@ impl FromStr for DataSourceUrl {
             Some(rest) => format!("mysql:{rest}"),
             None => url.to_string(),
         };
-        Ok(DataSourceUrl {
+        DataSourceUrl {
             driver,
             url,
             password,
-        })
+        }
+        .checked()
+    }
+}
+
+impl DataSourceUrl {
+    /// `self`, if its driver accepts it (ports, TLS modes, options...), so a
+    /// bad URL is refused when it is configured, not at its first statement.
+    fn checked(self) -> Result<Self, DataSourceError> {
+        let accepted = match self.driver {
+            Driver::Postgres => PgConnectOptions::from_str(&self.url).map(drop),
+            Driver::MySql => MySqlConnectOptions::from_str(&self.url).map(drop),
+            Driver::Sqlite => SqliteConnectOptions::from_str(&self.url).map(drop),
+        };
+        match accepted {
+            Ok(()) => Ok(self),
+            Err(e) => Err(DataSourceError::Invalid {
+                url: self.to_string(),
+                reason: self.redact(&e.to_string()),
+            }),
+        }
     }
 }
 
@@ -276,7 +300,7 @@ impl DataSource {
     /// The pool, opened on first use.
     pub(super) async fn pool(&self) -> Result<&Pool, SqlError> {
         self.pool
-            .get_or_try_init(|| async { Pool::open(&self.url, &self.settings) })
+            .get_or_try_init(|| async { Pool::open(&self.name, &self.url, &self.settings) })
             .await
             .map_err(|e| e.redacted(&self.url))
     }

@@ -102,11 +102,13 @@ pub(super) enum Outcome {
 impl Pool {
     /// Prepares the pool; connections open when statements need them.
     pub(super) fn open(
+        name: &str,
         url: &DataSourceUrl,
         settings: &DataSourceSettings,
     ) -> Result<Pool, SqlError> {
+        // `DataSourceUrl` checked the URL already; this is for completeness.
         let configuration = |e: sqlx::Error| SqlError::Unavailable {
-            name: String::new(),
+            name: name.to_string(),
             reason: format!("invalid URL {url}: {e}"),
         };
         Ok(match url.driver() {

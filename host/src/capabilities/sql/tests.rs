@@ -326,6 +326,10 @@ fn bad_urls_and_names_say_what_to_write() {
         "sqlite:users.db"
     );
     assert!(DataSourceUrl::from_str("postgres:///nohost").is_err());
+    let tls =
+        DataSourceUrl::from_str("postgres://u:s3cret-pass@h/db?sslmode=sometimes").unwrap_err();
+    assert!(matches!(tls, DataSourceError::Invalid { .. }), "{tls}");
+    assert!(!tls.to_string().contains("s3cret"), "{tls}");
     let name = DataSource::new(
         "bad name",
         "sqlite:x.db".parse().unwrap(),

@@ -1,0 +1,8 @@
+//! Updating cached users (spec section 4): the field policy table and the
+//! metadata merge, used by every entry point alike.
+
+pub mod merge;
+pub mod policy;
+
+pub use merge::{DEFAULT_MAX_METADATA_BYTES, MetadataError};
+pub use policy::PolicyError;
