@@ -7,7 +7,8 @@ use std::process::Command;
 use authbox_tests::legacy::{Backend, LegacyDb};
 use serde_json::json;
 
-/// The CLI: `--datasource NAME=URL`, JSON report, exit statuses.
+/// Every action through the CLI: `--datasource NAME=URL`, JSON reports,
+/// exit statuses.
 async fn cli(backend: Backend) {
     let Some(db) = LegacyDb::seeded(backend, "cli").await else {
         return;
@@ -56,6 +57,54 @@ async fn cli(backend: Backend) {
         (status, &found["profile"]["email"]),
         (Some(0), &json!("cli@example.com"))
     );
+    let id = found["profile"]["identities"][0]["user_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, verified) = run(&["verify", "cli@example.com"]);
+    assert_eq!(
+        (status, &verified["result"]),
+        (Some(0), &json!(true)),
+        "{verified}"
+    );
+    let (status, unknown) = run(&["verify", "nobody@example.com"]);
+    assert_eq!(
+        (status, &unknown["result"]),
+        (Some(1), &json!(false)),
+        "{unknown}"
+    );
+    let (status, changed) = run(&["change-password", "cli@example.com", "changed in the cli"]);
+    assert_eq!(
+        (status, &changed["result"]),
+        (Some(0), &json!(true)),
+        "{changed}"
+    );
+    let (status, _) = run(&["login", "cli@example.com", "changed in the cli"]);
+    assert_eq!(status, Some(0));
+    let (status, moved) = run(&[
+        "change-email",
+        "cli@example.com",
+        "moved@example.com",
+        "--verified",
+    ]);
+    assert_eq!(
+        (status, &moved["result"]),
+        (Some(0), &json!(true)),
+        "{moved}"
+    );
+    let (status, moved) = run(&["get-user", "moved@example.com"]);
+    assert_eq!(
+        (status, &moved["profile"]["email_verified"]),
+        (Some(0), &json!(true))
+    );
+    let (status, deleted) = run(&["delete", &id]);
+    assert_eq!(
+        (status, &deleted["outcome"]),
+        (Some(0), &json!("ok")),
+        "{deleted}"
+    );
+    let (status, gone) = run(&["get-user", "moved@example.com"]);
+    assert_eq!((status, &gone["outcome"]), (Some(1), &json!("not_found")));
     db.drop().await;
 }
 
