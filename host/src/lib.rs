@@ -13,3 +13,4 @@ pub mod management;
 pub mod profile;
 pub mod report;
 pub mod runtime;
+pub mod store;

@@ -1,0 +1,109 @@
+//! authbox's own state: tenants, connections, script versions and the
+//! profile cache. One [`Store`] trait; [`SqlStore`] implements it on SQLite
+//! (the embedded default: a file, WAL) and on PostgreSQL (shared by several
+//! authbox processes). Its schema migrations are embedded and applied when a
+//! store opens.
+
+mod records;
+mod sql;
+#[cfg(test)]
+mod tests;
+
+pub use records::{CachedUser, Connection, ConnectionSettings, ScriptVersion, Tenant};
+pub use sql::SqlStore;
+
+use crate::profile::NormalizedProfile;
+
+/// Why the store could not do something.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened or migrated.
+    #[error("could not open the store at {url}: {reason}")]
+    Open {
+        /// Where (password hidden).
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// A name is taken (a tenant, a connection of the tenant).
+    #[error("{0} already exists")]
+    Exists(String),
+    /// What was asked for is not there.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The database failed.
+    #[error("store error: {0}")]
+    Database(String),
+}
+
+/// The result of a store operation.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What a successful login writes into the cache.
+#[derive(Debug, Clone)]
+pub struct LoginRecord<'a> {
+    /// The tenant.
+    pub tenant_id: &'a str,
+    /// The connection the user logged in through.
+    pub connection_id: &'a str,
+    /// What the script returned, normalized.
+    pub profile: &'a NormalizedProfile,
+    /// The client's address.
+    pub ip: Option<&'a str>,
+    /// Overwrite `name`, `nickname`, `given_name`, `family_name` and
+    /// `picture` at each login (the connection's option, on by default).
+    pub sync_root_attributes: bool,
+}
+
+/// authbox's state, on one backend.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync {
+    /// Adds a tenant; its name is unique.
+    async fn create_tenant(&self, name: &str) -> StoreResult<Tenant>;
+    /// The tenant called `name`.
+    async fn tenant_by_name(&self, name: &str) -> StoreResult<Tenant>;
+
+    /// Adds a connection to a tenant; its name is unique within the tenant.
+    async fn create_connection(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        settings: &ConnectionSettings,
+    ) -> StoreResult<Connection>;
+    /// A connection of the tenant, by id.
+    async fn connection(&self, tenant_id: &str, connection_id: &str) -> StoreResult<Connection>;
+    /// A connection of the tenant, by name.
+    async fn connection_by_name(&self, tenant_id: &str, name: &str) -> StoreResult<Connection>;
+    /// Replaces a connection's settings.
+    async fn update_connection(
+        &self,
+        tenant_id: &str,
+        connection_id: &str,
+        settings: &ConnectionSettings,
+    ) -> StoreResult<Connection>;
+    /// Deletes a connection with its scripts and cached users.
+    async fn delete_connection(&self, tenant_id: &str, connection_id: &str) -> StoreResult<()>;
+
+    /// Stores a new script version of a connection (not yet active).
+    async fn add_script(
+        &self,
+        connection_id: &str,
+        wasm: &[u8],
+        sha256: &str,
+        actions: &[String],
+    ) -> StoreResult<ScriptVersion>;
+    /// A connection's script versions, oldest first.
+    async fn scripts(&self, connection_id: &str) -> StoreResult<Vec<ScriptVersion>>;
+    /// Makes `version` the connection's active script (a rollback when older).
+    async fn activate_script(&self, connection_id: &str, version: i64) -> StoreResult<()>;
+    /// The connection's active script: its version and bytes.
+    async fn active_script(&self, connection_id: &str) -> StoreResult<(ScriptVersion, Vec<u8>)>;
+
+    /// Writes a successful login into the cache (spec section 3) and
+    /// answers the cached user.
+    async fn record_login(&self, login: LoginRecord<'_>) -> StoreResult<CachedUser>;
+    /// A cached user of the tenant.
+    async fn user(&self, tenant_id: &str, user_id: &str) -> StoreResult<CachedUser>;
+    /// The tenant's cached users with this email (any case), any connection.
+    async fn users_by_email(&self, tenant_id: &str, email: &str) -> StoreResult<Vec<CachedUser>>;
+}

@@ -1,0 +1,526 @@
+//! [`Store`] on SQLite or PostgreSQL through sqlx's `Any` driver: one set of
+//! statements (`$n` placeholders, text ids, timestamps and JSON) serves both.
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+use super::records::{CachedUser, Connection, ConnectionSettings, ScriptVersion, Tenant};
+use super::{LoginRecord, Store, StoreError, StoreResult};
+use crate::capabilities::sql::DataSourceUrl;
+
+/// The embedded migrations, applied in order, each once.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_init.sql"))];
+
+/// Root attributes a connection with "sync root attributes" off keeps from
+/// the user's first login.
+const FIRST_LOGIN_ATTRIBUTES: &[&str] =
+    &["name", "nickname", "given_name", "family_name", "picture"];
+
+/// The store on a SQLite file or a PostgreSQL database.
+#[derive(Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+}
+
+fn now() -> String {
+    sqlx::types::chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+fn database(e: sqlx::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+/// `e` as "exists" when it broke a unique constraint.
+fn exists_or(e: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Exists(what()),
+        _ => database(e),
+    }
+}
+
+fn json_text(value: &impl serde::Serialize) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Database(e.to_string()))
+}
+
+fn json_object(text: &str) -> StoreResult<Map<String, Value>> {
+    serde_json::from_str(text).map_err(|e| StoreError::Database(format!("stored JSON: {e}")))
+}
+
+impl SqlStore {
+    /// Opens (creating a SQLite file if needed) and migrates the store at
+    /// `url`: `sqlite:PATH` or `postgres://...`.
+    pub async fn open(url: &str) -> StoreResult<SqlStore> {
+        sqlx::any::install_default_drivers();
+        let shown = url
+            .parse::<DataSourceUrl>()
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| "the given URL".into());
+        let failed = |e: sqlx::Error| StoreError::Open {
+            url: shown.clone(),
+            reason: e.to_string(),
+        };
+        let sqlite = url.starts_with("sqlite:");
+        let url = if sqlite && !url.contains('?') {
+            format!("{url}?mode=rwc")
+        } else {
+            url.to_string()
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if sqlite { 4 } else { 16 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        // WAL: readers never wait for the writer; a busy
+                        // writer is waited for, not an error.
+                        sqlx::raw_sql(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                        )
+                        .execute(conn)
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(failed)?;
+        let store = SqlStore { pool };
+        store.migrate(sqlite).await.map_err(failed)?;
+        Ok(store)
+    }
+
+    /// Applies the migrations not applied yet. On PostgreSQL an advisory
+    /// lock makes concurrent processes take turns.
+    async fn migrate(&self, sqlite: bool) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        if !sqlite {
+            sqlx::query("SELECT pg_advisory_xact_lock(7355608)")
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS authbox_migrations \
+             (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        for (version, sql) in MIGRATIONS {
+            let applied = sqlx::query("SELECT version FROM authbox_migrations WHERE version = $1")
+                .bind(*version)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if applied.is_none() {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO authbox_migrations (version, applied_at) VALUES ($1, $2)")
+                    .bind(*version)
+                    .bind(now())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn tenant(row: &AnyRow) -> Result<Tenant, sqlx::Error> {
+    Ok(Tenant {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn connection(row: &AnyRow) -> StoreResult<Connection> {
+    let settings: String = row.try_get("settings").map_err(database)?;
+    Ok(Connection {
+        id: row.try_get("id").map_err(database)?,
+        tenant_id: row.try_get("tenant_id").map_err(database)?,
+        name: row.try_get("name").map_err(database)?,
+        settings: serde_json::from_str(&settings)
+            .map_err(|e| StoreError::Database(format!("stored settings: {e}")))?,
+        active_version: row.try_get("active_version").map_err(database)?,
+        created_at: row.try_get("created_at").map_err(database)?,
+        updated_at: row.try_get("updated_at").map_err(database)?,
+    })
+}
+
+fn script_version(row: &AnyRow, active: Option<i64>) -> StoreResult<ScriptVersion> {
+    let actions: String = row.try_get("actions").map_err(database)?;
+    let version: i64 = row.try_get("version").map_err(database)?;
+    Ok(ScriptVersion {
+        version,
+        sha256: row.try_get("sha256").map_err(database)?,
+        size_bytes: row.try_get("size_bytes").map_err(database)?,
+        actions: serde_json::from_str(&actions)
+            .map_err(|e| StoreError::Database(format!("stored actions: {e}")))?,
+        created_at: row.try_get("created_at").map_err(database)?,
+        active: active == Some(version),
+    })
+}
+
+fn cached_user(row: &AnyRow) -> StoreResult<CachedUser> {
+    let get_text = |column: &str| row.try_get::<String, _>(column).map_err(database);
+    let get_opt = |column: &str| row.try_get::<Option<String>, _>(column).map_err(database);
+    Ok(CachedUser {
+        user_id: get_text("user_id")?,
+        connection_id: get_text("connection_id")?,
+        attributes: json_object(&get_text("profile")?)?,
+        user_metadata: json_object(&get_text("user_metadata")?)?,
+        app_metadata: json_object(&get_text("app_metadata")?)?,
+        blocked: row.try_get::<i64, _>("blocked").map_err(database)? != 0,
+        created_at: get_text("created_at")?,
+        updated_at: get_text("updated_at")?,
+        last_login: get_opt("last_login")?,
+        last_ip: get_opt("last_ip")?,
+        logins_count: row.try_get("logins_count").map_err(database)?,
+        last_password_reset: get_opt("last_password_reset")?,
+        migrated: row.try_get::<i64, _>("migrated").map_err(database)? != 0,
+        migrated_at: get_opt("migrated_at")?,
+        revision: row.try_get("revision").map_err(database)?,
+    })
+}
+
+/// The script-sourced root attributes of a normalized profile: all but the
+/// id and the metadata, which the cache keeps apart.
+fn script_attributes(
+    profile: &crate::profile::NormalizedProfile,
+) -> StoreResult<Map<String, Value>> {
+    let Value::Object(mut attributes) =
+        serde_json::to_value(profile).map_err(|e| StoreError::Database(e.to_string()))?
+    else {
+        return Err(StoreError::Database("a profile is a JSON object".into()));
+    };
+    for key in ["user_id", "user_metadata", "app_metadata"] {
+        attributes.remove(key);
+    }
+    Ok(attributes)
+}
+
+const USER_COLUMNS: &str = "user_id, connection_id, profile, user_metadata, app_metadata, \
+    blocked, created_at, updated_at, last_login, last_ip, logins_count, last_password_reset, \
+    migrated, migrated_at, revision";
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn create_tenant(&self, name: &str) -> StoreResult<Tenant> {
+        let row = sqlx::query(
+            "INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) \
+             RETURNING id, name, created_at",
+        )
+        .bind(new_id("ten"))
+        .bind(name)
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| exists_or(e, || format!("tenant `{name}`")))?;
+        tenant(&row).map_err(database)
+    }
+
+    async fn tenant_by_name(&self, name: &str) -> StoreResult<Tenant> {
+        let row = sqlx::query("SELECT id, name, created_at FROM tenants WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?
+            .ok_or_else(|| StoreError::NotFound(format!("tenant `{name}`")))?;
+        tenant(&row).map_err(database)
+    }
+
+    async fn create_connection(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        settings: &ConnectionSettings,
+    ) -> StoreResult<Connection> {
+        let at = now();
+        let row = sqlx::query(
+            "INSERT INTO connections (id, tenant_id, name, settings, active_version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, NULL, $5, $5) RETURNING *",
+        )
+        .bind(new_id("con"))
+        .bind(tenant_id)
+        .bind(name)
+        .bind(json_text(settings)?)
+        .bind(at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| exists_or(e, || format!("connection `{name}`")))?;
+        connection(&row)
+    }
+
+    async fn connection(&self, tenant_id: &str, connection_id: &str) -> StoreResult<Connection> {
+        let row = sqlx::query("SELECT * FROM connections WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(connection_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?
+            .ok_or_else(|| StoreError::NotFound(format!("connection `{connection_id}`")))?;
+        connection(&row)
+    }
+
+    async fn connection_by_name(&self, tenant_id: &str, name: &str) -> StoreResult<Connection> {
+        let row = sqlx::query("SELECT * FROM connections WHERE tenant_id = $1 AND name = $2")
+            .bind(tenant_id)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?
+            .ok_or_else(|| StoreError::NotFound(format!("connection `{name}`")))?;
+        connection(&row)
+    }
+
+    async fn update_connection(
+        &self,
+        tenant_id: &str,
+        connection_id: &str,
+        settings: &ConnectionSettings,
+    ) -> StoreResult<Connection> {
+        let row = sqlx::query(
+            "UPDATE connections SET settings = $1, updated_at = $2 \
+             WHERE tenant_id = $3 AND id = $4 RETURNING *",
+        )
+        .bind(json_text(settings)?)
+        .bind(now())
+        .bind(tenant_id)
+        .bind(connection_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?
+        .ok_or_else(|| StoreError::NotFound(format!("connection `{connection_id}`")))?;
+        connection(&row)
+    }
+
+    async fn delete_connection(&self, tenant_id: &str, connection_id: &str) -> StoreResult<()> {
+        let deleted = sqlx::query("DELETE FROM connections WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(connection_id)
+            .execute(&self.pool)
+            .await
+            .map_err(database)?;
+        match deleted.rows_affected() {
+            0 => Err(StoreError::NotFound(format!(
+                "connection `{connection_id}`"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    async fn add_script(
+        &self,
+        connection_id: &str,
+        wasm: &[u8],
+        sha256: &str,
+        actions: &[String],
+    ) -> StoreResult<ScriptVersion> {
+        // Two uploads at once: the second's version collides and retries.
+        for _ in 0..8 {
+            let inserted = sqlx::query(
+                "INSERT INTO scripts (connection_id, version, sha256, size_bytes, actions, wasm, created_at) \
+                 SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5, $6 FROM scripts WHERE connection_id = $1 \
+                 RETURNING version, sha256, size_bytes, actions, created_at",
+            )
+            .bind(connection_id)
+            .bind(sha256)
+            .bind(wasm.len() as i64)
+            .bind(json_text(&actions)?)
+            .bind(wasm)
+            .bind(now())
+            .fetch_one(&self.pool)
+            .await;
+            match inserted {
+                Ok(row) => return script_version(&row, None),
+                Err(sqlx::Error::Database(db)) if db.is_unique_violation() => continue,
+                Err(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => {
+                    return Err(StoreError::NotFound(format!(
+                        "connection `{connection_id}`"
+                    )));
+                }
+                Err(e) => return Err(database(e)),
+            }
+        }
+        Err(StoreError::Database(
+            "too many concurrent script uploads".into(),
+        ))
+    }
+
+    async fn scripts(&self, connection_id: &str) -> StoreResult<Vec<ScriptVersion>> {
+        let active: Option<i64> =
+            sqlx::query("SELECT active_version FROM connections WHERE id = $1")
+                .bind(connection_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(database)?
+                .ok_or_else(|| StoreError::NotFound(format!("connection `{connection_id}`")))?
+                .try_get("active_version")
+                .map_err(database)?;
+        sqlx::query(
+            "SELECT version, sha256, size_bytes, actions, created_at FROM scripts \
+             WHERE connection_id = $1 ORDER BY version",
+        )
+        .bind(connection_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database)?
+        .iter()
+        .map(|row| script_version(row, active))
+        .collect()
+    }
+
+    async fn activate_script(&self, connection_id: &str, version: i64) -> StoreResult<()> {
+        let updated = sqlx::query(
+            "UPDATE connections SET active_version = $1, updated_at = $2 WHERE id = $3 \
+             AND EXISTS (SELECT 1 FROM scripts WHERE connection_id = $3 AND version = $1)",
+        )
+        .bind(version)
+        .bind(now())
+        .bind(connection_id)
+        .execute(&self.pool)
+        .await
+        .map_err(database)?;
+        match updated.rows_affected() {
+            0 => Err(StoreError::NotFound(format!(
+                "script version {version} of connection `{connection_id}`"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    async fn active_script(&self, connection_id: &str) -> StoreResult<(ScriptVersion, Vec<u8>)> {
+        let row = sqlx::query(
+            "SELECT s.version, s.sha256, s.size_bytes, s.actions, s.created_at, s.wasm \
+             FROM connections c JOIN scripts s \
+             ON s.connection_id = c.id AND s.version = c.active_version WHERE c.id = $1",
+        )
+        .bind(connection_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?
+        .ok_or_else(|| {
+            StoreError::NotFound(format!("an active script of connection `{connection_id}`"))
+        })?;
+        let version = script_version(&row, None)?;
+        let wasm: Vec<u8> = row.try_get("wasm").map_err(database)?;
+        Ok((
+            ScriptVersion {
+                active: true,
+                ..version
+            },
+            wasm,
+        ))
+    }
+
+    async fn record_login(&self, login: LoginRecord<'_>) -> StoreResult<CachedUser> {
+        let profile = login.profile;
+        let mut attributes = script_attributes(profile)?;
+        let email_key = profile.email.as_deref().map(str::to_lowercase);
+        let at = now();
+        loop {
+            let existing = self.user(login.tenant_id, &profile.user_id).await;
+            let written = match existing {
+                Err(StoreError::NotFound(_)) => {
+                    // First login: the script's metadata seeds the cache.
+                    sqlx::query(
+                        "INSERT INTO users (tenant_id, user_id, connection_id, email, email_key, username, \
+                         profile, user_metadata, app_metadata, blocked, created_at, updated_at, last_login, \
+                         last_ip, logins_count, migrated, revision) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10, $10, $11, 1, 0, 1) \
+                         ON CONFLICT (tenant_id, user_id) DO NOTHING",
+                    )
+                    .bind(login.tenant_id)
+                    .bind(&profile.user_id)
+                    .bind(login.connection_id)
+                    .bind(profile.email.as_deref())
+                    .bind(email_key.as_deref())
+                    .bind(profile.username.as_deref())
+                    .bind(json_text(&attributes)?)
+                    .bind(json_text(&profile.user_metadata)?)
+                    .bind(json_text(&profile.app_metadata)?)
+                    .bind(&at)
+                    .bind(login.ip)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(database)?
+                }
+                Err(other) => return Err(other),
+                Ok(user) => {
+                    if !login.sync_root_attributes {
+                        for key in FIRST_LOGIN_ATTRIBUTES {
+                            match user.attributes.get(*key) {
+                                Some(kept) => attributes.insert(key.to_string(), kept.clone()),
+                                None => attributes.remove(*key),
+                            };
+                        }
+                    }
+                    // Metadata is the Management API's now: untouched.
+                    sqlx::query(
+                        "UPDATE users SET connection_id = $1, email = $2, email_key = $3, username = $4, \
+                         profile = $5, updated_at = $6, last_login = $6, last_ip = $7, \
+                         logins_count = logins_count + 1, revision = revision + 1 \
+                         WHERE tenant_id = $8 AND user_id = $9 AND revision = $10",
+                    )
+                    .bind(login.connection_id)
+                    .bind(profile.email.as_deref())
+                    .bind(email_key.as_deref())
+                    .bind(profile.username.as_deref())
+                    .bind(json_text(&attributes)?)
+                    .bind(&at)
+                    .bind(login.ip)
+                    .bind(login.tenant_id)
+                    .bind(&profile.user_id)
+                    .bind(user.revision)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(database)?
+                }
+            };
+            // Zero rows: another login wrote first; read again and retry.
+            if written.rows_affected() == 1 {
+                return self.user(login.tenant_id, &profile.user_id).await;
+            }
+        }
+    }
+
+    async fn user(&self, tenant_id: &str, user_id: &str) -> StoreResult<CachedUser> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND user_id = $2"
+        )))
+        .bind(tenant_id)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?
+        .ok_or_else(|| StoreError::NotFound(format!("user `{user_id}`")))?;
+        cached_user(&row)
+    }
+
+    async fn users_by_email(&self, tenant_id: &str, email: &str) -> StoreResult<Vec<CachedUser>> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND email_key = $2 ORDER BY user_id"
+        )))
+        .bind(tenant_id)
+        .bind(email.to_lowercase())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database)?
+        .iter()
+        .map(cached_user)
+        .collect()
+    }
+}

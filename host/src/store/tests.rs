@@ -1,0 +1,228 @@
+//! One suite, run on SQLite (always) and PostgreSQL (with
+//! `AUTHBOX_TEST_POSTGRES_URL`, in a fresh schema).
+
+use serde_json::{Map, Value, json};
+
+use super::*;
+use crate::profile::{ProfileSource, normalize};
+use authbox_tests::legacy::{Backend, LegacyDb};
+
+/// The stores to test: a SQLite file, and PostgreSQL when configured.
+async fn stores(test: &str) -> Vec<(SqlStore, LegacyDb)> {
+    let mut stores = Vec::new();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if let Some(db) = LegacyDb::empty(backend, test).await {
+            stores.push((SqlStore::open(&db.url).await.unwrap(), db));
+        }
+    }
+    stores
+}
+
+fn profile(value: Value) -> crate::profile::NormalizedProfile {
+    let Value::Object(map) = value else { panic!() };
+    normalize(map, &ProfileSource::default()).unwrap().profile
+}
+
+fn object(value: Value) -> Map<String, Value> {
+    value.as_object().unwrap().clone()
+}
+
+#[tokio::test]
+async fn tenants_and_connections_are_named_uniquely_and_kept_apart() {
+    for (store, db) in stores("tenants_and_connections").await {
+        let acme = store.create_tenant("acme").await.unwrap();
+        let other = store.create_tenant("other").await.unwrap();
+        assert!(matches!(
+            store.create_tenant("acme").await,
+            Err(StoreError::Exists(_))
+        ));
+        assert_eq!(store.tenant_by_name("acme").await.unwrap(), acme);
+        assert!(matches!(
+            store.tenant_by_name("nope").await,
+            Err(StoreError::NotFound(_))
+        ));
+
+        let settings = ConnectionSettings {
+            import_mode: true,
+            ..ConnectionSettings::default()
+        };
+        let legacy = store
+            .create_connection(&acme.id, "legacy", &settings)
+            .await
+            .unwrap();
+        assert_eq!(legacy.settings, settings);
+        assert!(matches!(
+            store.create_connection(&acme.id, "legacy", &settings).await,
+            Err(StoreError::Exists(_))
+        ));
+        // The same name in another tenant is another connection.
+        store
+            .create_connection(&other.id, "legacy", &settings)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.connection_by_name(&acme.id, "legacy").await.unwrap(),
+            legacy
+        );
+        assert!(matches!(
+            store.connection(&other.id, &legacy.id).await,
+            Err(StoreError::NotFound(_))
+        ));
+
+        let mut changed = settings.clone();
+        changed.config.insert("secret".into(), "s3cret".into());
+        let updated = store
+            .update_connection(&acme.id, &legacy.id, &changed)
+            .await
+            .unwrap();
+        assert_eq!(updated.settings, changed);
+        assert!(!format!("{:?}", updated.settings).contains("s3cret"));
+        store.delete_connection(&acme.id, &legacy.id).await.unwrap();
+        assert!(matches!(
+            store.delete_connection(&acme.id, &legacy.id).await,
+            Err(StoreError::NotFound(_))
+        ));
+        store.close().await;
+        db.drop().await;
+    }
+}
+
+#[tokio::test]
+async fn script_versions_are_numbered_and_one_is_active() {
+    for (store, db) in stores("script_versions").await {
+        let tenant = store.create_tenant("acme").await.unwrap();
+        let conn = store
+            .create_connection(&tenant.id, "legacy", &ConnectionSettings::default())
+            .await
+            .unwrap();
+        assert!(matches!(
+            store.active_script(&conn.id).await,
+            Err(StoreError::NotFound(_))
+        ));
+        let actions = vec!["login".to_string(), "get-user".to_string()];
+        let v1 = store
+            .add_script(&conn.id, b"first", "aa", &actions)
+            .await
+            .unwrap();
+        let v2 = store
+            .add_script(&conn.id, b"second", "bb", &actions)
+            .await
+            .unwrap();
+        assert_eq!((v1.version, v2.version), (1, 2));
+        store.activate_script(&conn.id, 2).await.unwrap();
+        assert_eq!(store.active_script(&conn.id).await.unwrap().1, b"second");
+        // Rollback.
+        store.activate_script(&conn.id, 1).await.unwrap();
+        let (active, wasm) = store.active_script(&conn.id).await.unwrap();
+        assert_eq!(
+            (active.version, active.sha256.as_str(), wasm.as_slice()),
+            (1, "aa", &b"first"[..])
+        );
+        let listed = store.scripts(&conn.id).await.unwrap();
+        assert_eq!(
+            listed
+                .iter()
+                .map(|s| (s.version, s.active))
+                .collect::<Vec<_>>(),
+            [(1, true), (2, false)]
+        );
+        assert_eq!(listed[1].size_bytes, 6);
+        assert!(matches!(
+            store.activate_script(&conn.id, 3).await,
+            Err(StoreError::NotFound(_))
+        ));
+        store.close().await;
+        db.drop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_login_refreshes_the_profile_but_never_the_metadata() {
+    for (store, db) in stores("login_cache").await {
+        let tenant = store.create_tenant("acme").await.unwrap();
+        let conn = store
+            .create_connection(&tenant.id, "legacy", &ConnectionSettings::default())
+            .await
+            .unwrap();
+        let first = profile(json!({
+            "user_id": "legacy|1", "email": "Ada@Example.com", "name": "Ada",
+            "user_metadata": {"theme": "dark"}, "app_metadata": {"plan": "pro"}
+        }));
+        let record = |profile, sync| LoginRecord {
+            tenant_id: &tenant.id,
+            connection_id: &conn.id,
+            profile,
+            ip: Some("192.0.2.1"),
+            sync_root_attributes: sync,
+        };
+        let cached = store.record_login(record(&first, true)).await.unwrap();
+        assert_eq!(cached.user_id, "auth0|legacy|1");
+        assert_eq!(cached.logins_count, 1);
+        assert_eq!(cached.user_metadata, object(json!({"theme": "dark"})));
+        assert_eq!(cached.attributes["name"], json!("Ada"));
+        assert_eq!(cached.last_ip.as_deref(), Some("192.0.2.1"));
+
+        let second = profile(json!({
+            "user_id": "legacy|1", "email": "Ada@Example.com", "name": "Ada Lovelace",
+            "user_metadata": {"theme": "light"}
+        }));
+        let cached = store.record_login(record(&second, true)).await.unwrap();
+        assert_eq!(cached.logins_count, 2);
+        assert_eq!(cached.attributes["name"], json!("Ada Lovelace"));
+        assert_eq!(cached.user_metadata, object(json!({"theme": "dark"})));
+        assert_eq!(cached.app_metadata, object(json!({"plan": "pro"})));
+
+        // Sync off: the first-login root attributes stay.
+        let third =
+            profile(json!({"user_id": "legacy|1", "email": "Ada@Example.com", "name": "A. L."}));
+        let cached = store.record_login(record(&third, false)).await.unwrap();
+        assert_eq!(cached.attributes["name"], json!("Ada Lovelace"));
+        assert_eq!(cached.logins_count, 3);
+
+        let found = store
+            .users_by_email(&tenant.id, "ada@example.COM")
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        let shown = found[0].to_json();
+        assert_eq!(shown["user_id"], json!("auth0|legacy|1"));
+        assert_eq!(shown["logins_count"], json!(3));
+        assert_eq!(shown["identities"][0]["connection"], json!("custom-db"));
+        store.close().await;
+        db.drop().await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_logins_of_one_user_all_count() {
+    for (store, db) in stores("concurrent_logins").await {
+        let tenant = store.create_tenant("acme").await.unwrap();
+        let conn = store
+            .create_connection(&tenant.id, "legacy", &ConnectionSettings::default())
+            .await
+            .unwrap();
+        let user = profile(json!({"user_id": "legacy|7", "email": "g@example.com"}));
+        let logins = (0..20).map(|_| {
+            store.record_login(LoginRecord {
+                tenant_id: &tenant.id,
+                connection_id: &conn.id,
+                profile: &user,
+                ip: None,
+                sync_root_attributes: true,
+            })
+        });
+        for result in futures_util::future::join_all(logins).await {
+            result.unwrap();
+        }
+        assert_eq!(
+            store
+                .user(&tenant.id, "auth0|legacy|7")
+                .await
+                .unwrap()
+                .logins_count,
+            20
+        );
+        store.close().await;
+        db.drop().await;
+    }
+}
