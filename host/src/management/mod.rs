@@ -3,6 +3,10 @@
 
 pub mod merge;
 pub mod policy;
+#[cfg(test)]
+mod tests;
+mod update;
 
 pub use merge::{DEFAULT_MAX_METADATA_BYTES, MetadataError};
 pub use policy::PolicyError;
+pub use update::{UpdateError, update_user};

@@ -106,4 +106,24 @@ pub trait Store: Send + Sync {
     async fn user(&self, tenant_id: &str, user_id: &str) -> StoreResult<CachedUser>;
     /// The tenant's cached users with this email (any case), any connection.
     async fn users_by_email(&self, tenant_id: &str, email: &str) -> StoreResult<Vec<CachedUser>>;
+    /// Applies `changes` to a cached user if its revision is still
+    /// `revision`; `false` when another write came first (read and retry).
+    async fn update_user(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        revision: i64,
+        changes: &UserChanges,
+    ) -> StoreResult<bool>;
+}
+
+/// What a Management API update writes; `None` leaves a value as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserChanges {
+    /// The whole new `user_metadata`.
+    pub user_metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The whole new `app_metadata`.
+    pub app_metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Blocks or unblocks logins.
+    pub blocked: Option<bool>,
 }

@@ -7,7 +7,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
 use super::records::{CachedUser, Connection, ConnectionSettings, ScriptVersion, Tenant};
-use super::{LoginRecord, Store, StoreError, StoreResult};
+use super::{LoginRecord, Store, StoreError, StoreResult, UserChanges};
 use crate::capabilities::sql::DataSourceUrl;
 
 /// The embedded migrations, applied in order, each once.
@@ -522,5 +522,32 @@ impl Store for SqlStore {
         .iter()
         .map(cached_user)
         .collect()
+    }
+
+    async fn update_user(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        revision: i64,
+        changes: &UserChanges,
+    ) -> StoreResult<bool> {
+        let text = |object: &Option<Map<String, Value>>| object.as_ref().map(json_text).transpose();
+        let updated = sqlx::query(
+            "UPDATE users SET user_metadata = COALESCE($1, user_metadata), \
+             app_metadata = COALESCE($2, app_metadata), blocked = COALESCE($3, blocked), \
+             updated_at = $4, revision = revision + 1 \
+             WHERE tenant_id = $5 AND user_id = $6 AND revision = $7",
+        )
+        .bind(text(&changes.user_metadata)?)
+        .bind(text(&changes.app_metadata)?)
+        .bind(changes.blocked.map(i64::from))
+        .bind(now())
+        .bind(tenant_id)
+        .bind(user_id)
+        .bind(revision)
+        .execute(&self.pool)
+        .await
+        .map_err(database)?;
+        Ok(updated.rows_affected() == 1)
     }
 }
