@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod capabilities;
+pub mod flows;
 pub mod management;
 pub mod profile;
 pub mod report;

@@ -32,6 +32,7 @@ async fn stores_with_a_user(test: &str) -> Vec<(SqlStore, String, LegacyDb)> {
             .profile;
         store
             .record_login(LoginRecord {
+                is_login: true,
                 tenant_id: &tenant.id,
                 connection_id: &conn.id,
                 profile: &profile,

@@ -39,9 +39,13 @@ pub enum StoreError {
 /// The result of a store operation.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// What a successful login writes into the cache.
+/// What a successful login (or an explicit refresh from `get-user`) writes
+/// into the cache.
 #[derive(Debug, Clone)]
 pub struct LoginRecord<'a> {
+    /// A login (counted, `last_login` set, may create the user) or a
+    /// refresh of a cached user (attributes only).
+    pub is_login: bool,
     /// The tenant.
     pub tenant_id: &'a str,
     /// The connection the user logged in through.
@@ -99,8 +103,9 @@ pub trait Store: Send + Sync {
     /// The connection's active script: its version and bytes.
     async fn active_script(&self, connection_id: &str) -> StoreResult<(ScriptVersion, Vec<u8>)>;
 
-    /// Writes a successful login into the cache (spec section 3) and
-    /// answers the cached user.
+    /// Writes a successful login, or a refresh, into the cache (spec
+    /// section 3) and answers the cached user. A refresh of a user not in
+    /// the cache is `NotFound`.
     async fn record_login(&self, login: LoginRecord<'_>) -> StoreResult<CachedUser>;
     /// A cached user of the tenant.
     async fn user(&self, tenant_id: &str, user_id: &str) -> StoreResult<CachedUser>;

@@ -434,6 +434,9 @@ impl Store for SqlStore {
         loop {
             let existing = self.user(login.tenant_id, &profile.user_id).await;
             let written = match existing {
+                Err(StoreError::NotFound(what)) if !login.is_login => {
+                    return Err(StoreError::NotFound(what));
+                }
                 Err(StoreError::NotFound(_)) => {
                     // First login: the script's metadata seeds the cache.
                     sqlx::query(
@@ -471,8 +474,9 @@ impl Store for SqlStore {
                     // Metadata is the Management API's now: untouched.
                     sqlx::query(
                         "UPDATE users SET connection_id = $1, email = $2, email_key = $3, username = $4, \
-                         profile = $5, updated_at = $6, last_login = $6, last_ip = $7, \
-                         logins_count = logins_count + 1, revision = revision + 1 \
+                         profile = $5, updated_at = $6, last_login = COALESCE($11, last_login), \
+                         last_ip = COALESCE($7, last_ip), logins_count = logins_count + $12, \
+                         revision = revision + 1 \
                          WHERE tenant_id = $8 AND user_id = $9 AND revision = $10",
                     )
                     .bind(login.connection_id)
@@ -485,6 +489,8 @@ impl Store for SqlStore {
                     .bind(login.tenant_id)
                     .bind(&profile.user_id)
                     .bind(user.revision)
+                    .bind(login.is_login.then_some(&at))
+                    .bind(i64::from(login.is_login))
                     .execute(&self.pool)
                     .await
                     .map_err(database)?

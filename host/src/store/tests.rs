@@ -149,6 +149,7 @@ async fn a_login_refreshes_the_profile_but_never_the_metadata() {
             "user_metadata": {"theme": "dark"}, "app_metadata": {"plan": "pro"}
         }));
         let record = |profile, sync| LoginRecord {
+            is_login: true,
             tenant_id: &tenant.id,
             connection_id: &conn.id,
             profile,
@@ -204,6 +205,7 @@ async fn concurrent_logins_of_one_user_all_count() {
         let user = profile(json!({"user_id": "legacy|7", "email": "g@example.com"}));
         let logins = (0..20).map(|_| {
             store.record_login(LoginRecord {
+                is_login: true,
                 tenant_id: &tenant.id,
                 connection_id: &conn.id,
                 profile: &user,

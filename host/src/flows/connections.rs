@@ -1,0 +1,98 @@
+//! Each connection's loaded state, kept between calls: its active script
+//! (compiled once, through the runtime's artifact cache) and its data
+//! sources (pools shared by the connection's calls). Reloaded when the
+//! connection's settings or active script change.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+
+use super::FlowError;
+use crate::capabilities::sql::{DataSource, DataSourceSettings, DataSources};
+use crate::runtime::{CallContext, Runtime, Script};
+use crate::store::{Connection, Store, StoreError};
+
+/// A connection ready to run calls.
+pub(super) struct Loaded {
+    /// The active script version it was loaded from.
+    version: i64,
+    /// The connection's `updated_at` when it was loaded.
+    updated_at: String,
+    pub(super) script: Script,
+    pub(super) context: CallContext,
+}
+
+/// Loaded connections by id.
+#[derive(Default)]
+pub(super) struct LoadedConnections {
+    by_id: Mutex<HashMap<String, Arc<Loaded>>>,
+}
+
+impl LoadedConnections {
+    /// `connection` loaded, from memory when it has not changed since.
+    pub(super) async fn get(
+        &self,
+        runtime: &Runtime,
+        store: &dyn Store,
+        connection: &Connection,
+    ) -> Result<Arc<Loaded>, FlowError> {
+        let mut by_id = self.by_id.lock().await;
+        if let Some(loaded) = by_id.get(&connection.id)
+            && Some(loaded.version) == connection.active_version
+            && loaded.updated_at == connection.updated_at
+        {
+            return Ok(loaded.clone());
+        }
+        let (version, wasm) = match store.active_script(&connection.id).await {
+            Ok(found) => found,
+            Err(StoreError::NotFound(_)) => {
+                return Err(FlowError::NoScript(connection.name.clone()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let script = runtime
+            .load(&wasm)
+            .await
+            .map_err(|e| FlowError::BadScript {
+                connection: connection.name.clone(),
+                reason: e.to_string(),
+            })?;
+        let context = CallContext {
+            config: Arc::new(connection.settings.config.clone()),
+            datasources: datasources(connection)?,
+            ..CallContext::default()
+        };
+        let loaded = Arc::new(Loaded {
+            version: version.version,
+            updated_at: connection.updated_at.clone(),
+            script,
+            context,
+        });
+        if let Some(replaced) = by_id.insert(connection.id.clone(), loaded.clone()) {
+            // Its pools close once its running calls let go of them.
+            let old = replaced.context.datasources.clone();
+            tokio::spawn(async move { old.close().await });
+        }
+        Ok(loaded)
+    }
+}
+
+fn datasources(connection: &Connection) -> Result<DataSources, FlowError> {
+    let bad = |reason: String| FlowError::BadDataSource {
+        connection: connection.name.clone(),
+        reason,
+    };
+    let sources: BTreeMap<_, _> = connection.settings.datasources.iter().collect();
+    let parsed = sources
+        .into_iter()
+        .map(|(name, url)| {
+            let url = url
+                .parse()
+                .map_err(|e| bad(format!("data source `{name}`: {e}")))?;
+            DataSource::new(name, url, DataSourceSettings::default())
+                .map_err(|e| bad(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    DataSources::new(parsed).map_err(|e| bad(e.to_string()))
+}

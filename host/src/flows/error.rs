@@ -1,0 +1,65 @@
+//! How a flow (login, refresh, update...) can fail, for callers to match on.
+
+use crate::management::UpdateError;
+use crate::report::{Outcome, Report};
+use crate::store::StoreError;
+
+/// Why a flow did not succeed. Nothing is written to the cache when a
+/// script fails.
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    /// Unknown user or bad password.
+    #[error("wrong email or password")]
+    WrongCredentials {
+        /// Whom the attempt was for, if the script said.
+        user_id: Option<String>,
+    },
+    /// The script refused the user; the message is for the end user.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The user is blocked (the login was still counted).
+    #[error("user is blocked")]
+    Blocked,
+    /// The connection's script has no such user (`get-user`).
+    #[error("the connection's database has no user {0}")]
+    UnknownUser(String),
+    /// The script failed, timed out, trapped or returned an invalid profile;
+    /// the report says how, for the tenant's logs.
+    #[error("the {} script failed ({}): {}", .0.action, outcome_name(&.0.outcome), .0.error.as_ref().map_or("", |e| e.message.as_str()))]
+    Script(Box<Report>),
+    /// The connection has no active script.
+    #[error("connection `{0}` has no active script: upload one")]
+    NoScript(String),
+    /// A stored script no longer loads.
+    #[error("the active script of connection `{connection}` does not load: {reason}")]
+    BadScript {
+        /// The connection.
+        connection: String,
+        /// Why.
+        reason: String,
+    },
+    /// A data source of the connection is misconfigured.
+    #[error("connection `{connection}`: {reason}")]
+    BadDataSource {
+        /// The connection.
+        connection: String,
+        /// Why (no password in it).
+        reason: String,
+    },
+    /// The sandbox could not start.
+    #[error("{0}")]
+    Runtime(String),
+    /// A Management API update was refused or failed.
+    #[error(transparent)]
+    Update(#[from] UpdateError),
+    /// The store failed, or something asked for does not exist.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn outcome_name(outcome: &Outcome) -> String {
+    serde_json::to_value(outcome)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}

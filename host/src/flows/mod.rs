@@ -1,0 +1,299 @@
+//! The library API: tenants, connections and their scripts, and the flows
+//! of spec sections 3 and 4 (login into the profile cache, refresh from
+//! `get-user`, Management API updates) over the runtime and the store.
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), authbox::flows::FlowError> {
+//! use authbox::flows::{Authbox, AuthboxConfig, LoginContext};
+//! use authbox::store::ConnectionSettings;
+//!
+//! let authbox = Authbox::open(AuthboxConfig::sqlite("authbox-data/authbox.db")).await?;
+//! let tenant = authbox.store().create_tenant("acme").await?;
+//! let mut settings = ConnectionSettings::default();
+//! settings.datasources.insert("users".into(), "sqlite:legacy.db".into());
+//! let legacy = authbox.store().create_connection(&tenant.id, "legacy", &settings).await?;
+//! authbox.upload_script(&tenant.id, &legacy.id, &std::fs::read("sqlite.wasm").unwrap()).await?;
+//! let user = authbox
+//!     .login(&tenant.id, "legacy", "ada@example.com", "correct horse battery staple", &LoginContext::default())
+//!     .await?;
+//! # Ok(()) }
+//! ```
+
+mod connections;
+mod error;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+pub use error::FlowError;
+
+use crate::management::{self, DEFAULT_MAX_METADATA_BYTES};
+use crate::profile::{
+    DEFAULT_MAX_PROFILE_BYTES, DEFAULT_PROVIDER, NormalizedProfile, ProfileSource,
+};
+use crate::report::{Outcome, Report};
+use crate::runtime::{ActionCall, CallError, Runtime, RuntimeConfig};
+use crate::store::{CachedUser, Connection, LoginRecord, ScriptVersion, SqlStore, Store};
+use connections::LoadedConnections;
+
+/// How to open an [`Authbox`].
+#[derive(Debug, Clone)]
+pub struct AuthboxConfig {
+    /// The store: `sqlite:PATH` (created if missing) or `postgres://...`.
+    pub store_url: String,
+    /// The sandbox's settings.
+    pub runtime: RuntimeConfig,
+    /// The prefix of cached user ids (`auth0` by default).
+    pub provider: String,
+    /// The cap on a user's two metadata objects together.
+    pub max_metadata_bytes: usize,
+}
+
+impl AuthboxConfig {
+    /// Defaults with the store in a SQLite file at `path`.
+    pub fn sqlite(path: &str) -> Self {
+        AuthboxConfig {
+            store_url: format!("sqlite:{path}"),
+            runtime: RuntimeConfig::default(),
+            provider: DEFAULT_PROVIDER.into(),
+            max_metadata_bytes: DEFAULT_MAX_METADATA_BYTES,
+        }
+    }
+}
+
+/// Where a login comes from.
+#[derive(Debug, Clone, Default)]
+pub struct LoginContext {
+    /// The client's IP address, kept as `last_ip`.
+    pub ip: Option<String>,
+}
+
+/// authbox as a library: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Authbox {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    runtime: Runtime,
+    store: Arc<dyn Store>,
+    loaded: LoadedConnections,
+    provider: String,
+    max_metadata_bytes: usize,
+}
+
+impl Authbox {
+    /// Opens the store (migrating it) and starts the runtime.
+    pub async fn open(config: AuthboxConfig) -> Result<Self, FlowError> {
+        let store = SqlStore::open(&config.store_url).await?;
+        let runtime =
+            Runtime::new(config.runtime).map_err(|e| FlowError::Runtime(e.to_string()))?;
+        Ok(Authbox {
+            inner: Arc::new(Inner {
+                runtime,
+                store: Arc::new(store),
+                loaded: LoadedConnections::default(),
+                provider: config.provider,
+                max_metadata_bytes: config.max_metadata_bytes,
+            }),
+        })
+    }
+
+    /// The store, for tenants, connections and reads.
+    pub fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+
+    /// The runtime the scripts run in.
+    pub fn runtime(&self) -> &Runtime {
+        &self.inner.runtime
+    }
+
+    /// Validates and stores a new script version of a connection, and makes
+    /// it the active one.
+    pub async fn upload_script(
+        &self,
+        tenant_id: &str,
+        connection_id: &str,
+        wasm: &[u8],
+    ) -> Result<ScriptVersion, FlowError> {
+        let connection = self.store().connection(tenant_id, connection_id).await?;
+        let script = self
+            .inner
+            .runtime
+            .load(wasm)
+            .await
+            .map_err(|e| FlowError::BadScript {
+                connection: connection.name.clone(),
+                reason: e.to_string(),
+            })?;
+        let info = script.info();
+        let actions: Vec<String> = info.actions.iter().map(|a| a.name().to_string()).collect();
+        let version = self
+            .store()
+            .add_script(&connection.id, wasm, &info.sha256, &actions)
+            .await?;
+        self.store()
+            .activate_script(&connection.id, version.version)
+            .await?;
+        Ok(ScriptVersion {
+            active: true,
+            ..version
+        })
+    }
+
+    fn source(&self, connection: &Connection) -> ProfileSource {
+        ProfileSource {
+            provider: self.inner.provider.clone(),
+            connection: connection.name.clone(),
+            max_profile_bytes: DEFAULT_MAX_PROFILE_BYTES,
+        }
+    }
+
+    /// Runs `call` on the connection's active script; answers the normalized
+    /// profile of a `login` / `get-user`, `None` for "no such user".
+    async fn call_for_profile(
+        &self,
+        connection: &Connection,
+        call: ActionCall,
+    ) -> Result<Option<NormalizedProfile>, FlowError> {
+        let loaded = self
+            .inner
+            .loaded
+            .get(&self.inner.runtime, self.store(), connection)
+            .await?;
+        let result = self
+            .inner
+            .runtime
+            .call(&loaded.script, &call, &loaded.context)
+            .await;
+        match &result.outcome {
+            Err(CallError::WrongCredentials { user_id, .. }) => {
+                return Err(FlowError::WrongCredentials {
+                    user_id: user_id.clone(),
+                });
+            }
+            Err(CallError::Unauthorized(message)) => {
+                return Err(FlowError::Unauthorized(message.clone()));
+            }
+            _ => {}
+        }
+        let report = Report::new(call.action(), result, &self.source(connection));
+        match report.outcome {
+            Outcome::Ok => Ok(report.profile),
+            Outcome::NotFound => Ok(None),
+            _ => {
+                tracing::warn!(connection = %connection.name, action = %report.action, error = ?report.error, "script failed");
+                Err(FlowError::Script(Box::new(report)))
+            }
+        }
+    }
+
+    /// Logs a user in through a connection (import mode off): the script
+    /// checks the password, and what it returns refreshes the cache. A
+    /// blocked user is refused after the login is counted.
+    pub async fn login(
+        &self,
+        tenant_id: &str,
+        connection_name: &str,
+        username_or_email: &str,
+        password: &str,
+        context: &LoginContext,
+    ) -> Result<CachedUser, FlowError> {
+        let connection = self
+            .store()
+            .connection_by_name(tenant_id, connection_name)
+            .await?;
+        let call = ActionCall::Login {
+            username_or_email: username_or_email.into(),
+            password: password.into(),
+        };
+        let profile = self
+            .call_for_profile(&connection, call)
+            .await?
+            .ok_or_else(|| FlowError::UnknownUser(username_or_email.into()))?;
+        let user = self
+            .store()
+            .record_login(LoginRecord {
+                is_login: true,
+                tenant_id,
+                connection_id: &connection.id,
+                profile: &profile,
+                ip: context.ip.as_deref(),
+                sync_root_attributes: connection.settings.sync_root_attributes,
+            })
+            .await?;
+        if user.blocked {
+            return Err(FlowError::Blocked);
+        }
+        Ok(user)
+    }
+
+    /// Re-reads a cached user from the connection's `get-user` without a
+    /// login (beyond Auth0), after direct edits to the custom database.
+    pub async fn refresh_user(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+    ) -> Result<CachedUser, FlowError> {
+        let user = self.store().user(tenant_id, user_id).await?;
+        let connection = self
+            .store()
+            .connection(tenant_id, &user.connection_id)
+            .await?;
+        let key = ["email", "username"]
+            .iter()
+            .find_map(|k| user.attributes.get(*k).and_then(Value::as_str))
+            .ok_or_else(|| FlowError::UnknownUser(user_id.into()))?
+            .to_string();
+        let profile = self
+            .call_for_profile(&connection, ActionCall::GetUser { email: key.clone() })
+            .await?
+            .filter(|profile| profile.user_id == user.user_id)
+            .ok_or(FlowError::UnknownUser(key))?;
+        Ok(self
+            .store()
+            .record_login(LoginRecord {
+                is_login: false,
+                tenant_id,
+                connection_id: &connection.id,
+                profile: &profile,
+                ip: None,
+                sync_root_attributes: connection.settings.sync_root_attributes,
+            })
+            .await?)
+    }
+
+    /// A cached user.
+    pub async fn get_user(&self, tenant_id: &str, user_id: &str) -> Result<CachedUser, FlowError> {
+        Ok(self.store().user(tenant_id, user_id).await?)
+    }
+
+    /// A Management API update of a cached user (spec section 4).
+    pub async fn update_user(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        patch: &Map<String, Value>,
+    ) -> Result<CachedUser, FlowError> {
+        Ok(management::update_user(
+            self.store(),
+            tenant_id,
+            user_id,
+            patch,
+            self.inner.max_metadata_bytes,
+        )
+        .await?)
+    }
+}
+
+impl std::fmt::Debug for Authbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authbox")
+            .field("provider", &self.inner.provider)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,176 @@
+//! The flows with the `sqlite` template against a legacy SQLite database,
+//! on a SQLite store: the cache semantics of spec section 3.
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::store::ConnectionSettings;
+use authbox_tests::legacy::{Backend, LegacyDb};
+
+const ADA: &str = "ada@example.com";
+const ADA_PASSWORD: &str = "correct horse battery staple";
+
+struct Setup {
+    authbox: Authbox,
+    tenant: String,
+    connection: String,
+    legacy: LegacyDb,
+    _dir: tempfile::TempDir,
+}
+
+async fn setup() -> Setup {
+    let legacy = LegacyDb::seeded(Backend::Sqlite, "flows").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("authbox.db");
+    let authbox = Authbox::open(AuthboxConfig::sqlite(path.to_str().unwrap()))
+        .await
+        .unwrap();
+    let tenant = authbox.store().create_tenant("acme").await.unwrap();
+    let mut settings = ConnectionSettings::default();
+    settings
+        .datasources
+        .insert("users".into(), legacy.url.clone());
+    let connection = authbox
+        .store()
+        .create_connection(&tenant.id, "legacy", &settings)
+        .await
+        .unwrap();
+    Setup {
+        authbox,
+        tenant: tenant.id,
+        connection: connection.id,
+        legacy,
+        _dir: dir,
+    }
+}
+
+fn name(user: &CachedUser) -> &Value {
+    &user.attributes["name"]
+}
+
+#[tokio::test]
+async fn the_cache_follows_the_legacy_database_at_each_login_and_refresh() {
+    let s = setup().await;
+    let ctx = LoginContext {
+        ip: Some("198.51.100.7".into()),
+    };
+    let login = |password: &'static str| s.authbox.login(&s.tenant, "legacy", ADA, password, &ctx);
+    assert!(matches!(
+        login(ADA_PASSWORD).await,
+        Err(FlowError::NoScript(_))
+    ));
+
+    let wasm = std::fs::read(authbox_tests::SQLITE).unwrap();
+    let version = s
+        .authbox
+        .upload_script(&s.tenant, &s.connection, &wasm)
+        .await
+        .unwrap();
+    assert_eq!(
+        (version.version, version.active, version.actions.len()),
+        (1, true, 7)
+    );
+
+    let user = login(ADA_PASSWORD).await.unwrap();
+    assert_eq!(user.user_id, "auth0|sqlite|1");
+    assert_eq!(name(&user), &json!("Ada Lovelace"));
+    assert_eq!(
+        (user.logins_count, user.last_ip.as_deref()),
+        (1, Some("198.51.100.7"))
+    );
+    assert_eq!(user.app_metadata["plan"], json!("pro"));
+
+    // An edit in the legacy database is not seen until the next login.
+    s.legacy
+        .run_sql("UPDATE users SET name = 'Countess of Lovelace' WHERE email = 'ada@example.com'")
+        .await;
+    let cached = s.authbox.get_user(&s.tenant, &user.user_id).await.unwrap();
+    assert_eq!(name(&cached), &json!("Ada Lovelace"));
+    let user = login(ADA_PASSWORD).await.unwrap();
+    assert_eq!(name(&user), &json!("Countess of Lovelace"));
+    assert_eq!(user.logins_count, 2);
+
+    // Or an explicit refresh, which is not a login.
+    s.legacy
+        .run_sql("UPDATE users SET name = 'Ada King' WHERE email = 'ada@example.com'")
+        .await;
+    let user = s
+        .authbox
+        .refresh_user(&s.tenant, &user.user_id)
+        .await
+        .unwrap();
+    assert_eq!(name(&user), &json!("Ada King"));
+    assert_eq!(user.logins_count, 2);
+
+    // A failed login writes nothing.
+    let before = s.authbox.get_user(&s.tenant, &user.user_id).await.unwrap();
+    let wrong = login("not the password").await;
+    assert!(
+        matches!(&wrong, Err(FlowError::WrongCredentials { user_id: Some(id) }) if id == "sqlite|1"),
+        "{wrong:?}"
+    );
+    assert_eq!(
+        s.authbox.get_user(&s.tenant, &user.user_id).await.unwrap(),
+        before
+    );
+
+    // Blocked: refused after the script succeeds, and still counted.
+    let block = json!({"blocked": true});
+    s.authbox
+        .update_user(&s.tenant, &user.user_id, block.as_object().unwrap())
+        .await
+        .unwrap();
+    assert!(matches!(login(ADA_PASSWORD).await, Err(FlowError::Blocked)));
+    let blocked = s.authbox.get_user(&s.tenant, &user.user_id).await.unwrap();
+    assert_eq!(blocked.logins_count, 3);
+
+    // The field policy: a custom-database user's name is the database's.
+    let rename = json!({"name": "x"});
+    let refused = s
+        .authbox
+        .update_user(&s.tenant, &user.user_id, rename.as_object().unwrap())
+        .await;
+    assert!(matches!(refused, Err(FlowError::Update(_))), "{refused:?}");
+}
+
+#[tokio::test]
+async fn a_failing_script_is_a_script_error_and_writes_nothing() {
+    let s = setup().await;
+    let wasm = std::fs::read(authbox_tests::SQLITE).unwrap();
+    s.authbox
+        .upload_script(&s.tenant, &s.connection, &wasm)
+        .await
+        .unwrap();
+    s.legacy.run_sql("DROP TABLE users").await;
+    let failed = s
+        .authbox
+        .login(
+            &s.tenant,
+            "legacy",
+            ADA,
+            ADA_PASSWORD,
+            &LoginContext::default(),
+        )
+        .await;
+    let Err(FlowError::Script(report)) = failed else {
+        panic!("{failed:?}");
+    };
+    assert_eq!(report.outcome, Outcome::Error);
+    assert!(
+        s.authbox
+            .store()
+            .users_by_email(&s.tenant, ADA)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A garbage upload is refused and the active script stays.
+    assert!(matches!(
+        s.authbox
+            .upload_script(&s.tenant, &s.connection, b"garbage")
+            .await,
+        Err(FlowError::BadScript { .. })
+    ));
+    let versions = s.authbox.store().scripts(&s.connection).await.unwrap();
+    assert_eq!(versions.len(), 1);
+}
