@@ -74,7 +74,9 @@ impl SqlStore {
             url.to_string()
         };
         let pool = AnyPoolOptions::new()
-            .max_connections(if sqlite { 4 } else { 16 })
+            // SQLite has one writer: one connection serializes statements
+            // in the pool's queue instead of in SQLite's sleeping busy handler.
+            .max_connections(if sqlite { 1 } else { 16 })
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if sqlite {
