@@ -50,11 +50,11 @@ pub async fn update_user(
     loop {
         let user = store.user(tenant_id, user_id).await?;
         let changes = changes(&user, patch, max_metadata_bytes)?;
-        if store
+        if let Some(updated) = store
             .update_user(tenant_id, user_id, user.revision, &changes)
             .await?
         {
-            return Ok(store.user(tenant_id, user_id).await?);
+            return Ok(updated);
         }
     }
 }

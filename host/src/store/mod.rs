@@ -112,14 +112,15 @@ pub trait Store: Send + Sync {
     /// The tenant's cached users with this email (any case), any connection.
     async fn users_by_email(&self, tenant_id: &str, email: &str) -> StoreResult<Vec<CachedUser>>;
     /// Applies `changes` to a cached user if its revision is still
-    /// `revision`; `false` when another write came first (read and retry).
+    /// `revision` and answers the user; `None` when another write came
+    /// first (read and retry).
     async fn update_user(
         &self,
         tenant_id: &str,
         user_id: &str,
         revision: i64,
         changes: &UserChanges,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<Option<CachedUser>>;
 }
 
 /// What a Management API update writes; `None` leaves a value as it is.

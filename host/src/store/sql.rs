@@ -77,6 +77,8 @@ impl SqlStore {
             // SQLite has one writer: one connection serializes statements
             // in the pool's queue instead of in SQLite's sleeping busy handler.
             .max_connections(if sqlite { 1 } else { 16 })
+            // A ping before every statement would double the round trips.
+            .test_before_acquire(false)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if sqlite {
@@ -430,78 +432,89 @@ impl Store for SqlStore {
 
     async fn record_login(&self, login: LoginRecord<'_>) -> StoreResult<CachedUser> {
         let profile = login.profile;
-        let mut attributes = script_attributes(profile)?;
+        let returned = script_attributes(profile)?;
         let email_key = profile.email.as_deref().map(str::to_lowercase);
         let at = now();
         loop {
-            let existing = self.user(login.tenant_id, &profile.user_id).await;
-            let written = match existing {
-                Err(StoreError::NotFound(what)) if !login.is_login => {
-                    return Err(StoreError::NotFound(what));
-                }
-                Err(StoreError::NotFound(_)) => {
-                    // First login: the script's metadata seeds the cache.
-                    sqlx::query(
-                        "INSERT INTO users (tenant_id, user_id, connection_id, email, email_key, username, \
-                         profile, user_metadata, app_metadata, blocked, created_at, updated_at, last_login, \
-                         last_ip, logins_count, migrated, revision) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10, $10, $11, 1, 0, 1) \
-                         ON CONFLICT (tenant_id, user_id) DO NOTHING",
-                    )
-                    .bind(login.tenant_id)
-                    .bind(&profile.user_id)
-                    .bind(login.connection_id)
-                    .bind(profile.email.as_deref())
-                    .bind(email_key.as_deref())
-                    .bind(profile.username.as_deref())
-                    .bind(json_text(&attributes)?)
-                    .bind(json_text(&profile.user_metadata)?)
-                    .bind(json_text(&profile.app_metadata)?)
-                    .bind(&at)
-                    .bind(login.ip)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(database)?
-                }
-                Err(other) => return Err(other),
-                Ok(user) => {
-                    if !login.sync_root_attributes {
+            // With "sync root attributes" on (the default) nothing of the
+            // cached row is needed: a login is one statement. Off, the
+            // first-login attributes are read and the write is conditional.
+            let mut attributes = returned.clone();
+            let mut expected_revision = None;
+            if !login.sync_root_attributes {
+                match self.user(login.tenant_id, &profile.user_id).await {
+                    Ok(user) => {
                         for key in FIRST_LOGIN_ATTRIBUTES {
                             match user.attributes.get(*key) {
                                 Some(kept) => attributes.insert(key.to_string(), kept.clone()),
                                 None => attributes.remove(*key),
                             };
                         }
+                        expected_revision = Some(user.revision);
                     }
-                    // Metadata is the Management API's now: untouched.
-                    sqlx::query(
-                        "UPDATE users SET connection_id = $1, email = $2, email_key = $3, username = $4, \
-                         profile = $5, updated_at = $6, last_login = COALESCE($11, last_login), \
-                         last_ip = COALESCE($7, last_ip), logins_count = logins_count + $12, \
-                         revision = revision + 1 \
-                         WHERE tenant_id = $8 AND user_id = $9 AND revision = $10",
-                    )
-                    .bind(login.connection_id)
-                    .bind(profile.email.as_deref())
-                    .bind(email_key.as_deref())
-                    .bind(profile.username.as_deref())
-                    .bind(json_text(&attributes)?)
-                    .bind(&at)
-                    .bind(login.ip)
-                    .bind(login.tenant_id)
-                    .bind(&profile.user_id)
-                    .bind(user.revision)
-                    .bind(login.is_login.then_some(&at))
-                    .bind(i64::from(login.is_login))
-                    .execute(&self.pool)
-                    .await
-                    .map_err(database)?
+                    Err(StoreError::NotFound(_)) => {}
+                    Err(other) => return Err(other),
                 }
-            };
-            // Zero rows: another login wrote first; read again and retry.
-            if written.rows_affected() == 1 {
-                return self.user(login.tenant_id, &profile.user_id).await;
             }
+            // Metadata is the Management API's after the first login: untouched.
+            let updated = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE users SET connection_id = $1, email = $2, email_key = $3, username = $4, \
+                 profile = $5, updated_at = $6, last_login = COALESCE($11, last_login), \
+                 last_ip = COALESCE($7, last_ip), logins_count = logins_count + $12, \
+                 revision = revision + 1 \
+                 WHERE tenant_id = $8 AND user_id = $9 AND ($10 IS NULL OR revision = $10) \
+                 RETURNING {USER_COLUMNS}"
+            )))
+            .bind(login.connection_id)
+            .bind(profile.email.as_deref())
+            .bind(email_key.as_deref())
+            .bind(profile.username.as_deref())
+            .bind(json_text(&attributes)?)
+            .bind(&at)
+            .bind(login.ip)
+            .bind(login.tenant_id)
+            .bind(&profile.user_id)
+            .bind(expected_revision)
+            .bind(login.is_login.then_some(&at))
+            .bind(i64::from(login.is_login))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?;
+            if let Some(row) = updated {
+                return cached_user(&row);
+            }
+            if expected_revision.is_some() {
+                continue; // Another write came between the read and ours.
+            }
+            if !login.is_login {
+                return Err(StoreError::NotFound(format!("user `{}`", profile.user_id)));
+            }
+            // First login: the script's metadata seeds the cache.
+            let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO users (tenant_id, user_id, connection_id, email, email_key, username, \
+                 profile, user_metadata, app_metadata, blocked, created_at, updated_at, last_login, \
+                 last_ip, logins_count, migrated, revision) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10, $10, $11, 1, 0, 1) \
+                 ON CONFLICT (tenant_id, user_id) DO NOTHING RETURNING {USER_COLUMNS}"
+            )))
+            .bind(login.tenant_id)
+            .bind(&profile.user_id)
+            .bind(login.connection_id)
+            .bind(profile.email.as_deref())
+            .bind(email_key.as_deref())
+            .bind(profile.username.as_deref())
+            .bind(json_text(&attributes)?)
+            .bind(json_text(&profile.user_metadata)?)
+            .bind(json_text(&profile.app_metadata)?)
+            .bind(&at)
+            .bind(login.ip)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?;
+            if let Some(row) = inserted {
+                return cached_user(&row);
+            }
+            // A concurrent first login inserted it: now it is an update.
         }
     }
 
@@ -538,14 +551,14 @@ impl Store for SqlStore {
         user_id: &str,
         revision: i64,
         changes: &UserChanges,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<CachedUser>> {
         let text = |object: &Option<Map<String, Value>>| object.as_ref().map(json_text).transpose();
-        let updated = sqlx::query(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE users SET user_metadata = COALESCE($1, user_metadata), \
              app_metadata = COALESCE($2, app_metadata), blocked = COALESCE($3, blocked), \
              updated_at = $4, revision = revision + 1 \
-             WHERE tenant_id = $5 AND user_id = $6 AND revision = $7",
-        )
+             WHERE tenant_id = $5 AND user_id = $6 AND revision = $7 RETURNING {USER_COLUMNS}"
+        )))
         .bind(text(&changes.user_metadata)?)
         .bind(text(&changes.app_metadata)?)
         .bind(changes.blocked.map(i64::from))
@@ -553,9 +566,11 @@ impl Store for SqlStore {
         .bind(tenant_id)
         .bind(user_id)
         .bind(revision)
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await
-        .map_err(database)?;
-        Ok(updated.rows_affected() == 1)
+        .map_err(database)?
+        .as_ref()
+        .map(cached_user)
+        .transpose()
     }
 }
