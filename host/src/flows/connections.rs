@@ -1,10 +1,14 @@
 //! Each connection's loaded state, kept between calls: its active script
 //! (compiled once, through the runtime's artifact cache) and its data
 //! sources (pools shared by the connection's calls). Reloaded when the
-//! connection's settings or active script change.
+//! connection's settings or active script change. Connections are looked up
+//! by name at most once a second: a change made through another authbox
+//! process (sharing PostgreSQL) takes effect within that second; one made
+//! through this process's `Authbox`, at once.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
 
@@ -23,13 +27,52 @@ pub(super) struct Loaded {
     pub(super) context: CallContext,
 }
 
-/// Loaded connections by id.
+/// How long a connection looked up by name is used without asking the store.
+const NAME_LOOKUP_TTL: Duration = Duration::from_secs(1);
+
+/// Loaded connections by id, and recent lookups by (tenant, name).
 #[derive(Default)]
 pub(super) struct LoadedConnections {
     by_id: Mutex<HashMap<String, Arc<Loaded>>>,
+    by_name: std::sync::Mutex<HashMap<(String, String), (Arc<Connection>, Instant)>>,
 }
 
 impl LoadedConnections {
+    /// The tenant's connection called `name`, from a lookup of the last
+    /// second or from the store.
+    pub(super) async fn by_name(
+        &self,
+        store: &dyn Store,
+        tenant_id: &str,
+        name: &str,
+    ) -> Result<Arc<Connection>, FlowError> {
+        let key = (tenant_id.to_string(), name.to_string());
+        if let Some((connection, at)) = self.names().get(&key)
+            && at.elapsed() < NAME_LOOKUP_TTL
+        {
+            return Ok(connection.clone());
+        }
+        let connection = Arc::new(store.connection_by_name(tenant_id, name).await?);
+        self.names()
+            .insert(key, (connection.clone(), Instant::now()));
+        Ok(connection)
+    }
+
+    /// Forgets what is known of a connection (it was just changed).
+    pub(super) fn forget(&self, connection_id: &str) {
+        self.names()
+            .retain(|_, (connection, _)| connection.id != connection_id);
+    }
+
+    fn names(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), (Arc<Connection>, Instant)>> {
+        // A panic while holding it leaves a map that is still valid.
+        self.by_name
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// `connection` loaded, from memory when it has not changed since.
     pub(super) async fn get(
         &self,

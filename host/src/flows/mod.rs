@@ -139,6 +139,7 @@ impl Authbox {
         self.store()
             .activate_script(&connection.id, version.version)
             .await?;
+        self.inner.loaded.forget(&connection.id);
         Ok(ScriptVersion {
             active: true,
             ..version
@@ -204,8 +205,9 @@ impl Authbox {
         context: &LoginContext,
     ) -> Result<CachedUser, FlowError> {
         let connection = self
-            .store()
-            .connection_by_name(tenant_id, connection_name)
+            .inner
+            .loaded
+            .by_name(self.store(), tenant_id, connection_name)
             .await?;
         let call = ActionCall::Login {
             username_or_email: username_or_email.into(),
