@@ -30,11 +30,14 @@ pub(super) struct Loaded {
 /// How long a connection looked up by name is used without asking the store.
 const NAME_LOOKUP_TTL: Duration = Duration::from_secs(1);
 
+/// Recent lookups: (tenant id, name) to the connection and when it was read.
+type NameLookups = HashMap<(String, String), (Arc<Connection>, Instant)>;
+
 /// Loaded connections by id, and recent lookups by (tenant, name).
 #[derive(Default)]
 pub(super) struct LoadedConnections {
     by_id: Mutex<HashMap<String, Arc<Loaded>>>,
-    by_name: std::sync::Mutex<HashMap<(String, String), (Arc<Connection>, Instant)>>,
+    by_name: std::sync::Mutex<NameLookups>,
 }
 
 impl LoadedConnections {
@@ -64,9 +67,7 @@ impl LoadedConnections {
             .retain(|_, (connection, _)| connection.id != connection_id);
     }
 
-    fn names(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), (Arc<Connection>, Instant)>> {
+    fn names(&self) -> std::sync::MutexGuard<'_, NameLookups> {
         // A panic while holding it leaves a map that is still valid.
         self.by_name
             .lock()
