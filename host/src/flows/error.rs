@@ -27,6 +27,14 @@ pub enum FlowError {
     /// the report says how, for the tenant's logs.
     #[error("the {} script failed ({}): {}", .0.action, outcome_name(&.0.outcome), .0.error.as_ref().map_or("", |e| e.message.as_str()))]
     Script(Box<Report>),
+    /// The connection's script does not implement the action.
+    #[error("connection `{connection}` has no {action} script")]
+    NotImplemented {
+        /// The connection.
+        connection: String,
+        /// The action's name.
+        action: &'static str,
+    },
     /// The connection has no active script.
     #[error("connection `{0}` has no active script: upload one")]
     NoScript(String),

@@ -186,6 +186,10 @@ impl Authbox {
         match report.outcome {
             Outcome::Ok => Ok(report.profile),
             Outcome::NotFound => Ok(None),
+            Outcome::NotImplemented => Err(FlowError::NotImplemented {
+                connection: connection.name.clone(),
+                action: report.action.name(),
+            }),
             _ => {
                 tracing::warn!(connection = %connection.name, action = %report.action, error = ?report.error, "script failed");
                 Err(FlowError::Script(Box::new(report)))
@@ -266,6 +270,56 @@ impl Authbox {
                 ip: None,
                 sync_root_attributes: connection.settings.sync_root_attributes,
             })
+            .await?)
+    }
+
+    /// Deletes a user: the connection's `delete` script removes it from the
+    /// custom database, then the cache forgets it.
+    pub async fn delete_user(&self, tenant_id: &str, user_id: &str) -> Result<(), FlowError> {
+        let user = self.store().user(tenant_id, user_id).await?;
+        let connection = self
+            .store()
+            .connection(tenant_id, &user.connection_id)
+            .await?;
+        // The script's own id: the cached id without the provider prefix.
+        let returned_id = user_id
+            .strip_prefix(&format!("{}|", self.inner.provider))
+            .unwrap_or(user_id)
+            .to_string();
+        self.call_for_profile(
+            &connection,
+            ActionCall::Delete {
+                user_id: returned_id,
+            },
+        )
+        .await?;
+        Ok(self.store().delete_user(tenant_id, user_id).await?)
+    }
+
+    /// The tenant's cached users with this email (any case).
+    pub async fn users_by_email(
+        &self,
+        tenant_id: &str,
+        email: &str,
+    ) -> Result<Vec<CachedUser>, FlowError> {
+        Ok(self.store().users_by_email(tenant_id, email).await?)
+    }
+
+    /// A page (from 0) of a connection's cached users, and their total.
+    pub async fn users_of_connection(
+        &self,
+        tenant_id: &str,
+        connection_name: &str,
+        page: u32,
+        per_page: u32,
+    ) -> Result<(Vec<CachedUser>, u64), FlowError> {
+        let connection = self
+            .store()
+            .connection_by_name(tenant_id, connection_name)
+            .await?;
+        Ok(self
+            .store()
+            .users_of_connection(tenant_id, &connection.id, page, per_page)
             .await?)
     }
 

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::*;
-use crate::store::ConnectionSettings;
+use crate::store::{ConnectionSettings, StoreError};
 use authbox_tests::legacy::{Backend, LegacyDb};
 
 const ADA: &str = "ada@example.com";
@@ -173,4 +173,74 @@ async fn a_failing_script_is_a_script_error_and_writes_nothing() {
     ));
     let versions = s.authbox.store().scripts(&s.connection).await.unwrap();
     assert_eq!(versions.len(), 1);
+}
+
+#[tokio::test]
+async fn users_are_listed_by_page_and_deleted_through_the_script() {
+    let s = setup().await;
+    let wasm = std::fs::read(authbox_tests::SQLITE).unwrap();
+    s.authbox
+        .upload_script(&s.tenant, &s.connection, &wasm)
+        .await
+        .unwrap();
+    let ctx = LoginContext::default();
+    for (user, password) in [
+        (ADA, ADA_PASSWORD),
+        ("grace", "hopper1906"),
+        ("linus@example.com", "kernel-hacker-91"),
+    ] {
+        s.authbox
+            .login(&s.tenant, "legacy", user, password, &ctx)
+            .await
+            .unwrap();
+    }
+    let (first, total) = s
+        .authbox
+        .users_of_connection(&s.tenant, "legacy", 0, 2)
+        .await
+        .unwrap();
+    let (second, _) = s
+        .authbox
+        .users_of_connection(&s.tenant, "legacy", 1, 2)
+        .await
+        .unwrap();
+    assert_eq!(total, 3);
+    let emails: Vec<_> = first
+        .iter()
+        .chain(&second)
+        .map(|u| u.attributes["email"].clone())
+        .collect();
+    assert_eq!(
+        emails,
+        [
+            json!(ADA),
+            json!("grace@example.com"),
+            json!("linus@example.com")
+        ]
+    );
+
+    s.authbox
+        .delete_user(&s.tenant, "auth0|sqlite|2")
+        .await
+        .unwrap();
+    assert!(
+        s.authbox
+            .users_by_email(&s.tenant, "grace@example.com")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Gone from the legacy database too.
+    let again = s
+        .authbox
+        .login(&s.tenant, "legacy", "grace", "hopper1906", &ctx)
+        .await;
+    assert!(
+        matches!(again, Err(FlowError::WrongCredentials { .. })),
+        "{again:?}"
+    );
+    assert!(matches!(
+        s.authbox.delete_user(&s.tenant, "auth0|sqlite|2").await,
+        Err(FlowError::Store(StoreError::NotFound(_)))
+    ));
 }

@@ -111,6 +111,17 @@ pub trait Store: Send + Sync {
     async fn user(&self, tenant_id: &str, user_id: &str) -> StoreResult<CachedUser>;
     /// The tenant's cached users with this email (any case), any connection.
     async fn users_by_email(&self, tenant_id: &str, email: &str) -> StoreResult<Vec<CachedUser>>;
+    /// A page (from 0) of a connection's cached users, ordered by email,
+    /// and how many it has in all.
+    async fn users_of_connection(
+        &self,
+        tenant_id: &str,
+        connection_id: &str,
+        page: u32,
+        per_page: u32,
+    ) -> StoreResult<(Vec<CachedUser>, u64)>;
+    /// Removes a cached user.
+    async fn delete_user(&self, tenant_id: &str, user_id: &str) -> StoreResult<()>;
     /// Applies `changes` to a cached user if its revision is still
     /// `revision` and answers the user; `None` when another write came
     /// first (read and retry).

@@ -545,6 +545,53 @@ impl Store for SqlStore {
         .collect()
     }
 
+    async fn users_of_connection(
+        &self,
+        tenant_id: &str,
+        connection_id: &str,
+        page: u32,
+        per_page: u32,
+    ) -> StoreResult<(Vec<CachedUser>, u64)> {
+        let users = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND connection_id = $2 \
+             ORDER BY email_key, user_id LIMIT $3 OFFSET $4"
+        )))
+        .bind(tenant_id)
+        .bind(connection_id)
+        .bind(i64::from(per_page))
+        .bind(i64::from(page) * i64::from(per_page))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database)?
+        .iter()
+        .map(cached_user)
+        .collect::<StoreResult<Vec<_>>>()?;
+        let total: i64 = sqlx::query(
+            "SELECT COUNT(*) AS total FROM users WHERE tenant_id = $1 AND connection_id = $2",
+        )
+        .bind(tenant_id)
+        .bind(connection_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(database)?
+        .try_get("total")
+        .map_err(database)?;
+        Ok((users, total.max(0) as u64))
+    }
+
+    async fn delete_user(&self, tenant_id: &str, user_id: &str) -> StoreResult<()> {
+        let deleted = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND user_id = $2")
+            .bind(tenant_id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(database)?;
+        match deleted.rows_affected() {
+            0 => Err(StoreError::NotFound(format!("user `{user_id}`"))),
+            _ => Ok(()),
+        }
+    }
+
     async fn update_user(
         &self,
         tenant_id: &str,
