@@ -17,6 +17,17 @@ pub enum FlowError {
     /// The script refused the user; the message is for the end user.
     #[error("{0}")]
     Unauthorized(String),
+    /// Signup: the custom database already has the user.
+    #[error("the user already exists")]
+    UserExists,
+    /// Signup: the script refused the new user's data.
+    #[error("{message}")]
+    Validation {
+        /// The script's code.
+        code: String,
+        /// Its message.
+        message: String,
+    },
     /// The user is blocked (the login was still counted).
     #[error("user is blocked")]
     Blocked,

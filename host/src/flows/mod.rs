@@ -35,7 +35,7 @@ use crate::profile::{
     DEFAULT_MAX_PROFILE_BYTES, DEFAULT_PROVIDER, NormalizedProfile, ProfileSource,
 };
 use crate::report::{Outcome, Report};
-use crate::runtime::{ActionCall, CallError, Runtime, RuntimeConfig};
+use crate::runtime::{ActionCall, CallError, NewUser, Runtime, RuntimeConfig};
 use crate::store::{CachedUser, Connection, LoginRecord, ScriptVersion, SqlStore, Store};
 use connections::LoadedConnections;
 
@@ -180,6 +180,13 @@ impl Authbox {
             Err(CallError::Unauthorized(message)) => {
                 return Err(FlowError::Unauthorized(message.clone()));
             }
+            Err(CallError::UserExists) => return Err(FlowError::UserExists),
+            Err(CallError::Validation { code, message }) => {
+                return Err(FlowError::Validation {
+                    code: code.clone(),
+                    message: message.clone(),
+                });
+            }
             _ => {}
         }
         let report = Report::new(call.action(), result, &self.source(connection));
@@ -236,6 +243,35 @@ impl Authbox {
             return Err(FlowError::Blocked);
         }
         Ok(user)
+    }
+
+    /// Signs a user up through a connection (import mode off): `get-user`
+    /// first (a user the custom database knows is "user exists", `create`
+    /// is not called), then `create`, then a `login` to confirm it, which
+    /// caches the profile.
+    pub async fn signup(
+        &self,
+        tenant_id: &str,
+        connection_name: &str,
+        user: NewUser,
+        context: &LoginContext,
+    ) -> Result<CachedUser, FlowError> {
+        let connection = self
+            .inner
+            .loaded
+            .by_name(self.store(), tenant_id, connection_name)
+            .await?;
+        let lookup = ActionCall::GetUser {
+            email: user.email.clone(),
+        };
+        if self.call_for_profile(&connection, lookup).await?.is_some() {
+            return Err(FlowError::UserExists);
+        }
+        let (email, password) = (user.email.clone(), user.password.clone());
+        self.call_for_profile(&connection, ActionCall::Create(user))
+            .await?;
+        self.login(tenant_id, connection_name, &email, &password, context)
+            .await
     }
 
     /// Re-reads a cached user from the connection's `get-user` without a

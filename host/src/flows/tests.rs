@@ -244,3 +244,51 @@ async fn users_are_listed_by_page_and_deleted_through_the_script() {
         Err(FlowError::Store(StoreError::NotFound(_)))
     ));
 }
+
+#[tokio::test]
+async fn signup_creates_in_the_custom_database_then_caches_the_login() {
+    let s = setup().await;
+    let wasm = std::fs::read(authbox_tests::SQLITE).unwrap();
+    s.authbox
+        .upload_script(&s.tenant, &s.connection, &wasm)
+        .await
+        .unwrap();
+    let ctx = LoginContext::default();
+    let new_user = |email: &str| crate::runtime::NewUser {
+        email: email.into(),
+        password: "a new password".into(),
+        username: None,
+        phone_number: None,
+        user_metadata: Some(json!({"source": "signup"}).as_object().unwrap().clone()),
+        app_metadata: None,
+    };
+    let user = s
+        .authbox
+        .signup(&s.tenant, "legacy", new_user("new@example.com"), &ctx)
+        .await
+        .unwrap();
+    assert_eq!(user.user_id, "auth0|sqlite|4");
+    assert_eq!(
+        (user.logins_count, user.user_metadata["source"].clone()),
+        (1, json!("signup"))
+    );
+    // The custom database has the user: they log in with that password.
+    let again = s
+        .authbox
+        .login(
+            &s.tenant,
+            "legacy",
+            "new@example.com",
+            "a new password",
+            &ctx,
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.logins_count, 2);
+    // A user the custom database knows is refused before `create` runs.
+    let exists = s
+        .authbox
+        .signup(&s.tenant, "legacy", new_user(ADA), &ctx)
+        .await;
+    assert!(matches!(exists, Err(FlowError::UserExists)), "{exists:?}");
+}
