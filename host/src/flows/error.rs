@@ -46,6 +46,15 @@ pub enum FlowError {
         /// The action's name.
         action: &'static str,
     },
+    /// The script answered `false`: the custom database changed nothing
+    /// (e.g. it does not know the user).
+    #[error("the {action} script of connection `{connection}` answered false: nothing changed")]
+    NotDone {
+        /// The connection.
+        connection: String,
+        /// The action's name.
+        action: &'static str,
+    },
     /// The connection has no active script.
     #[error("connection `{0}` has no active script: upload one")]
     NoScript(String),

@@ -19,10 +19,12 @@
 //! # Ok(()) }
 //! ```
 
+mod call;
 mod connections;
 mod error;
 #[cfg(test)]
 mod tests;
+mod users;
 
 use std::sync::Arc;
 
@@ -31,11 +33,8 @@ use serde_json::{Map, Value};
 pub use error::FlowError;
 
 use crate::management::{self, DEFAULT_MAX_METADATA_BYTES};
-use crate::profile::{
-    DEFAULT_MAX_PROFILE_BYTES, DEFAULT_PROVIDER, NormalizedProfile, ProfileSource,
-};
-use crate::report::{Outcome, Report};
-use crate::runtime::{ActionCall, CallError, NewUser, Runtime, RuntimeConfig};
+use crate::profile::{DEFAULT_MAX_PROFILE_BYTES, DEFAULT_PROVIDER, ProfileSource};
+use crate::runtime::{ActionCall, NewUser, Runtime, RuntimeConfig};
 use crate::store::{CachedUser, Connection, LoginRecord, ScriptVersion, SqlStore, Store};
 use connections::LoadedConnections;
 
@@ -154,56 +153,6 @@ impl Authbox {
         }
     }
 
-    /// Runs `call` on the connection's active script; answers the normalized
-    /// profile of a `login` / `get-user`, `None` for "no such user".
-    async fn call_for_profile(
-        &self,
-        connection: &Connection,
-        call: ActionCall,
-    ) -> Result<Option<NormalizedProfile>, FlowError> {
-        let loaded = self
-            .inner
-            .loaded
-            .get(&self.inner.runtime, self.store(), connection)
-            .await?;
-        let result = self
-            .inner
-            .runtime
-            .call(&loaded.script, &call, &loaded.context)
-            .await;
-        match &result.outcome {
-            Err(CallError::WrongCredentials { user_id, .. }) => {
-                return Err(FlowError::WrongCredentials {
-                    user_id: user_id.clone(),
-                });
-            }
-            Err(CallError::Unauthorized(message)) => {
-                return Err(FlowError::Unauthorized(message.clone()));
-            }
-            Err(CallError::UserExists) => return Err(FlowError::UserExists),
-            Err(CallError::Validation { code, message }) => {
-                return Err(FlowError::Validation {
-                    code: code.clone(),
-                    message: message.clone(),
-                });
-            }
-            _ => {}
-        }
-        let report = Report::new(call.action(), result, &self.source(connection));
-        match report.outcome {
-            Outcome::Ok => Ok(report.profile),
-            Outcome::NotFound => Ok(None),
-            Outcome::NotImplemented => Err(FlowError::NotImplemented {
-                connection: connection.name.clone(),
-                action: report.action.name(),
-            }),
-            _ => {
-                tracing::warn!(connection = %connection.name, action = %report.action, error = ?report.error, "script failed");
-                Err(FlowError::Script(Box::new(report)))
-            }
-        }
-    }
-
     /// Logs a user in through a connection (import mode off): the script
     /// checks the password, and what it returns refreshes the cache. A
     /// blocked user is refused after the login is counted.
@@ -307,29 +256,6 @@ impl Authbox {
                 sync_root_attributes: connection.settings.sync_root_attributes,
             })
             .await?)
-    }
-
-    /// Deletes a user: the connection's `delete` script removes it from the
-    /// custom database, then the cache forgets it.
-    pub async fn delete_user(&self, tenant_id: &str, user_id: &str) -> Result<(), FlowError> {
-        let user = self.store().user(tenant_id, user_id).await?;
-        let connection = self
-            .store()
-            .connection(tenant_id, &user.connection_id)
-            .await?;
-        // The script's own id: the cached id without the provider prefix.
-        let returned_id = user_id
-            .strip_prefix(&format!("{}|", self.inner.provider))
-            .unwrap_or(user_id)
-            .to_string();
-        self.call_for_profile(
-            &connection,
-            ActionCall::Delete {
-                user_id: returned_id,
-            },
-        )
-        .await?;
-        Ok(self.store().delete_user(tenant_id, user_id).await?)
     }
 
     /// The tenant's cached users with this email (any case).

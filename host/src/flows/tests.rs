@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::*;
+use crate::report::Outcome;
 use crate::store::{ConnectionSettings, StoreError};
 use authbox_tests::legacy::{Backend, LegacyDb};
 
@@ -291,4 +292,98 @@ async fn signup_creates_in_the_custom_database_then_caches_the_login() {
         .signup(&s.tenant, "legacy", new_user(ADA), &ctx)
         .await;
     assert!(matches!(exists, Err(FlowError::UserExists)), "{exists:?}");
+}
+
+#[tokio::test]
+async fn verify_password_and_email_changes_go_through_the_script_then_the_cache() {
+    let s = setup().await;
+    let wasm = std::fs::read(authbox_tests::SQLITE).unwrap();
+    s.authbox
+        .upload_script(&s.tenant, &s.connection, &wasm)
+        .await
+        .unwrap();
+    let ctx = LoginContext::default();
+    let linus = s
+        .authbox
+        .login(
+            &s.tenant,
+            "legacy",
+            "linus@example.com",
+            "kernel-hacker-91",
+            &ctx,
+        )
+        .await
+        .unwrap();
+    assert_eq!(linus.attributes["email_verified"], json!(false));
+    let verified = s
+        .authbox
+        .verify_email(&s.tenant, &linus.user_id)
+        .await
+        .unwrap();
+    assert_eq!(verified.attributes["email_verified"], json!(true));
+
+    let reset = s
+        .authbox
+        .change_password(&s.tenant, &linus.user_id, "penguin-power")
+        .await
+        .unwrap();
+    assert!(reset.last_password_reset.is_some());
+    s.authbox
+        .login(
+            &s.tenant,
+            "legacy",
+            "linus@example.com",
+            "penguin-power",
+            &ctx,
+        )
+        .await
+        .unwrap();
+
+    let moved = s
+        .authbox
+        .change_email(&s.tenant, &linus.user_id, "torvalds@example.com", false)
+        .await
+        .unwrap();
+    assert_eq!(moved.attributes["email"], json!("torvalds@example.com"));
+    assert_eq!(moved.attributes["email_verified"], json!(false));
+    assert_eq!(
+        s.authbox
+            .users_by_email(&s.tenant, "TORVALDS@example.com")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // The legacy database moved too: the next login refreshes the same user.
+    let again = s
+        .authbox
+        .login(
+            &s.tenant,
+            "legacy",
+            "torvalds@example.com",
+            "penguin-power",
+            &ctx,
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.user_id, linus.user_id);
+
+    // The custom database no longer knowing the user: `false`, nothing changed.
+    s.legacy.run_sql("DELETE FROM users WHERE id = 3").await;
+    let before = s.authbox.get_user(&s.tenant, &linus.user_id).await.unwrap();
+    let refused = s.authbox.verify_email(&s.tenant, &linus.user_id).await;
+    assert!(
+        matches!(
+            refused,
+            Err(FlowError::NotDone {
+                action: "verify",
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(
+        s.authbox.get_user(&s.tenant, &linus.user_id).await.unwrap(),
+        before
+    );
 }

@@ -91,6 +91,7 @@ fn changes(
                 });
             }
         },
+        ..UserChanges::default()
     };
     check_size(
         changes

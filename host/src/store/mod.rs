@@ -11,6 +11,7 @@ mod tests;
 
 pub use records::{CachedUser, Connection, ConnectionSettings, ScriptVersion, Tenant};
 pub use sql::SqlStore;
+pub(crate) use sql::now;
 
 use crate::profile::NormalizedProfile;
 
@@ -143,4 +144,9 @@ pub struct UserChanges {
     pub app_metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Blocks or unblocks logins.
     pub blocked: Option<bool>,
+    /// The whole new script-sourced attributes (after the custom database
+    /// confirmed a change: a verified or changed email).
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+    /// When the password was last reset (RFC 3339).
+    pub last_password_reset: Option<String>,
 }

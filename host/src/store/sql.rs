@@ -24,7 +24,7 @@ pub struct SqlStore {
     pool: AnyPool,
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     sqlx::types::chrono::Utc::now()
         .format("%Y-%m-%dT%H:%M:%S%.3fZ")
         .to_string()
@@ -600,9 +600,23 @@ impl Store for SqlStore {
         changes: &UserChanges,
     ) -> StoreResult<Option<CachedUser>> {
         let text = |object: &Option<Map<String, Value>>| object.as_ref().map(json_text).transpose();
+        let attribute = |key: &str| {
+            changes
+                .attributes
+                .as_ref()
+                .and_then(|a| a.get(key))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let email = attribute("email");
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE users SET user_metadata = COALESCE($1, user_metadata), \
              app_metadata = COALESCE($2, app_metadata), blocked = COALESCE($3, blocked), \
+             profile = COALESCE($8, profile), \
+             email = CASE WHEN $8 IS NULL THEN email ELSE $9 END, \
+             email_key = CASE WHEN $8 IS NULL THEN email_key ELSE $10 END, \
+             username = CASE WHEN $8 IS NULL THEN username ELSE $11 END, \
+             last_password_reset = COALESCE($12, last_password_reset), \
              updated_at = $4, revision = revision + 1 \
              WHERE tenant_id = $5 AND user_id = $6 AND revision = $7 RETURNING {USER_COLUMNS}"
         )))
@@ -613,6 +627,11 @@ impl Store for SqlStore {
         .bind(tenant_id)
         .bind(user_id)
         .bind(revision)
+        .bind(text(&changes.attributes)?)
+        .bind(email.clone())
+        .bind(email.map(|e| e.to_lowercase()))
+        .bind(attribute("username"))
+        .bind(changes.last_password_reset.as_deref())
         .fetch_optional(&self.pool)
         .await
         .map_err(database)?

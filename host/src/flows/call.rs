@@ -1,0 +1,86 @@
+//! Calling a connection's active script and turning how the call ended into
+//! what a flow needs: a profile, a yes/no answer, or a typed error.
+
+use super::{Authbox, FlowError};
+use crate::profile::NormalizedProfile;
+use crate::report::{Outcome, Report};
+use crate::runtime::{ActionCall, CallError};
+use crate::store::Connection;
+
+impl Authbox {
+    /// Runs `call` on the connection's active script: the report of a
+    /// success (or of "no such user"), or the error the outcome means.
+    async fn call_script(
+        &self,
+        connection: &Connection,
+        call: ActionCall,
+    ) -> Result<Report, FlowError> {
+        let loaded = self
+            .inner
+            .loaded
+            .get(&self.inner.runtime, self.store(), connection)
+            .await?;
+        let result = self
+            .inner
+            .runtime
+            .call(&loaded.script, &call, &loaded.context)
+            .await;
+        match &result.outcome {
+            Err(CallError::WrongCredentials { user_id, .. }) => {
+                return Err(FlowError::WrongCredentials {
+                    user_id: user_id.clone(),
+                });
+            }
+            Err(CallError::Unauthorized(message)) => {
+                return Err(FlowError::Unauthorized(message.clone()));
+            }
+            Err(CallError::UserExists) => return Err(FlowError::UserExists),
+            Err(CallError::Validation { code, message }) => {
+                return Err(FlowError::Validation {
+                    code: code.clone(),
+                    message: message.clone(),
+                });
+            }
+            _ => {}
+        }
+        let report = Report::new(call.action(), result, &self.source(connection));
+        match report.outcome {
+            Outcome::Ok | Outcome::NotFound => Ok(report),
+            Outcome::NotImplemented => Err(FlowError::NotImplemented {
+                connection: connection.name.clone(),
+                action: report.action.name(),
+            }),
+            _ => {
+                tracing::warn!(connection = %connection.name, action = %report.action, error = ?report.error, "script failed");
+                Err(FlowError::Script(Box::new(report)))
+            }
+        }
+    }
+
+    /// The normalized profile a `login` / `get-user` answered; `None` for
+    /// "no such user" (and for actions that answer no profile).
+    pub(super) async fn call_for_profile(
+        &self,
+        connection: &Connection,
+        call: ActionCall,
+    ) -> Result<Option<NormalizedProfile>, FlowError> {
+        Ok(self.call_script(connection, call).await?.profile)
+    }
+
+    /// Runs `call` (`verify`, `change-password`, `change-email`); a `false`
+    /// answer is [`FlowError::NotDone`].
+    pub(super) async fn call_for_yes(
+        &self,
+        connection: &Connection,
+        call: ActionCall,
+    ) -> Result<(), FlowError> {
+        let action = call.action();
+        match self.call_script(connection, call).await?.result {
+            Some(true) => Ok(()),
+            _ => Err(FlowError::NotDone {
+                connection: connection.name.clone(),
+                action: action.name(),
+            }),
+        }
+    }
+}
