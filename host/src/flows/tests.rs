@@ -17,15 +17,26 @@ struct Setup {
     connection: String,
     legacy: LegacyDb,
     _dir: tempfile::TempDir,
+    /// The PostgreSQL schema holding the store, if not SQLite.
+    store_schema: Option<LegacyDb>,
 }
 
+/// A legacy SQLite database with the template's seed, and authbox on a
+/// SQLite store.
 async fn setup() -> Setup {
+    setup_on(None).await
+}
+
+/// The same with the store in `store` (a fresh PostgreSQL schema), if given.
+async fn setup_on(store: Option<LegacyDb>) -> Setup {
     let legacy = LegacyDb::seeded(Backend::Sqlite, "flows").await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("authbox.db");
-    let authbox = Authbox::open(AuthboxConfig::sqlite(path.to_str().unwrap()))
-        .await
-        .unwrap();
+    let mut config = AuthboxConfig::sqlite(path.to_str().unwrap());
+    if let Some(db) = &store {
+        config.store_url = db.url.clone();
+    }
+    let authbox = Authbox::open(config).await.unwrap();
     let tenant = authbox.store().create_tenant("acme").await.unwrap();
     let mut settings = ConnectionSettings::default();
     settings
@@ -42,6 +53,7 @@ async fn setup() -> Setup {
         connection: connection.id,
         legacy,
         _dir: dir,
+        store_schema: store,
     }
 }
 
@@ -51,7 +63,21 @@ fn name(user: &CachedUser) -> &Value {
 
 #[tokio::test]
 async fn the_cache_follows_the_legacy_database_at_each_login_and_refresh() {
-    let s = setup().await;
+    cache_follows_the_legacy_database(&setup().await).await;
+}
+
+#[tokio::test]
+async fn the_cache_on_postgres_follows_the_legacy_database() {
+    if let Some(store) = LegacyDb::empty(Backend::Postgres, "flows_on_postgres").await {
+        let s = setup_on(Some(store)).await;
+        cache_follows_the_legacy_database(&s).await;
+        if let Some(store) = s.store_schema {
+            store.drop().await;
+        }
+    }
+}
+
+async fn cache_follows_the_legacy_database(s: &Setup) {
     let ctx = LoginContext {
         ip: Some("198.51.100.7".into()),
     };
