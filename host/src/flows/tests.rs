@@ -27,6 +27,17 @@ async fn setup() -> Setup {
     setup_on(None).await
 }
 
+/// [`setup`] with the `sqlite` template uploaded and active.
+async fn setup_with_script() -> Setup {
+    let s = setup().await;
+    let wasm = std::fs::read(authbox_tests::SQLITE).unwrap();
+    s.authbox
+        .upload_script(&s.tenant, &s.connection, &wasm)
+        .await
+        .unwrap();
+    s
+}
+
 /// The same with the store in `store` (a fresh PostgreSQL schema), if given.
 async fn setup_on(store: Option<LegacyDb>) -> Setup {
     let legacy = LegacyDb::seeded(Backend::Sqlite, "flows").await.unwrap();
@@ -162,12 +173,7 @@ async fn cache_follows_the_legacy_database(s: &Setup) {
 
 #[tokio::test]
 async fn a_failing_script_is_a_script_error_and_writes_nothing() {
-    let s = setup().await;
-    let wasm = std::fs::read(authbox_tests::SQLITE).unwrap();
-    s.authbox
-        .upload_script(&s.tenant, &s.connection, &wasm)
-        .await
-        .unwrap();
+    let s = setup_with_script().await;
     s.legacy.run_sql("DROP TABLE users").await;
     let failed = s
         .authbox
@@ -204,12 +210,7 @@ async fn a_failing_script_is_a_script_error_and_writes_nothing() {
 
 #[tokio::test]
 async fn users_are_listed_by_page_and_deleted_through_the_script() {
-    let s = setup().await;
-    let wasm = std::fs::read(authbox_tests::SQLITE).unwrap();
-    s.authbox
-        .upload_script(&s.tenant, &s.connection, &wasm)
-        .await
-        .unwrap();
+    let s = setup_with_script().await;
     let ctx = LoginContext::default();
     for (user, password) in [
         (ADA, ADA_PASSWORD),
@@ -274,12 +275,7 @@ async fn users_are_listed_by_page_and_deleted_through_the_script() {
 
 #[tokio::test]
 async fn signup_creates_in_the_custom_database_then_caches_the_login() {
-    let s = setup().await;
-    let wasm = std::fs::read(authbox_tests::SQLITE).unwrap();
-    s.authbox
-        .upload_script(&s.tenant, &s.connection, &wasm)
-        .await
-        .unwrap();
+    let s = setup_with_script().await;
     let ctx = LoginContext::default();
     let new_user = |email: &str| crate::runtime::NewUser {
         email: email.into(),
@@ -322,12 +318,7 @@ async fn signup_creates_in_the_custom_database_then_caches_the_login() {
 
 #[tokio::test]
 async fn verify_password_and_email_changes_go_through_the_script_then_the_cache() {
-    let s = setup().await;
-    let wasm = std::fs::read(authbox_tests::SQLITE).unwrap();
-    s.authbox
-        .upload_script(&s.tenant, &s.connection, &wasm)
-        .await
-        .unwrap();
+    let s = setup_with_script().await;
     let ctx = LoginContext::default();
     let linus = s
         .authbox

@@ -136,6 +136,25 @@ impl SqlStore {
         tx.commit().await
     }
 
+    /// The tenant's connection whose `column` (`id` or `name`) is `key`.
+    async fn one_connection(
+        &self,
+        column: &'static str,
+        tenant_id: &str,
+        key: &str,
+    ) -> StoreResult<Connection> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT * FROM connections WHERE tenant_id = $1 AND {column} = $2"
+        )))
+        .bind(tenant_id)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?
+        .ok_or_else(|| StoreError::NotFound(format!("connection `{key}`")))?;
+        connection(&row)
+    }
+
     /// Closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -269,25 +288,11 @@ impl Store for SqlStore {
     }
 
     async fn connection(&self, tenant_id: &str, connection_id: &str) -> StoreResult<Connection> {
-        let row = sqlx::query("SELECT * FROM connections WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant_id)
-            .bind(connection_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(database)?
-            .ok_or_else(|| StoreError::NotFound(format!("connection `{connection_id}`")))?;
-        connection(&row)
+        self.one_connection("id", tenant_id, connection_id).await
     }
 
     async fn connection_by_name(&self, tenant_id: &str, name: &str) -> StoreResult<Connection> {
-        let row = sqlx::query("SELECT * FROM connections WHERE tenant_id = $1 AND name = $2")
-            .bind(tenant_id)
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(database)?
-            .ok_or_else(|| StoreError::NotFound(format!("connection `{name}`")))?;
-        connection(&row)
+        self.one_connection("name", tenant_id, name).await
     }
 
     async fn update_connection(
