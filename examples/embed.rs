@@ -44,7 +44,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .datasources
         .insert("users".into(), format!("sqlite:{}", legacy.display()));
     let connection = authbox
-        .store()
         .create_connection(&tenant.id, "legacy-users", &settings)
         .await?;
     let version = authbox

@@ -35,7 +35,6 @@ async fn target(label: &'static str, store_url: String) -> Target {
     let authbox = Authbox::open(config).await.unwrap();
     let tenant = authbox.store().create_tenant("bench").await.unwrap();
     let connection = authbox
-        .store()
         .create_connection(&tenant.id, "echo", &ConnectionSettings::default())
         .await
         .unwrap();

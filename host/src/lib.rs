@@ -11,6 +11,7 @@
 pub mod capabilities;
 pub mod flows;
 pub mod management;
+pub mod metrics;
 pub mod profile;
 pub mod report;
 pub mod runtime;

@@ -50,7 +50,41 @@ pub enum Verdict {
 }
 
 impl Outcome {
-    fn of(error: &CallError) -> Outcome {
+    /// Every outcome.
+    pub const ALL: [Outcome; 12] = [
+        Outcome::Ok,
+        Outcome::NotFound,
+        Outcome::WrongCredentials,
+        Outcome::Unauthorized,
+        Outcome::UserExists,
+        Outcome::Validation,
+        Outcome::NotImplemented,
+        Outcome::Error,
+        Outcome::Timeout,
+        Outcome::MemoryLimit,
+        Outcome::Trap,
+        Outcome::InvalidProfile,
+    ];
+
+    /// The outcome's name, as reports spell it (`wrong_credentials`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::NotFound => "not_found",
+            Outcome::WrongCredentials => "wrong_credentials",
+            Outcome::Unauthorized => "unauthorized",
+            Outcome::UserExists => "user_exists",
+            Outcome::Validation => "validation",
+            Outcome::NotImplemented => "not_implemented",
+            Outcome::Error => "error",
+            Outcome::Timeout => "timeout",
+            Outcome::MemoryLimit => "memory_limit",
+            Outcome::Trap => "trap",
+            Outcome::InvalidProfile => "invalid_profile",
+        }
+    }
+
+    pub(crate) fn of(error: &CallError) -> Outcome {
         match error {
             CallError::WrongCredentials { .. } => Outcome::WrongCredentials,
             CallError::Unauthorized(_) => Outcome::Unauthorized,
@@ -209,6 +243,18 @@ impl Report {
         match (self.outcome.verdict(), self.result) {
             (Verdict::Success, Some(false)) => Verdict::Negative,
             (verdict, _) => verdict,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Outcome;
+
+    #[test]
+    fn outcome_names_are_the_reports_spelling() {
+        for outcome in Outcome::ALL {
+            assert_eq!(serde_json::to_value(outcome).unwrap(), outcome.name());
         }
     }
 }

@@ -168,6 +168,18 @@ impl LegacyDb {
         execute(&self.url, sql).await;
     }
 
+    /// The one integer `sql` (a `SELECT COUNT(*) ...`) answers.
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&self.url).await.unwrap();
+        let count = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        conn.close().await.unwrap();
+        count
+    }
+
     /// Drops the schema or database (the SQLite file goes with its directory).
     pub async fn drop(self) {
         let Some(server) = &self.server else { return };

@@ -25,25 +25,28 @@ impl Authbox {
             .runtime
             .call(&loaded.script, &call, &loaded.context)
             .await;
-        match &result.outcome {
-            Err(CallError::WrongCredentials { user_id, .. }) => {
-                return Err(FlowError::WrongCredentials {
-                    user_id: user_id.clone(),
-                });
-            }
-            Err(CallError::Unauthorized(message)) => {
-                return Err(FlowError::Unauthorized(message.clone()));
-            }
-            Err(CallError::UserExists) => return Err(FlowError::UserExists),
-            Err(CallError::Validation { code, message }) => {
-                return Err(FlowError::Validation {
-                    code: code.clone(),
-                    message: message.clone(),
-                });
-            }
-            _ => {}
+        let (action, duration) = (call.action(), result.stats.duration);
+        let refusal = match &result.outcome {
+            Err(CallError::WrongCredentials { user_id, .. }) => Some(FlowError::WrongCredentials {
+                user_id: user_id.clone(),
+            }),
+            Err(CallError::Unauthorized(message)) => Some(FlowError::Unauthorized(message.clone())),
+            Err(CallError::UserExists) => Some(FlowError::UserExists),
+            Err(CallError::Validation { code, message }) => Some(FlowError::Validation {
+                code: code.clone(),
+                message: message.clone(),
+            }),
+            _ => None,
+        };
+        if let (Some(refusal), Err(error)) = (refusal, &result.outcome) {
+            let metrics = &self.inner.metrics;
+            metrics.script_call(action, Outcome::of(error), duration);
+            return Err(refusal);
         }
-        let report = Report::new(call.action(), result, &self.source(connection));
+        let report = Report::new(action, result, &self.source(connection));
+        self.inner
+            .metrics
+            .script_call(action, report.outcome, duration);
         match report.outcome {
             Outcome::Ok | Outcome::NotFound => Ok(report),
             Outcome::NotImplemented => Err(FlowError::NotImplemented {

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 use super::FlowError;
-use crate::capabilities::sql::{DataSource, DataSourceSettings, DataSources};
+use crate::capabilities::sql::{DataSource, DataSources};
 use crate::runtime::{CallContext, Runtime, Script};
-use crate::store::{Connection, Store, StoreError};
+use crate::store::{Connection, ConnectionSettings, Store, StoreError};
 
 /// A connection ready to run calls.
 pub(super) struct Loaded {
@@ -104,8 +104,8 @@ impl LoadedConnections {
             })?;
         let context = CallContext {
             config: Arc::new(connection.settings.config.clone()),
-            datasources: datasources(connection)?,
-            ..CallContext::default()
+            datasources: datasources(&connection.name, &connection.settings)?,
+            limits: connection.settings.limits.call_limits(),
         };
         let loaded = Arc::new(Loaded {
             version: version.version,
@@ -122,20 +122,24 @@ impl LoadedConnections {
     }
 }
 
-fn datasources(connection: &Connection) -> Result<DataSources, FlowError> {
-    let bad = |reason: String| FlowError::BadDataSource {
-        connection: connection.name.clone(),
+/// A connection's data sources, each checked by its driver (not opened).
+pub(super) fn datasources(
+    connection: &str,
+    settings: &ConnectionSettings,
+) -> Result<DataSources, FlowError> {
+    let bad = |reason: String| FlowError::InvalidSettings {
+        connection: connection.to_string(),
         reason,
     };
-    let sources: BTreeMap<_, _> = connection.settings.datasources.iter().collect();
+    let pool_settings = settings.limits.datasource_settings();
+    let sources: BTreeMap<_, _> = settings.datasources.iter().collect();
     let parsed = sources
         .into_iter()
         .map(|(name, url)| {
             let url = url
                 .parse()
                 .map_err(|e| bad(format!("data source `{name}`: {e}")))?;
-            DataSource::new(name, url, DataSourceSettings::default())
-                .map_err(|e| bad(e.to_string()))
+            DataSource::new(name, url, pool_settings).map_err(|e| bad(e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
     DataSources::new(parsed).map_err(|e| bad(e.to_string()))

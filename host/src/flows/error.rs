@@ -1,7 +1,8 @@
 //! How a flow (login, refresh, update...) can fail, for callers to match on.
 
+use crate::capabilities::password::HashError;
 use crate::management::UpdateError;
-use crate::report::{Outcome, Report};
+use crate::report::Report;
 use crate::store::StoreError;
 
 /// Why a flow did not succeed. Nothing is written to the cache when a
@@ -36,7 +37,7 @@ pub enum FlowError {
     UnknownUser(String),
     /// The script failed, timed out, trapped or returned an invalid profile;
     /// the report says how, for the tenant's logs.
-    #[error("the {} script failed ({}): {}", .0.action, outcome_name(&.0.outcome), .0.error.as_ref().map_or("", |e| e.message.as_str()))]
+    #[error("the {} script failed ({}): {}", .0.action, .0.outcome.name(), .0.error.as_ref().map_or("", |e| e.message.as_str()))]
     Script(Box<Report>),
     /// The connection's script does not implement the action.
     #[error("connection `{connection}` has no {action} script")]
@@ -66,14 +67,22 @@ pub enum FlowError {
         /// Why.
         reason: String,
     },
-    /// A data source of the connection is misconfigured.
+    /// The connection's settings are invalid: a limit out of range, a data
+    /// source its driver refuses.
     #[error("connection `{connection}`: {reason}")]
-    BadDataSource {
+    InvalidSettings {
         /// The connection.
         connection: String,
         /// Why (no password in it).
         reason: String,
     },
+    /// A user migrated by import mode: authbox holds its profile, the custom
+    /// database no longer does (no refresh from `get-user`).
+    #[error("user {0} was migrated by import mode: authbox holds its profile now")]
+    Migrated(String),
+    /// A password could not be hashed or checked against its stored hash.
+    #[error("password hashing: {0}")]
+    PasswordHash(#[from] HashError),
     /// The sandbox could not start.
     #[error("{0}")]
     Runtime(String),
@@ -83,11 +92,4 @@ pub enum FlowError {
     /// The store failed, or something asked for does not exist.
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-fn outcome_name(outcome: &Outcome) -> String {
-    serde_json::to_value(outcome)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }

@@ -11,7 +11,7 @@
 //! let tenant = authbox.store().create_tenant("acme").await?;
 //! let mut settings = ConnectionSettings::default();
 //! settings.datasources.insert("users".into(), "sqlite:legacy.db".into());
-//! let legacy = authbox.store().create_connection(&tenant.id, "legacy", &settings).await?;
+//! let legacy = authbox.create_connection(&tenant.id, "legacy", &settings).await?;
 //! authbox.upload_script(&tenant.id, &legacy.id, &std::fs::read("sqlite.wasm").unwrap()).await?;
 //! let user = authbox
 //!     .login(&tenant.id, "legacy", "ada@example.com", "correct horse battery staple", &LoginContext::default())
@@ -22,6 +22,8 @@
 mod call;
 mod connections;
 mod error;
+mod import;
+mod setup;
 #[cfg(test)]
 mod tests;
 mod users;
@@ -32,10 +34,11 @@ use serde_json::{Map, Value};
 
 pub use error::FlowError;
 
-use crate::management::{self, DEFAULT_MAX_METADATA_BYTES};
+use crate::management::{self, DEFAULT_MAX_METADATA_BYTES, UpdateSettings};
+use crate::metrics::{LoginResult, Metrics};
 use crate::profile::{DEFAULT_MAX_PROFILE_BYTES, DEFAULT_PROVIDER, ProfileSource};
 use crate::runtime::{ActionCall, NewUser, Runtime, RuntimeConfig};
-use crate::store::{CachedUser, Connection, LoginRecord, ScriptVersion, SqlStore, Store};
+use crate::store::{CachedUser, Connection, LoginRecord, SqlStore, Store};
 use connections::LoadedConnections;
 
 /// How to open an [`Authbox`].
@@ -81,7 +84,8 @@ struct Inner {
     store: Arc<dyn Store>,
     loaded: LoadedConnections,
     provider: String,
-    max_metadata_bytes: usize,
+    update: UpdateSettings,
+    metrics: Metrics,
 }
 
 impl Authbox {
@@ -90,13 +94,18 @@ impl Authbox {
         let store = SqlStore::open(&config.store_url).await?;
         let runtime =
             Runtime::new(config.runtime).map_err(|e| FlowError::Runtime(e.to_string()))?;
+        let update = UpdateSettings {
+            max_metadata_bytes: config.max_metadata_bytes,
+            hasher: runtime.password_hasher().clone(),
+        };
         Ok(Authbox {
             inner: Arc::new(Inner {
                 runtime,
                 store: Arc::new(store),
                 loaded: LoadedConnections::default(),
                 provider: config.provider,
-                max_metadata_bytes: config.max_metadata_bytes,
+                update,
+                metrics: Metrics::default(),
             }),
         })
     }
@@ -106,43 +115,14 @@ impl Authbox {
         self.inner.store.as_ref()
     }
 
+    /// What this `Authbox` counted: script calls, logins.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
     /// The runtime the scripts run in.
     pub fn runtime(&self) -> &Runtime {
         &self.inner.runtime
-    }
-
-    /// Validates and stores a new script version of a connection, and makes
-    /// it the active one.
-    pub async fn upload_script(
-        &self,
-        tenant_id: &str,
-        connection_id: &str,
-        wasm: &[u8],
-    ) -> Result<ScriptVersion, FlowError> {
-        let connection = self.store().connection(tenant_id, connection_id).await?;
-        let script = self
-            .inner
-            .runtime
-            .load(wasm)
-            .await
-            .map_err(|e| FlowError::BadScript {
-                connection: connection.name.clone(),
-                reason: e.to_string(),
-            })?;
-        let info = script.info();
-        let actions: Vec<String> = info.actions.iter().map(|a| a.name().to_string()).collect();
-        let version = self
-            .store()
-            .add_script(&connection.id, wasm, &info.sha256, &actions)
-            .await?;
-        self.store()
-            .activate_script(&connection.id, version.version)
-            .await?;
-        self.inner.loaded.forget(&connection.id);
-        Ok(ScriptVersion {
-            active: true,
-            ..version
-        })
     }
 
     fn source(&self, connection: &Connection) -> ProfileSource {
@@ -153,9 +133,11 @@ impl Authbox {
         }
     }
 
-    /// Logs a user in through a connection (import mode off): the script
-    /// checks the password, and what it returns refreshes the cache. A
-    /// blocked user is refused after the login is counted.
+    /// Logs a user in through a connection. Import mode off: the script
+    /// checks the password, and what it returns refreshes the cache. On: a
+    /// migrated user is checked against its stored hash (the script is not
+    /// called); any other user through the script, then migrated. A blocked
+    /// user is refused after the login is counted.
     pub async fn login(
         &self,
         tenant_id: &str,
@@ -169,35 +151,63 @@ impl Authbox {
             .loaded
             .by_name(self.store(), tenant_id, connection_name)
             .await?;
+        let result = if connection.settings.import_mode {
+            self.import_login(&connection, username_or_email, password, context)
+                .await
+        } else {
+            self.script_login(&connection, username_or_email, password, context)
+                .await
+                .map(|user| (user, LoginResult::Script))
+        };
+        let result = result.and_then(|(user, via)| match user.blocked {
+            true => Err(FlowError::Blocked),
+            false => Ok((user, via)),
+        });
+        self.inner.metrics.login(match &result {
+            Ok((_, via)) => *via,
+            Err(FlowError::WrongCredentials { .. } | FlowError::UnknownUser(_)) => {
+                LoginResult::WrongCredentials
+            }
+            Err(FlowError::Blocked | FlowError::Unauthorized(_)) => LoginResult::Refused,
+            Err(_) => LoginResult::Failed,
+        });
+        result.map(|(user, _)| user)
+    }
+
+    /// A login through the script, into the cache.
+    async fn script_login(
+        &self,
+        connection: &Connection,
+        username_or_email: &str,
+        password: &str,
+        context: &LoginContext,
+    ) -> Result<CachedUser, FlowError> {
         let call = ActionCall::Login {
             username_or_email: username_or_email.into(),
             password: password.into(),
         };
         let profile = self
-            .call_for_profile(&connection, call)
+            .call_for_profile(connection, call)
             .await?
             .ok_or_else(|| FlowError::UnknownUser(username_or_email.into()))?;
-        let user = self
+        Ok(self
             .store()
             .record_login(LoginRecord {
                 is_login: true,
-                tenant_id,
+                tenant_id: &connection.tenant_id,
                 connection_id: &connection.id,
                 profile: &profile,
                 ip: context.ip.as_deref(),
                 sync_root_attributes: connection.settings.sync_root_attributes,
             })
-            .await?;
-        if user.blocked {
-            return Err(FlowError::Blocked);
-        }
-        Ok(user)
+            .await?)
     }
 
-    /// Signs a user up through a connection (import mode off): `get-user`
+    /// Signs a user up through a connection. Import mode off: `get-user`
     /// first (a user the custom database knows is "user exists", `create`
     /// is not called), then `create`, then a `login` to confirm it, which
-    /// caches the profile.
+    /// caches the profile. On: `get-user`, then the user is created in
+    /// authbox only, already migrated (no login is counted).
     pub async fn signup(
         &self,
         tenant_id: &str,
@@ -210,6 +220,9 @@ impl Authbox {
             .loaded
             .by_name(self.store(), tenant_id, connection_name)
             .await?;
+        if connection.settings.import_mode {
+            return self.import_signup(&connection, user, context).await;
+        }
         let lookup = ActionCall::GetUser {
             email: user.email.clone(),
         };
@@ -224,13 +237,17 @@ impl Authbox {
     }
 
     /// Re-reads a cached user from the connection's `get-user` without a
-    /// login (beyond Auth0), after direct edits to the custom database.
+    /// login (beyond Auth0), after direct edits to the custom database. A
+    /// migrated user is [`FlowError::Migrated`]: its copy is authbox's own.
     pub async fn refresh_user(
         &self,
         tenant_id: &str,
         user_id: &str,
     ) -> Result<CachedUser, FlowError> {
         let user = self.store().user(tenant_id, user_id).await?;
+        if user.migrated {
+            return Err(FlowError::Migrated(user.user_id));
+        }
         let connection = self
             .store()
             .connection(tenant_id, &user.connection_id)
@@ -290,21 +307,19 @@ impl Authbox {
         Ok(self.store().user(tenant_id, user_id).await?)
     }
 
-    /// A Management API update of a cached user (spec section 4).
+    /// A Management API update of a cached user (spec section 4): metadata
+    /// and `blocked` of any user; also `email`, `email_verified`,
+    /// `password`, `username` (and `verify_email`) of a migrated user.
     pub async fn update_user(
         &self,
         tenant_id: &str,
         user_id: &str,
         patch: &Map<String, Value>,
     ) -> Result<CachedUser, FlowError> {
-        Ok(management::update_user(
-            self.store(),
-            tenant_id,
-            user_id,
-            patch,
-            self.inner.max_metadata_bytes,
+        Ok(
+            management::update_user(self.store(), &self.inner.update, tenant_id, user_id, patch)
+                .await?,
         )
-        .await?)
     }
 }
 

@@ -9,4 +9,4 @@ mod update;
 
 pub use merge::{DEFAULT_MAX_METADATA_BYTES, MetadataError};
 pub use policy::PolicyError;
-pub use update::{UpdateError, update_user};
+pub use update::{UpdateError, UpdateSettings, update_user};

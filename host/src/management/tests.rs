@@ -4,6 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::*;
+use crate::capabilities::password::{CostLimits, PasswordHasher};
 use crate::profile::{ProfileSource, normalize};
 use crate::store::{LoginRecord, SqlStore, Store};
 use authbox_tests::legacy::{Backend, LegacyDb};
@@ -52,16 +53,27 @@ fn patch(value: Value) -> Map<String, Value> {
 
 const USER: &str = "auth0|legacy|1";
 
+/// `update_user` of [`USER`] with the default settings.
+async fn update(
+    store: &dyn Store,
+    tenant: &str,
+    patch: &Map<String, Value>,
+) -> Result<crate::store::CachedUser, UpdateError> {
+    let settings = UpdateSettings {
+        max_metadata_bytes: DEFAULT_MAX_METADATA_BYTES,
+        hasher: PasswordHasher::new(1, CostLimits::default()),
+    };
+    update_user(store, &settings, tenant, USER, patch).await
+}
+
 #[tokio::test]
 async fn a_refused_patch_changes_nothing_and_names_every_field() {
     for (store, tenant, db) in stores_with_a_user("refused_patch").await {
         let before = store.user(&tenant, USER).await.unwrap();
-        let refused = update_user(
+        let refused = update(
             &store,
             &tenant,
-            USER,
             &patch(json!({"nickname": "x", "picture": "http://x", "user_metadata": {"k": 1}})),
-            DEFAULT_MAX_METADATA_BYTES,
         )
         .await
         .unwrap_err();
@@ -72,30 +84,20 @@ async fn a_refused_patch_changes_nothing_and_names_every_field() {
             "{refused}"
         );
         assert_eq!(store.user(&tenant, USER).await.unwrap(), before);
-        let unknown = update_user(
-            &store,
-            &tenant,
-            USER,
-            &patch(json!({"shoe_size": 9})),
-            16384,
-        )
-        .await;
+        let unknown = update(&store, &tenant, &patch(json!({"shoe_size": 9}))).await;
         assert!(matches!(
             unknown,
             Err(UpdateError::Policy(PolicyError::UnknownProperties(_)))
         ));
-        let bad_key = update_user(
+        let bad_key = update(
             &store,
             &tenant,
-            USER,
             &patch(json!({"user_metadata": {"a.b": 1}})),
-            16384,
         )
         .await;
         assert!(matches!(bad_key, Err(UpdateError::Metadata(_))));
         let too_big = patch(json!({"app_metadata": {"blob": "x".repeat(20_000)}}));
-        let too_big =
-            update_user(&store, &tenant, USER, &too_big, DEFAULT_MAX_METADATA_BYTES).await;
+        let too_big = update(&store, &tenant, &too_big).await;
         assert!(matches!(
             too_big,
             Err(UpdateError::Metadata(MetadataError::TooLarge { .. }))
@@ -109,13 +111,7 @@ async fn a_refused_patch_changes_nothing_and_names_every_field() {
 #[tokio::test]
 async fn metadata_merges_and_blocked_toggles() {
     for (store, tenant, db) in stores_with_a_user("merge_patch").await {
-        let updated = update_user(
-            &store,
-            &tenant,
-            USER,
-            &patch(json!({"user_metadata": {"theme": null, "nested": {"b": 2}, "lang": "en"}, "blocked": true})),
-            DEFAULT_MAX_METADATA_BYTES,
-        )
+        let updated = update(&store, &tenant, &patch(json!({"user_metadata": {"theme": null, "nested": {"b": 2}, "lang": "en"}, "blocked": true})))
         .await
         .unwrap();
         assert_eq!(
@@ -123,12 +119,10 @@ async fn metadata_merges_and_blocked_toggles() {
             json!({"nested": {"b": 2}, "lang": "en"})
         );
         assert!(updated.blocked);
-        let cleared = update_user(
+        let cleared = update(
             &store,
             &tenant,
-            USER,
             &patch(json!({"user_metadata": {}, "blocked": false})),
-            DEFAULT_MAX_METADATA_BYTES,
         )
         .await
         .unwrap();
@@ -146,7 +140,7 @@ async fn a_hundred_concurrent_patches_lose_no_key() {
                 let (store, tenant) = (store.clone(), tenant.clone());
                 tokio::spawn(async move {
                     let body = patch(json!({"app_metadata": {format!("key{i}"): i}}));
-                    update_user(&store, &tenant, USER, &body, DEFAULT_MAX_METADATA_BYTES).await
+                    update(&store, &tenant, &body).await
                 })
             })
             .collect();

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 pub use validate::InvalidProfile;
-pub(crate) use validate::metadata_keys;
+pub(crate) use validate::{email as check_email, length as check_length, metadata_keys};
 
 /// The provider prefix of cached ids unless a deployment sets another.
 pub const DEFAULT_PROVIDER: &str = "auth0";

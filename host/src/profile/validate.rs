@@ -168,7 +168,7 @@ fn nested_metadata_keys(value: &Value, path: &dyn Fn() -> String) -> Result<(), 
 }
 
 /// Between 1 and `max` characters.
-pub(super) fn length(value: &str, max: usize) -> Result<(), String> {
+pub(crate) fn length(value: &str, max: usize) -> Result<(), String> {
     let count = value.chars().count();
     if (1..=max).contains(&count) {
         Ok(())
@@ -179,7 +179,7 @@ pub(super) fn length(value: &str, max: usize) -> Result<(), String> {
 
 /// At most 254 characters, a local part of at most 64, and an address form:
 /// `local@domain` with no spaces, and a domain of dot-separated labels.
-pub(super) fn email(value: &str) -> Result<(), String> {
+pub(crate) fn email(value: &str) -> Result<(), String> {
     if value.chars().count() > 254 {
         return Err("must be at most 254 characters long".into());
     }

@@ -268,6 +268,12 @@ impl Runtime {
         Ok(Script::new(pre, info))
     }
 
+    /// The host's password hasher (bounded, off the async threads), shared
+    /// with the scripts' `password` capability.
+    pub fn password_hasher(&self) -> &PasswordHasher {
+        &self.inner.password
+    }
+
     /// Calls one action of `script` in a fresh instance.
     pub async fn call(&self, script: &Script, call: &ActionCall, ctx: &CallContext) -> CallResult {
         let (returned, logs, stats) = self

@@ -9,7 +9,10 @@ mod sql;
 #[cfg(test)]
 mod tests;
 
-pub use records::{CachedUser, Connection, ConnectionSettings, ScriptVersion, Tenant};
+pub use records::{
+    CachedUser, Connection, ConnectionLimits, ConnectionSettings, PasswordHashing, ScriptVersion,
+    Tenant,
+};
 pub use sql::SqlStore;
 pub(crate) use sql::now;
 
@@ -60,6 +63,56 @@ pub struct LoginRecord<'a> {
     pub sync_root_attributes: bool,
 }
 
+/// What import mode writes when it migrates a user (spec section 5): the
+/// profile the script returned and a hash of the password just entered.
+#[derive(Clone)]
+pub struct MigrationRecord<'a> {
+    /// What brought the user over.
+    pub reason: MigrationReason,
+    /// The tenant.
+    pub tenant_id: &'a str,
+    /// The connection in import mode.
+    pub connection_id: &'a str,
+    /// What the script returned, normalized (or the signup's profile).
+    pub profile: &'a NormalizedProfile,
+    /// The hash of the user's password.
+    pub password_hash: &'a str,
+    /// The client's address.
+    pub ip: Option<&'a str>,
+}
+
+/// What migrates a user in import mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MigrationReason {
+    /// A successful script login (counted, `last_login` set).
+    Login,
+    /// A signup, which creates the user in authbox only.
+    Signup,
+    /// A password reset (`last_password_reset` set).
+    PasswordReset,
+}
+
+/// How a cached user of a connection logs in locally: found by email or
+/// username. The hash never leaves the host.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredCredentials {
+    /// The cached user.
+    pub user_id: String,
+    /// Whether import mode migrated the user (then the hash is the truth).
+    pub migrated: bool,
+    /// The password's hash, for migrated users.
+    pub password_hash: Option<String>,
+}
+
+impl std::fmt::Debug for StoredCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredCredentials")
+            .field("user_id", &self.user_id)
+            .field("migrated", &self.migrated)
+            .finish_non_exhaustive()
+    }
+}
+
 /// authbox's state, on one backend.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync {
@@ -108,6 +161,25 @@ pub trait Store: Send + Sync {
     /// section 3) and answers the cached user. A refresh of a user not in
     /// the cache is `NotFound`.
     async fn record_login(&self, login: LoginRecord<'_>) -> StoreResult<CachedUser>;
+    /// Stores a user migrated by import mode, new or cached before, with
+    /// its password hash; metadata already cached is kept. A user already
+    /// migrated is `Exists`: its local copy is never overwritten.
+    async fn record_migration(&self, migration: MigrationRecord<'_>) -> StoreResult<CachedUser>;
+    /// Counts a login checked locally (a migrated user's).
+    async fn count_login(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        ip: Option<&str>,
+    ) -> StoreResult<CachedUser>;
+    /// The cached user of the connection whose email (any case) or username
+    /// is `key`; an email match comes first.
+    async fn credentials(
+        &self,
+        tenant_id: &str,
+        connection_id: &str,
+        key: &str,
+    ) -> StoreResult<Option<StoredCredentials>>;
     /// A cached user of the tenant.
     async fn user(&self, tenant_id: &str, user_id: &str) -> StoreResult<CachedUser>;
     /// The tenant's cached users with this email (any case), any connection.
@@ -136,7 +208,7 @@ pub trait Store: Send + Sync {
 }
 
 /// What a Management API update writes; `None` leaves a value as it is.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct UserChanges {
     /// The whole new `user_metadata`.
     pub user_metadata: Option<serde_json::Map<String, serde_json::Value>>,
@@ -149,4 +221,22 @@ pub struct UserChanges {
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
     /// When the password was last reset (RFC 3339).
     pub last_password_reset: Option<String>,
+    /// A migrated user's new password hash.
+    pub password_hash: Option<String>,
+}
+
+impl std::fmt::Debug for UserChanges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserChanges")
+            .field("user_metadata", &self.user_metadata)
+            .field("app_metadata", &self.app_metadata)
+            .field("blocked", &self.blocked)
+            .field("attributes", &self.attributes)
+            .field("last_password_reset", &self.last_password_reset)
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| "<hidden>"),
+            )
+            .finish()
+    }
 }

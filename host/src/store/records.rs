@@ -1,9 +1,14 @@
 //! What the store holds, as Rust values.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use crate::capabilities::password::Algorithm;
+use crate::capabilities::sql::DataSourceSettings;
+use crate::runtime::CallLimits;
 
 /// One customer of a deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -29,6 +34,105 @@ pub struct ConnectionSettings {
     pub config: BTreeMap<String, String>,
     /// The script's data sources: name to URL.
     pub datasources: BTreeMap<String, String>,
+    /// How import mode hashes the passwords of the users it migrates.
+    pub password_hashing: PasswordHashing,
+    /// Bounds on the connection's script calls and data sources.
+    pub limits: ConnectionLimits,
+}
+
+/// The hash import mode stores for a migrated user's password.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PasswordHashing {
+    /// bcrypt, cost 10 (Auth0's choice; the default).
+    #[default]
+    Bcrypt,
+    /// argon2id with OWASP's parameters (19 MiB, 2 iterations).
+    Argon2id,
+}
+
+impl PasswordHashing {
+    /// The hasher's algorithm.
+    pub fn algorithm(self) -> Algorithm {
+        match self {
+            PasswordHashing::Bcrypt => Algorithm::Bcrypt(10),
+            PasswordHashing::Argon2id => Algorithm::Argon2id,
+        }
+    }
+}
+
+/// A connection's own bounds; each has the spec's default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectionLimits {
+    /// Wall-clock time of one script call, in milliseconds (20,000).
+    pub timeout_ms: u64,
+    /// Linear memory of one script call, in MiB (64); the runtime's own
+    /// cap still applies.
+    pub memory_mib: u32,
+    /// Connections each data source may open (10).
+    pub datasource_connections: u32,
+    /// Time one SQL statement may run, in milliseconds (5,000).
+    pub statement_timeout_ms: u64,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        let call = CallLimits::default();
+        let sql = DataSourceSettings::default();
+        ConnectionLimits {
+            timeout_ms: call.timeout.as_millis() as u64,
+            memory_mib: (call.memory_bytes >> 20) as u32,
+            datasource_connections: sql.max_connections,
+            statement_timeout_ms: sql.statement_timeout.as_millis() as u64,
+        }
+    }
+}
+
+impl ConnectionLimits {
+    /// The ranges each limit must be in.
+    const RANGES: [(&'static str, u64, u64); 4] = [
+        ("timeout_ms", 100, 60_000),
+        ("memory_mib", 1, 4096),
+        ("datasource_connections", 1, 100),
+        ("statement_timeout_ms", 100, 60_000),
+    ];
+
+    /// Checks every limit is within its range, naming the first that is not.
+    pub fn check(&self) -> Result<(), String> {
+        let values = [
+            self.timeout_ms,
+            u64::from(self.memory_mib),
+            u64::from(self.datasource_connections),
+            self.statement_timeout_ms,
+        ];
+        for ((name, low, high), value) in Self::RANGES.iter().zip(values) {
+            if !(*low..=*high).contains(&value) {
+                return Err(format!(
+                    "limits.{name} must be from {low} to {high}, not {value}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The limits of one call.
+    pub fn call_limits(&self) -> CallLimits {
+        CallLimits {
+            timeout: Duration::from_millis(self.timeout_ms),
+            memory_bytes: (self.memory_mib as usize) << 20,
+            ..CallLimits::default()
+        }
+    }
+
+    /// The settings of each data source.
+    pub fn datasource_settings(&self) -> DataSourceSettings {
+        DataSourceSettings {
+            max_connections: self.datasource_connections,
+            statement_timeout: Duration::from_millis(self.statement_timeout_ms),
+            ..DataSourceSettings::default()
+        }
+    }
 }
 
 impl Default for ConnectionSettings {
@@ -38,6 +142,8 @@ impl Default for ConnectionSettings {
             sync_root_attributes: true,
             config: BTreeMap::new(),
             datasources: BTreeMap::new(),
+            password_hashing: PasswordHashing::default(),
+            limits: ConnectionLimits::default(),
         }
     }
 }
@@ -49,6 +155,8 @@ impl std::fmt::Debug for ConnectionSettings {
             .field("sync_root_attributes", &self.sync_root_attributes)
             .field("config", &self.config.keys().collect::<Vec<_>>())
             .field("datasources", &self.datasources.keys().collect::<Vec<_>>())
+            .field("password_hashing", &self.password_hashing)
+            .field("limits", &self.limits)
             .finish()
     }
 }

@@ -7,7 +7,10 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
 use super::records::{CachedUser, Connection, ConnectionSettings, ScriptVersion, Tenant};
-use super::{LoginRecord, Store, StoreError, StoreResult, UserChanges};
+use super::{
+    LoginRecord, MigrationReason, MigrationRecord, Store, StoreError, StoreResult,
+    StoredCredentials, UserChanges,
+};
 use crate::capabilities::sql::DataSourceUrl;
 
 /// The embedded migrations, applied in order, each once.
@@ -523,6 +526,102 @@ impl Store for SqlStore {
         }
     }
 
+    async fn record_migration(&self, migration: MigrationRecord<'_>) -> StoreResult<CachedUser> {
+        let profile = migration.profile;
+        let at = now();
+        let login = migration.reason == MigrationReason::Login;
+        let reset = migration.reason == MigrationReason::PasswordReset;
+        // A user cached before import mode was on keeps its metadata, block
+        // and counters; one already migrated is left alone.
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO users (tenant_id, user_id, connection_id, email, email_key, username, \
+             profile, user_metadata, app_metadata, blocked, created_at, updated_at, last_login, \
+             last_ip, logins_count, migrated, migrated_at, password_hash, last_password_reset, \
+             revision) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10, $11, $12, $13, 1, $10, $14, $15, 1) \
+             ON CONFLICT (tenant_id, user_id) DO UPDATE SET connection_id = excluded.connection_id, \
+             email = excluded.email, email_key = excluded.email_key, username = excluded.username, \
+             profile = excluded.profile, updated_at = excluded.updated_at, \
+             last_login = COALESCE(excluded.last_login, users.last_login), \
+             last_ip = COALESCE(excluded.last_ip, users.last_ip), \
+             logins_count = users.logins_count + excluded.logins_count, migrated = 1, \
+             migrated_at = excluded.migrated_at, password_hash = excluded.password_hash, \
+             last_password_reset = COALESCE(excluded.last_password_reset, users.last_password_reset), \
+             revision = users.revision + 1 \
+             WHERE users.migrated = 0 RETURNING {USER_COLUMNS}"
+        )))
+        .bind(migration.tenant_id)
+        .bind(&profile.user_id)
+        .bind(migration.connection_id)
+        .bind(profile.email.as_deref())
+        .bind(profile.email.as_deref().map(str::to_lowercase))
+        .bind(profile.username.as_deref())
+        .bind(json_text(&script_attributes(profile)?)?)
+        .bind(json_text(&profile.user_metadata)?)
+        .bind(json_text(&profile.app_metadata)?)
+        .bind(&at)
+        .bind(login.then_some(&at))
+        .bind(migration.ip)
+        .bind(i64::from(login))
+        .bind(migration.password_hash)
+        .bind(reset.then_some(&at))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?
+        .ok_or_else(|| StoreError::Exists(format!("migrated user `{}`", profile.user_id)))?;
+        cached_user(&row)
+    }
+
+    async fn count_login(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        ip: Option<&str>,
+    ) -> StoreResult<CachedUser> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE users SET logins_count = logins_count + 1, last_login = $1, updated_at = $1, \
+             last_ip = COALESCE($2, last_ip), revision = revision + 1 \
+             WHERE tenant_id = $3 AND user_id = $4 RETURNING {USER_COLUMNS}"
+        )))
+        .bind(now())
+        .bind(ip)
+        .bind(tenant_id)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?
+        .ok_or_else(|| StoreError::NotFound(format!("user `{user_id}`")))?;
+        cached_user(&row)
+    }
+
+    async fn credentials(
+        &self,
+        tenant_id: &str,
+        connection_id: &str,
+        key: &str,
+    ) -> StoreResult<Option<StoredCredentials>> {
+        let row = sqlx::query(
+            "SELECT user_id, migrated, password_hash FROM users \
+             WHERE tenant_id = $1 AND connection_id = $2 AND (email_key = $3 OR username = $4) \
+             ORDER BY CASE WHEN email_key = $3 THEN 0 ELSE 1 END LIMIT 1",
+        )
+        .bind(tenant_id)
+        .bind(connection_id)
+        .bind(key.to_lowercase())
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?;
+        row.map(|row| {
+            Ok(StoredCredentials {
+                user_id: row.try_get("user_id").map_err(database)?,
+                migrated: row.try_get::<i64, _>("migrated").map_err(database)? != 0,
+                password_hash: row.try_get("password_hash").map_err(database)?,
+            })
+        })
+        .transpose()
+    }
+
     async fn user(&self, tenant_id: &str, user_id: &str) -> StoreResult<CachedUser> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND user_id = $2"
@@ -622,7 +721,7 @@ impl Store for SqlStore {
              email_key = CASE WHEN $8 IS NULL THEN email_key ELSE $10 END, \
              username = CASE WHEN $8 IS NULL THEN username ELSE $11 END, \
              last_password_reset = COALESCE($12, last_password_reset), \
-             updated_at = $4, revision = revision + 1 \
+             password_hash = COALESCE($13, password_hash), updated_at = $4, revision = revision + 1 \
              WHERE tenant_id = $5 AND user_id = $6 AND revision = $7 RETURNING {USER_COLUMNS}"
         )))
         .bind(text(&changes.user_metadata)?)
@@ -637,6 +736,7 @@ impl Store for SqlStore {
         .bind(email.map(|e| e.to_lowercase()))
         .bind(attribute("username"))
         .bind(changes.last_password_reset.as_deref())
+        .bind(changes.password_hash.as_deref())
         .fetch_optional(&self.pool)
         .await
         .map_err(database)?

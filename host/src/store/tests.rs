@@ -228,3 +228,118 @@ async fn concurrent_logins_of_one_user_all_count() {
         db.drop().await;
     }
 }
+
+#[tokio::test]
+async fn a_migration_keeps_cached_metadata_and_is_never_overwritten() {
+    for (store, db) in stores("migration").await {
+        let tenant = store.create_tenant("acme").await.unwrap();
+        let conn = store
+            .create_connection(&tenant.id, "legacy", &ConnectionSettings::default())
+            .await
+            .unwrap();
+        let ada = profile(json!({
+            "user_id": "legacy|1", "email": "Ada@Example.com", "username": "ada",
+            "user_metadata": {"theme": "dark"}
+        }));
+        // Cached before import mode: not migrated, no hash.
+        store
+            .record_login(LoginRecord {
+                is_login: true,
+                tenant_id: &tenant.id,
+                connection_id: &conn.id,
+                profile: &ada,
+                ip: None,
+                sync_root_attributes: true,
+            })
+            .await
+            .unwrap();
+        let found = store
+            .credentials(&tenant.id, &conn.id, "ADA@example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((found.migrated, found.password_hash), (false, None));
+
+        let renamed = profile(json!({
+            "user_id": "legacy|1", "email": "ada@example.com", "username": "ada", "name": "Ada L.",
+            "user_metadata": {"theme": "light"}
+        }));
+        let migration = |profile, hash| MigrationRecord {
+            reason: MigrationReason::Login,
+            tenant_id: &tenant.id,
+            connection_id: &conn.id,
+            profile,
+            password_hash: hash,
+            ip: Some("192.0.2.9"),
+        };
+        let migrated = store
+            .record_migration(migration(&renamed, "$2b$10$first"))
+            .await
+            .unwrap();
+        assert!(migrated.migrated && migrated.migrated_at.is_some());
+        assert_eq!(migrated.logins_count, 2);
+        assert_eq!(migrated.attributes["name"], json!("Ada L."));
+        assert_eq!(migrated.user_metadata, object(json!({"theme": "dark"})));
+        assert_eq!(migrated.last_ip.as_deref(), Some("192.0.2.9"));
+
+        // A second migration of the same user is refused; the copy stays.
+        assert!(matches!(
+            store
+                .record_migration(migration(&ada, "$2b$10$second"))
+                .await,
+            Err(StoreError::Exists(_))
+        ));
+        let by_username = store
+            .credentials(&tenant.id, &conn.id, "ada")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(by_username.migrated);
+        assert_eq!(by_username.password_hash.as_deref(), Some("$2b$10$first"));
+        assert!(!format!("{by_username:?}").contains("$2b$"));
+
+        let counted = store
+            .count_login(&tenant.id, &migrated.user_id, None)
+            .await
+            .unwrap();
+        assert_eq!(counted.logins_count, 3);
+        assert_eq!(counted.attributes["name"], json!("Ada L."));
+        let changes = UserChanges {
+            password_hash: Some("$2b$10$third".into()),
+            ..UserChanges::default()
+        };
+        store
+            .update_user(&tenant.id, &migrated.user_id, counted.revision, &changes)
+            .await
+            .unwrap()
+            .unwrap();
+        let found = store
+            .credentials(&tenant.id, &conn.id, "ada")
+            .await
+            .unwrap();
+        assert_eq!(
+            found.unwrap().password_hash.as_deref(),
+            Some("$2b$10$third")
+        );
+        // A password reset migrates without counting a login.
+        let grace = profile(json!({"user_id": "legacy|2", "email": "grace@example.com"}));
+        let reset = store
+            .record_migration(MigrationRecord {
+                reason: MigrationReason::PasswordReset,
+                ..migration(&grace, "$2b$10$reset")
+            })
+            .await
+            .unwrap();
+        assert!(reset.migrated && reset.last_password_reset.is_some());
+        assert_eq!((reset.logins_count, reset.last_login), (0, None));
+        // Another connection's users are not found.
+        let other = store
+            .create_connection(&tenant.id, "other", &ConnectionSettings::default())
+            .await
+            .unwrap();
+        let elsewhere = store.credentials(&tenant.id, &other.id, "ada").await;
+        assert_eq!(elsewhere.unwrap(), None);
+        store.close().await;
+        db.drop().await;
+    }
+}

@@ -1,5 +1,9 @@
 //! The flows with the `sqlite` template against a legacy SQLite database,
-//! on a SQLite store: the cache semantics of spec section 3.
+//! on a SQLite store: the cache semantics of spec section 3 here, import
+//! mode and connection limits beside.
+
+mod import;
+mod limits;
 
 use serde_json::{Value, json};
 
@@ -30,12 +34,47 @@ async fn setup() -> Setup {
 /// [`setup`] with the `sqlite` template uploaded and active.
 async fn setup_with_script() -> Setup {
     let s = setup().await;
-    let wasm = std::fs::read(authbox_tests::SQLITE).unwrap();
-    s.authbox
-        .upload_script(&s.tenant, &s.connection, &wasm)
-        .await
-        .unwrap();
+    s.upload(authbox_tests::SQLITE).await;
     s
+}
+
+impl Setup {
+    /// Uploads and activates the component at `path`.
+    async fn upload(&self, path: &str) {
+        let wasm = std::fs::read(path).unwrap();
+        self.authbox
+            .upload_script(&self.tenant, &self.connection, &wasm)
+            .await
+            .unwrap();
+    }
+
+    /// Changes the connection's settings.
+    async fn configure(&self, change: impl FnOnce(&mut ConnectionSettings)) {
+        let store = self.authbox.store();
+        let mut settings = store
+            .connection(&self.tenant, &self.connection)
+            .await
+            .unwrap()
+            .settings;
+        change(&mut settings);
+        self.authbox
+            .update_connection(&self.tenant, &self.connection, &settings)
+            .await
+            .unwrap();
+    }
+
+    /// Logs in through the `legacy` connection.
+    async fn login(&self, user: &str, password: &str) -> Result<CachedUser, FlowError> {
+        self.authbox
+            .login(
+                &self.tenant,
+                "legacy",
+                user,
+                password,
+                &LoginContext::default(),
+            )
+            .await
+    }
 }
 
 /// The same with the store in `store` (a fresh PostgreSQL schema), if given.
@@ -54,7 +93,6 @@ async fn setup_on(store: Option<LegacyDb>) -> Setup {
         .datasources
         .insert("users".into(), legacy.url.clone());
     let connection = authbox
-        .store()
         .create_connection(&tenant.id, "legacy", &settings)
         .await
         .unwrap();

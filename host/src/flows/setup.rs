@@ -1,0 +1,116 @@
+//! Setting a tenant's connections up: their settings checked before they
+//! are stored, their scripts validated before they are stored and
+//! activated. Every change is seen by this process's next call at once.
+
+use super::connections::datasources;
+use super::{Authbox, FlowError};
+use crate::store::{Connection, ConnectionSettings, ScriptVersion};
+
+impl Authbox {
+    /// Adds a connection to a tenant, its settings checked first.
+    pub async fn create_connection(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        settings: &ConnectionSettings,
+    ) -> Result<Connection, FlowError> {
+        check(name, settings)?;
+        Ok(self
+            .store()
+            .create_connection(tenant_id, name, settings)
+            .await?)
+    }
+
+    /// Replaces a connection's settings, checked first.
+    pub async fn update_connection(
+        &self,
+        tenant_id: &str,
+        connection_id: &str,
+        settings: &ConnectionSettings,
+    ) -> Result<Connection, FlowError> {
+        let connection = self.store().connection(tenant_id, connection_id).await?;
+        check(&connection.name, settings)?;
+        let updated = self
+            .store()
+            .update_connection(tenant_id, connection_id, settings)
+            .await?;
+        self.inner.loaded.forget(connection_id);
+        Ok(updated)
+    }
+
+    /// Deletes a connection with its scripts and cached users.
+    pub async fn delete_connection(
+        &self,
+        tenant_id: &str,
+        connection_id: &str,
+    ) -> Result<(), FlowError> {
+        self.store()
+            .delete_connection(tenant_id, connection_id)
+            .await?;
+        self.inner.loaded.forget(connection_id);
+        Ok(())
+    }
+
+    /// Validates and stores a new script version of a connection, and makes
+    /// it the active one.
+    pub async fn upload_script(
+        &self,
+        tenant_id: &str,
+        connection_id: &str,
+        wasm: &[u8],
+    ) -> Result<ScriptVersion, FlowError> {
+        let connection = self.store().connection(tenant_id, connection_id).await?;
+        let script = self
+            .inner
+            .runtime
+            .load(wasm)
+            .await
+            .map_err(|e| FlowError::BadScript {
+                connection: connection.name.clone(),
+                reason: e.to_string(),
+            })?;
+        let info = script.info();
+        let actions: Vec<String> = info.actions.iter().map(|a| a.name().to_string()).collect();
+        let version = self
+            .store()
+            .add_script(&connection.id, wasm, &info.sha256, &actions)
+            .await?;
+        self.store()
+            .activate_script(&connection.id, version.version)
+            .await?;
+        self.inner.loaded.forget(&connection.id);
+        Ok(ScriptVersion {
+            active: true,
+            ..version
+        })
+    }
+
+    /// Makes an older (or newer) stored version the connection's active
+    /// script: a rollback.
+    pub async fn activate_script(
+        &self,
+        tenant_id: &str,
+        connection_id: &str,
+        version: i64,
+    ) -> Result<(), FlowError> {
+        let connection = self.store().connection(tenant_id, connection_id).await?;
+        self.store()
+            .activate_script(&connection.id, version)
+            .await?;
+        self.inner.loaded.forget(&connection.id);
+        Ok(())
+    }
+}
+
+/// Checks a connection's limits and data sources (parsed by their driver,
+/// not connected to).
+fn check(name: &str, settings: &ConnectionSettings) -> Result<(), FlowError> {
+    settings
+        .limits
+        .check()
+        .map_err(|reason| FlowError::InvalidSettings {
+            connection: name.to_string(),
+            reason,
+        })?;
+    datasources(name, settings).map(drop)
+}
