@@ -20,7 +20,7 @@ struct Setup {
     tenant: String,
     connection: String,
     legacy: LegacyDb,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     /// The PostgreSQL schema holding the store, if not SQLite.
     store_schema: Option<LegacyDb>,
 }
@@ -101,7 +101,7 @@ async fn setup_on(store: Option<LegacyDb>) -> Setup {
         tenant: tenant.id,
         connection: connection.id,
         legacy,
-        _dir: dir,
+        dir,
         store_schema: store,
     }
 }
@@ -207,6 +207,45 @@ async fn cache_follows_the_legacy_database(s: &Setup) {
         .update_user(&s.tenant, &user.user_id, rename.as_object().unwrap())
         .await;
     assert!(matches!(refused, Err(FlowError::Update(_))), "{refused:?}");
+}
+
+#[tokio::test]
+async fn an_older_script_version_is_a_rollback_loaded_from_the_artifact_cache() {
+    let s = setup_with_script().await;
+    s.upload(authbox_tests::HOSTILE).await;
+    // Version 2 does not know Ada.
+    assert!(matches!(
+        s.login(ADA, ADA_PASSWORD).await,
+        Err(FlowError::WrongCredentials { .. })
+    ));
+    s.authbox
+        .activate_script(&s.tenant, &s.connection, 1)
+        .await
+        .unwrap();
+    s.login(ADA, ADA_PASSWORD).await.unwrap();
+    let versions = s.authbox.store().scripts(&s.connection).await.unwrap();
+    assert_eq!(
+        versions.iter().map(|v| v.active).collect::<Vec<_>>(),
+        [true, false]
+    );
+    // Both versions were compiled once, at upload, into the cache beside
+    // the store.
+    let artifacts: Vec<String> = std::fs::read_dir(s.dir.path().join("artifacts"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for version in &versions {
+        assert!(
+            artifacts
+                .iter()
+                .any(|name| name.starts_with(&version.sha256)),
+            "{artifacts:?}"
+        );
+    }
+    assert!(matches!(
+        s.authbox.activate_script(&s.tenant, &s.connection, 9).await,
+        Err(FlowError::Store(StoreError::NotFound(_)))
+    ));
 }
 
 #[tokio::test]
