@@ -83,6 +83,9 @@ pub enum FlowError {
     /// A password could not be hashed or checked against its stored hash.
     #[error("password hashing: {0}")]
     PasswordHash(#[from] HashError),
+    /// Not a Management API scope.
+    #[error("unknown scope `{0}` (the scopes are: {scopes})", scopes = crate::flows::SCOPES.join(", "))]
+    UnknownScope(String),
     /// The sandbox could not start.
     #[error("{0}")]
     Runtime(String),

@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+mod access;
 mod call;
 mod connections;
 mod error;
@@ -32,13 +33,14 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+pub use access::SCOPES;
 pub use error::FlowError;
 
 use crate::management::{self, DEFAULT_MAX_METADATA_BYTES, UpdateSettings};
 use crate::metrics::{LoginResult, Metrics};
 use crate::profile::{DEFAULT_MAX_PROFILE_BYTES, DEFAULT_PROVIDER, ProfileSource};
 use crate::runtime::{ActionCall, NewUser, Runtime, RuntimeConfig};
-use crate::store::{CachedUser, Connection, LoginRecord, SqlStore, Store};
+use crate::store::{AccessStore, CachedUser, Connection, LoginRecord, SqlStore, Store};
 use connections::LoadedConnections;
 
 /// How to open an [`Authbox`].
@@ -89,7 +91,7 @@ pub struct Authbox {
 
 struct Inner {
     runtime: Runtime,
-    store: Arc<dyn Store>,
+    store: Arc<SqlStore>,
     loaded: LoadedConnections,
     provider: String,
     update: UpdateSettings,
@@ -120,6 +122,11 @@ impl Authbox {
 
     /// The store, for tenants, connections and reads.
     pub fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+
+    /// Keys, applications and signing keys.
+    pub fn access(&self) -> &dyn AccessStore {
         self.inner.store.as_ref()
     }
 

@@ -4,11 +4,13 @@
 //! authbox processes). Its schema migrations are embedded and applied when a
 //! store opens.
 
+mod access;
 mod records;
 mod sql;
 #[cfg(test)]
 mod tests;
 
+pub use access::{AccessStore, ApiKey, Client, SigningKey, secret_hash};
 pub use records::{
     CachedUser, Connection, ConnectionLimits, ConnectionSettings, PasswordHashing, ScriptVersion,
     Tenant,

@@ -14,7 +14,10 @@ use super::{
 use crate::capabilities::sql::DataSourceUrl;
 
 /// The embedded migrations, applied in order, each once.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_init.sql")),
+    (2, include_str!("migrations/0002_access.sql")),
+];
 
 /// Root attributes a connection with "sync root attributes" off keeps from
 /// the user's first login.
@@ -24,7 +27,7 @@ const FIRST_LOGIN_ATTRIBUTES: &[&str] =
 /// The store on a SQLite file or a PostgreSQL database.
 #[derive(Clone)]
 pub struct SqlStore {
-    pool: AnyPool,
+    pub(super) pool: AnyPool,
 }
 
 pub(crate) fn now() -> String {
@@ -33,16 +36,16 @@ pub(crate) fn now() -> String {
         .to_string()
 }
 
-fn new_id(prefix: &str) -> String {
+pub(super) fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
 }
 
-fn database(e: sqlx::Error) -> StoreError {
+pub(super) fn database(e: sqlx::Error) -> StoreError {
     StoreError::Database(e.to_string())
 }
 
 /// `e` as "exists" when it broke a unique constraint.
-fn exists_or(e: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
+pub(super) fn exists_or(e: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Exists(what()),
         _ => database(e),

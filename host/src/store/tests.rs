@@ -343,3 +343,57 @@ async fn a_migration_keeps_cached_metadata_and_is_never_overwritten() {
         db.drop().await;
     }
 }
+
+#[tokio::test]
+async fn keys_and_clients_are_found_by_their_secrets_hash_only() {
+    for (store, db) in stores("access").await {
+        let tenant = store.create_tenant("acme").await.unwrap();
+        let scopes = vec!["read:users".to_string(), "update:users".to_string()];
+        let key = store
+            .create_api_key(&tenant.id, &secret_hash("abk_secret"), &scopes)
+            .await
+            .unwrap();
+        let found = store.api_key(&secret_hash("abk_secret")).await.unwrap();
+        assert_eq!(found.as_ref(), Some(&key));
+        assert_eq!(key.scopes, scopes);
+        assert_eq!(
+            store.api_key(&secret_hash("abk_other")).await.unwrap(),
+            None
+        );
+        assert!(matches!(
+            store
+                .create_api_key("ten_none", &secret_hash("k2"), &scopes)
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+
+        let client = store
+            .create_client(&tenant.id, "cli_1", "web", &secret_hash("s3cret"))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.client("cli_1", &secret_hash("s3cret")).await.unwrap(),
+            Some(client)
+        );
+        assert_eq!(
+            store.client("cli_1", &secret_hash("wrong")).await.unwrap(),
+            None
+        );
+
+        let made = std::sync::atomic::AtomicUsize::new(0);
+        let create = || {
+            made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            SigningKey {
+                kid: "kid-1".into(),
+                private_key_pem: "-----BEGIN PRIVATE KEY-----".into(),
+            }
+        };
+        let first = store.signing_key(&tenant.id, &create).await.unwrap();
+        let again = store.signing_key(&tenant.id, &create).await.unwrap();
+        assert_eq!((first.kid.as_str(), &again), ("kid-1", &first));
+        assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(!format!("{first:?}").contains("PRIVATE"));
+        store.close().await;
+        db.drop().await;
+    }
+}

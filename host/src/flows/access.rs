@@ -1,0 +1,79 @@
+//! Management API keys and applications: created with a random secret that
+//! is shown once and stored as its hash; presented secrets checked against
+//! the hash.
+
+use password_hash::rand_core::{OsRng, RngCore};
+
+use super::{Authbox, FlowError};
+use crate::store::{AccessStore, ApiKey, Client, secret_hash};
+
+/// The Management API scopes, as Auth0 names them.
+pub const SCOPES: &[&str] = &[
+    "read:users",
+    "update:users",
+    "create:users",
+    "delete:users",
+    "read:connections",
+    "create:connections",
+    "update:connections",
+    "delete:connections",
+];
+
+/// `bytes` random bytes, hex.
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+impl Authbox {
+    /// A new Management API key of the tenant with these scopes: the key
+    /// (shown once, stored as its hash) and its record.
+    pub async fn create_api_key(
+        &self,
+        tenant_id: &str,
+        scopes: &[String],
+    ) -> Result<(ApiKey, String), FlowError> {
+        if let Some(unknown) = scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
+            return Err(FlowError::UnknownScope(unknown.clone()));
+        }
+        let key = format!("abk_{}", random_hex(32));
+        let record = self
+            .inner
+            .store
+            .create_api_key(tenant_id, &secret_hash(&key), scopes)
+            .await?;
+        Ok((record, key))
+    }
+
+    /// The API key presented as `key`, if it is one.
+    pub async fn api_key(&self, key: &str) -> Result<Option<ApiKey>, FlowError> {
+        Ok(self.inner.store.api_key(&secret_hash(key)).await?)
+    }
+
+    /// A new application of the tenant: its record and its secret (shown
+    /// once, stored as its hash).
+    pub async fn create_client(
+        &self,
+        tenant_id: &str,
+        name: &str,
+    ) -> Result<(Client, String), FlowError> {
+        let secret = random_hex(32);
+        let client_id = random_hex(16);
+        let record = self
+            .inner
+            .store
+            .create_client(tenant_id, &client_id, name, &secret_hash(&secret))
+            .await?;
+        Ok((record, secret))
+    }
+
+    /// The application `client_id` if `secret` is its secret.
+    pub async fn client(&self, client_id: &str, secret: &str) -> Result<Option<Client>, FlowError> {
+        Ok(self
+            .inner
+            .store
+            .client(client_id, &secret_hash(secret))
+            .await?)
+    }
+}
