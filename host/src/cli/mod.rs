@@ -1,6 +1,7 @@
 //! The `authbox` command line: `run` an action of a script locally, `check` a
 //! script, `hash-password` for seeding users.
 
+mod admin;
 mod check;
 mod hash_password;
 mod run;
@@ -45,6 +46,12 @@ enum Command {
     Check(check::CheckArgs),
     /// Hash a password as scripts' `password::hash` does (for seeding users).
     HashPassword(hash_password::HashPasswordArgs),
+    /// Manage tenants (`authbox tenant create NAME`).
+    Tenant(admin::TenantArgs),
+    /// Manage Management API keys (`authbox keys create --tenant T --scopes ...`).
+    Keys(admin::KeysArgs),
+    /// Manage applications (`authbox clients create --tenant T`).
+    Clients(admin::ClientsArgs),
 }
 
 /// Parses the command line, runs the command and maps its result to an exit status.
@@ -83,6 +90,9 @@ pub fn main() -> ExitCode {
             Command::Run(args) => run::run(*args).await,
             Command::Check(args) => check::check(args).await,
             Command::HashPassword(args) => hash_password::hash_password(args),
+            Command::Tenant(args) => admin::tenant(args).await,
+            Command::Keys(args) => admin::keys(args).await,
+            Command::Clients(args) => admin::clients(args).await,
         }
     });
     ExitCode::from(status)
