@@ -15,4 +15,5 @@ pub mod metrics;
 pub mod profile;
 pub mod report;
 pub mod runtime;
+pub mod server;
 pub mod store;

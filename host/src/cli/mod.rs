@@ -5,6 +5,7 @@ mod admin;
 mod check;
 mod hash_password;
 mod run;
+mod serve;
 mod settings;
 
 use std::process::ExitCode;
@@ -46,6 +47,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Hash a password as scripts' `password::hash` does (for seeding users).
     HashPassword(hash_password::HashPasswordArgs),
+    /// Serve the Management API over HTTP.
+    Serve(serve::ServeArgs),
     /// Manage tenants (`authbox tenant create NAME`).
     Tenant(admin::TenantArgs),
     /// Manage Management API keys (`authbox keys create --tenant T --scopes ...`).
@@ -68,11 +71,17 @@ pub fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    // A server logs each request; a one-shot command only what went wrong.
+    let default_filter = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("AUTHBOX_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+                .unwrap_or_else(|_| default_filter.into()),
         )
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -90,6 +99,7 @@ pub fn main() -> ExitCode {
             Command::Run(args) => run::run(*args).await,
             Command::Check(args) => check::check(args).await,
             Command::HashPassword(args) => hash_password::hash_password(args),
+            Command::Serve(args) => serve::serve(args).await,
             Command::Tenant(args) => admin::tenant(args).await,
             Command::Keys(args) => admin::keys(args).await,
             Command::Clients(args) => admin::clients(args).await,

@@ -1,0 +1,73 @@
+//! `authbox serve`: the HTTP API on the store in `--data-dir` (SQLite) or
+//! at `--database-url` (PostgreSQL).
+
+use std::net::SocketAddr;
+
+use authbox::server;
+use clap::Args;
+
+use super::admin::StoreArgs;
+use super::{EXIT_FAILURE, EXIT_OK};
+
+/// Serve the Management API over HTTP.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "AUTHBOX_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
+    listen: SocketAddr,
+
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+/// Completes at SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    tracing::info!("shutting down: finishing the requests in flight");
+}
+
+/// Runs the server until a signal; returns the exit status.
+pub async fn serve(args: ServeArgs) -> u8 {
+    let authbox = match args.store.open().await {
+        Ok(authbox) => authbox,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("error: could not listen on {}: {e}", args.listen);
+            return EXIT_FAILURE;
+        }
+    };
+    let address = listener.local_addr().map_or(args.listen, |a| a);
+    eprintln!("authbox listening on http://{address}");
+    match server::serve(listener, authbox, shutdown_signal()).await {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            eprintln!("error: the server stopped: {e}");
+            EXIT_FAILURE
+        }
+    }
+}

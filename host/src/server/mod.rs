@@ -1,0 +1,89 @@
+//! `authbox serve`: authbox over HTTP (axum on tokio). The Management API
+//! (`/api/v2/...`, Auth0's paths and shapes, a tenant's API key as bearer)
+//! and operations endpoints, over one [`Authbox`].
+
+mod auth;
+mod body;
+mod error;
+#[cfg(test)]
+mod tests;
+mod users;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+pub use error::ApiError;
+
+use crate::flows::Authbox;
+
+/// The cap on a JSON request body.
+pub const MAX_JSON_BODY_BYTES: usize = 1 << 20;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    authbox: Authbox,
+}
+
+/// The header carrying each request's id (the client's, or a new UUID),
+/// answered back and on every log line of the request.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The log span of a request: its id, method and path (never the query
+/// string or the body, which may hold emails or passwords).
+fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path())
+}
+
+/// The whole HTTP API over `authbox`.
+pub fn router(authbox: Authbox) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(users::routes())
+        .fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "not_found",
+                "No such endpoint.",
+            )
+        })
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES))
+        .with_state(AppState { authbox })
+        .layer(
+            // Outermost first: the id is set, then every log line of the
+            // request carries it, then the answer does.
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+        )
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then lets the
+/// requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    authbox: Authbox,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(authbox))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,318 @@
+//! The HTTP API over real HTTP on loopback: a server on a random port, the
+//! `sqlite` template on a legacy SQLite database, two tenants.
+
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+
+use super::*;
+use crate::flows::{AuthboxConfig, LoginContext, SCOPES};
+use crate::store::ConnectionSettings;
+use authbox_tests::legacy::{Backend, LegacyDb};
+
+const ADA: &str = "ada@example.com";
+const ADA_ID: &str = "auth0|sqlite|1";
+
+struct Server {
+    base: String,
+    http: Client,
+    authbox: Authbox,
+    tenant: String,
+    /// A key with every scope.
+    admin: String,
+    /// A key with `read:users` only.
+    reader: String,
+    /// Tenant `other`'s key with every scope.
+    other: String,
+    _legacy: LegacyDb,
+    _dir: tempfile::TempDir,
+}
+
+async fn server() -> Server {
+    let legacy = LegacyDb::seeded(Backend::Sqlite, "serve").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("authbox.db");
+    let authbox = Authbox::open(AuthboxConfig::sqlite(path.to_str().unwrap()))
+        .await
+        .unwrap();
+    let tenant = authbox.store().create_tenant("acme").await.unwrap().id;
+    let other = authbox.store().create_tenant("other").await.unwrap().id;
+    let mut settings = ConnectionSettings::default();
+    settings
+        .datasources
+        .insert("users".into(), legacy.url.clone());
+    let connection = authbox
+        .create_connection(&tenant, "legacy", &settings)
+        .await
+        .unwrap();
+    let wasm = std::fs::read(authbox_tests::SQLITE).unwrap();
+    authbox
+        .upload_script(&tenant, &connection.id, &wasm)
+        .await
+        .unwrap();
+    let all: Vec<String> = SCOPES.iter().map(|s| s.to_string()).collect();
+    let key = |tenant: String, scopes: Vec<String>| {
+        let authbox = authbox.clone();
+        async move { authbox.create_api_key(&tenant, &scopes).await.unwrap().1 }
+    };
+    let admin = key(tenant.clone(), all.clone()).await;
+    let reader = key(tenant.clone(), vec!["read:users".into()]).await;
+    let other = key(other, all).await;
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(serve(listener, authbox.clone(), std::future::pending()));
+    Server {
+        base,
+        http: Client::new(),
+        authbox,
+        tenant,
+        admin,
+        reader,
+        other,
+        _legacy: legacy,
+        _dir: dir,
+    }
+}
+
+impl Server {
+    /// Sends a request with `key` as bearer (if any) and a JSON body (if
+    /// any); answers the status and the JSON body (`null` if none).
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn login_ada(&self) {
+        self.authbox
+            .login(
+                &self.tenant,
+                "legacy",
+                ADA,
+                "correct horse battery staple",
+                &LoginContext::default(),
+            )
+            .await
+            .unwrap();
+    }
+}
+
+fn user_path(id: &str) -> String {
+    format!("/api/v2/users/{}", id.replace('|', "%7C"))
+}
+
+#[tokio::test]
+async fn keys_see_their_own_tenant_only_and_scopes_are_enforced() {
+    let s = server().await;
+    s.login_ada().await;
+    let ada = user_path(ADA_ID);
+
+    let (status, user) = s.call(Method::GET, &ada, Some(&s.admin), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(user["user_id"], json!(ADA_ID));
+    assert_eq!(user["email"], json!(ADA));
+    assert_eq!(user["logins_count"], json!(1));
+
+    // No key, a malformed header, an unknown key: 401 in Auth0's shape.
+    let (status, error) = s.call(Method::GET, &ada, None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error["statusCode"], json!(401));
+    assert_eq!(error["error"], json!("Unauthorized"));
+    assert_eq!(error["errorCode"], json!("invalid_token"));
+    let (status, _) = s.call(Method::GET, &ada, Some("abk_not_a_key"), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Another tenant's key: 404, never 403, never data.
+    let (status, error) = s.call(Method::GET, &ada, Some(&s.other), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!error.to_string().contains(ADA), "{error}");
+    let patch = json!({"user_metadata": {"x": 1}});
+    let (status, _) = s
+        .call(Method::PATCH, &ada, Some(&s.other), Some(patch))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = s.call(Method::DELETE, &ada, Some(&s.other), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let by_email = format!("/api/v2/users-by-email?email={ADA}");
+    let (status, found) = s.call(Method::GET, &by_email, Some(&s.other), None).await;
+    assert_eq!((status, found), (StatusCode::OK, json!([])));
+
+    // A read-only key may read, not write.
+    let (status, _) = s.call(Method::GET, &ada, Some(&s.reader), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let patch = json!({"blocked": true});
+    let (status, error) = s
+        .call(Method::PATCH, &ada, Some(&s.reader), Some(patch))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(error["errorCode"], json!("insufficient_scope"));
+    let (_, user) = s.call(Method::GET, &ada, Some(&s.admin), None).await;
+    assert_eq!(user["blocked"], json!(false));
+}
+
+#[tokio::test]
+async fn patches_follow_the_field_policy_and_bad_bodies_are_refused() {
+    let s = server().await;
+    s.login_ada().await;
+    let ada = user_path(ADA_ID);
+    let patch = |body: Value| s.call(Method::PATCH, &ada, Some(&s.admin), Some(body));
+
+    let (status, error) = patch(json!({"nickname": "x", "name": "y"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error["errorCode"], json!("operation_not_supported"));
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("The following user attributes cannot be updated: name, nickname."),
+        "{error}"
+    );
+    let (status, error) = patch(json!({"shoe_size": 9})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        error["message"],
+        json!("Payload validation error: 'Additional properties not allowed: shoe_size'")
+    );
+    let (status, error) = patch(json!({"blocked": "yes"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["message"].as_str().unwrap().contains("blocked"),
+        "{error}"
+    );
+
+    let (status, user) = patch(json!({"user_metadata": {"lang": "fr"}})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        user["user_metadata"],
+        json!({"theme": "dark", "lang": "fr"})
+    );
+
+    // Not JSON, not an object, too large: refused, nothing changed.
+    let raw = |body: &'static str| {
+        s.http
+            .patch(format!("{}{ada}", s.base))
+            .bearer_auth(&s.admin)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let response = raw("{not json").await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["errorCode"], json!("invalid_body"));
+    assert_eq!(
+        raw("[1, 2]").await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    let huge = json!({"user_metadata": {"blob": "x".repeat(2 << 20)}});
+    let (status, error) = patch(huge).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error["statusCode"], json!(413));
+    let (_, user) = s.call(Method::GET, &ada, Some(&s.admin), None).await;
+    assert_eq!(
+        user["user_metadata"],
+        json!({"theme": "dark", "lang": "fr"})
+    );
+}
+
+#[tokio::test]
+async fn users_are_created_found_listed_refreshed_and_deleted() {
+    let s = server().await;
+    s.login_ada().await;
+    let key = Some(s.admin.as_str());
+
+    let signup = json!({"connection": "legacy", "email": "new@example.com", "password": "a fine password 1"});
+    let (status, created) = s
+        .call(Method::POST, "/api/v2/users", key, Some(signup.clone()))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["email"], json!("new@example.com"));
+    let (status, error) = s
+        .call(Method::POST, "/api/v2/users", key, Some(signup))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(error["errorCode"], json!("user_exists"));
+    let bad =
+        json!({"connection": "legacy", "email": "x@example.com", "password": "p", "role": "admin"});
+    let (status, error) = s.call(Method::POST, "/api/v2/users", key, Some(bad)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["message"].as_str().unwrap().contains("role"),
+        "{error}"
+    );
+
+    let (status, found) = s
+        .call(
+            Method::GET,
+            "/api/v2/users-by-email?email=ADA@example.com",
+            key,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(found.as_array().unwrap().len(), 1);
+
+    let list = "/api/v2/users?q=identities.connection:%22legacy%22&per_page=1&include_totals=true";
+    let (status, page) = s.call(Method::GET, list, key, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (page["total"].clone(), page["length"].clone()),
+        (json!(2), json!(1))
+    );
+    let (status, error) = s
+        .call(Method::GET, "/api/v2/users?q=name:ada", key, None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error["errorCode"], json!("invalid_query_string"));
+
+    let ada = user_path(ADA_ID);
+    let (status, refreshed) = s
+        .call(Method::POST, &format!("{ada}/refresh"), key, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(refreshed["logins_count"], json!(1));
+
+    let (status, _) = s.call(Method::DELETE, &ada, key, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, error) = s.call(Method::GET, &ada, key, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error["statusCode"], json!(404));
+
+    let (status, _) = s.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    // Every answer carries a request id: the caller's, or a new one.
+    let response = s
+        .http
+        .get(format!("{}/healthz", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"].len(), 36);
+    let response = s
+        .http
+        .get(format!("{}/healthz", s.base))
+        .header("x-request-id", "req-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "req-42");
+    let (status, error) = s.call(Method::GET, "/api/v2/nothing", key, None).await;
+    assert_eq!(
+        (status, error["statusCode"].clone()),
+        (StatusCode::NOT_FOUND, json!(404))
+    );
+}
