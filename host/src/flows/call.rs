@@ -4,7 +4,7 @@
 use super::{Authbox, FlowError};
 use crate::profile::NormalizedProfile;
 use crate::report::{Outcome, Report};
-use crate::runtime::{ActionCall, CallError};
+use crate::runtime::{ActionCall, CallError, CallResult};
 use crate::store::Connection;
 
 impl Authbox {
@@ -15,16 +15,7 @@ impl Authbox {
         connection: &Connection,
         call: ActionCall,
     ) -> Result<Report, FlowError> {
-        let loaded = self
-            .inner
-            .loaded
-            .get(&self.inner.runtime, self.store(), connection)
-            .await?;
-        let result = self
-            .inner
-            .runtime
-            .call(&loaded.script, &call, &loaded.context)
-            .await;
+        let result = self.run(connection, &call).await?;
         let (action, duration) = (call.action(), result.stats.duration);
         let refusal = match &result.outcome {
             Err(CallError::WrongCredentials { user_id, .. }) => Some(FlowError::WrongCredentials {
@@ -58,6 +49,43 @@ impl Authbox {
                 Err(FlowError::Script(Box::new(report)))
             }
         }
+    }
+
+    /// Calls the connection's active script, loading it if needed.
+    async fn run(
+        &self,
+        connection: &Connection,
+        call: &ActionCall,
+    ) -> Result<CallResult, FlowError> {
+        let loaded = self
+            .inner
+            .loaded
+            .get(&self.inner.runtime, self.store(), connection)
+            .await?;
+        Ok(self
+            .inner
+            .runtime
+            .call(&loaded.script, call, &loaded.context)
+            .await)
+    }
+
+    /// Runs one action of a connection's active script and answers its
+    /// report whatever the outcome, as `authbox run --json` prints it;
+    /// nothing is cached (the Management API's "try").
+    pub async fn try_action(
+        &self,
+        tenant_id: &str,
+        connection_id: &str,
+        call: ActionCall,
+    ) -> Result<Report, FlowError> {
+        let connection = self.store().connection(tenant_id, connection_id).await?;
+        let result = self.run(&connection, &call).await?;
+        let duration = result.stats.duration;
+        let report = Report::new(call.action(), result, &self.source(&connection));
+        self.inner
+            .metrics
+            .script_call(call.action(), report.outcome, duration);
+        Ok(report)
     }
 
     /// The normalized profile a `login` / `get-user` answered; `None` for

@@ -42,5 +42,44 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// The body's bytes within the route's size cap (413 over it).
+async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "The request body is over the size limit.",
+                )
+            } else {
+                ApiError::invalid_body(rejection.body_text())
+            }
+        })
+}
+
+/// A WebAssembly component sent as `Content-Type: application/wasm`.
+pub struct WasmBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for WasmBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let content_type = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        if content_type != Some("application/wasm") {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the script as `Content-Type: application/wasm`.",
+            ));
+        }
+        body_bytes(request, state).await.map(WasmBody)
+    }
+}
+
 /// A body that must be a JSON object (a PATCH).
 pub type ObjectBody = JsonBody<Map<String, Value>>;

@@ -68,9 +68,10 @@ impl From<FlowError> for ApiError {
                 "inexistent_resource",
                 format!("{what} does not exist"),
             ),
-            FlowError::Store(StoreError::Exists(_)) | FlowError::UserExists => {
-                ApiError::new(StatusCode::CONFLICT, "user_exists", message)
+            FlowError::Store(StoreError::Exists(_)) => {
+                ApiError::new(StatusCode::CONFLICT, "already_exists", message)
             }
+            FlowError::UserExists => ApiError::new(StatusCode::CONFLICT, "user_exists", message),
             FlowError::Update(UpdateError::Policy(
                 crate::management::PolicyError::NotUpdatable { .. },
             )) => ApiError::new(StatusCode::BAD_REQUEST, "operation_not_supported", message),
@@ -105,6 +106,12 @@ impl From<FlowError> for ApiError {
             | FlowError::Runtime(_)
             | FlowError::Store(_) => internal(message),
         }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        FlowError::Store(error).into()
     }
 }
 

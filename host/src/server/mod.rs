@@ -4,6 +4,7 @@
 
 mod auth;
 mod body;
+mod connections;
 mod error;
 #[cfg(test)]
 mod tests;
@@ -53,6 +54,9 @@ pub fn router(authbox: Authbox) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(users::routes())
+        .merge(connections::routes(
+            authbox.runtime().config().max_script_bytes,
+        ))
         .fallback(|| async {
             ApiError::new(
                 axum::http::StatusCode::NOT_FOUND,

@@ -130,6 +130,8 @@ pub trait Store: Send + Sync {
         name: &str,
         settings: &ConnectionSettings,
     ) -> StoreResult<Connection>;
+    /// The tenant's connections, by name.
+    async fn connections(&self, tenant_id: &str) -> StoreResult<Vec<Connection>>;
     /// A connection of the tenant, by id.
     async fn connection(&self, tenant_id: &str, connection_id: &str) -> StoreResult<Connection>;
     /// A connection of the tenant, by name.

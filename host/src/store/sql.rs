@@ -293,6 +293,17 @@ impl Store for SqlStore {
         connection(&row)
     }
 
+    async fn connections(&self, tenant_id: &str) -> StoreResult<Vec<Connection>> {
+        sqlx::query("SELECT * FROM connections WHERE tenant_id = $1 ORDER BY name")
+            .bind(tenant_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database)?
+            .iter()
+            .map(connection)
+            .collect()
+    }
+
     async fn connection(&self, tenant_id: &str, connection_id: &str) -> StoreResult<Connection> {
         self.one_connection("id", tenant_id, connection_id).await
     }
