@@ -64,7 +64,10 @@ async fn tenants_and_connections_are_named_uniquely_and_kept_apart() {
             store.connection_by_name(&acme.id, "legacy").await.unwrap(),
             legacy
         );
-        assert_eq!(store.connections(&acme.id).await.unwrap(), [legacy.clone()]);
+        assert_eq!(
+            store.connections(&acme.id).await.unwrap(),
+            std::slice::from_ref(&legacy)
+        );
         assert!(matches!(
             store.connection(&other.id, &legacy.id).await,
             Err(StoreError::NotFound(_))
