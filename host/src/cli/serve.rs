@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use authbox::server;
+use authbox::server::{self, ServerSettings};
 use clap::Args;
 
 use super::admin::StoreArgs;
@@ -20,6 +20,11 @@ pub struct ServeArgs {
         default_value = "127.0.0.1:8080"
     )]
     listen: SocketAddr,
+
+    /// The public base URL of this server, the `iss` of its tokens
+    /// [default: http://ADDR/ of --listen].
+    #[arg(long, value_name = "URL", env = "AUTHBOX_ISSUER")]
+    issuer: Option<String>,
 
     #[command(flatten)]
     store: StoreArgs,
@@ -63,7 +68,12 @@ pub async fn serve(args: ServeArgs) -> u8 {
     };
     let address = listener.local_addr().map_or(args.listen, |a| a);
     eprintln!("authbox listening on http://{address}");
-    match server::serve(listener, authbox, shutdown_signal()).await {
+    let mut issuer = args.issuer.unwrap_or_else(|| format!("http://{address}/"));
+    if !issuer.ends_with('/') {
+        issuer.push('/');
+    }
+    let settings = ServerSettings { issuer };
+    match server::serve(listener, authbox, settings, shutdown_signal()).await {
         Ok(()) => EXIT_OK,
         Err(e) => {
             eprintln!("error: the server stopped: {e}");

@@ -6,11 +6,14 @@ mod auth;
 mod body;
 mod connections;
 mod error;
+mod keys;
 #[cfg(test)]
 mod tests;
+mod token;
 mod users;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -24,14 +27,24 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 pub use error::ApiError;
 
 use crate::flows::Authbox;
+use keys::Keys;
 
 /// The cap on a JSON request body.
 pub const MAX_JSON_BODY_BYTES: usize = 1 << 20;
+
+/// How the server presents itself.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// The `iss` of its tokens: its public base URL, ending in `/`.
+    pub issuer: String,
+}
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     authbox: Authbox,
+    keys: Arc<Keys>,
+    issuer: String,
 }
 
 /// The header carrying each request's id (the client's, or a new UUID),
@@ -50,10 +63,11 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
 }
 
 /// The whole HTTP API over `authbox`.
-pub fn router(authbox: Authbox) -> Router {
+pub fn router(authbox: Authbox, settings: ServerSettings) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(users::routes())
+        .merge(token::routes())
         .merge(connections::routes(
             authbox.runtime().config().max_script_bytes,
         ))
@@ -65,7 +79,11 @@ pub fn router(authbox: Authbox) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES))
-        .with_state(AppState { authbox })
+        .with_state(AppState {
+            authbox,
+            keys: Arc::default(),
+            issuer: settings.issuer,
+        })
         .layer(
             // Outermost first: the id is set, then every log line of the
             // request carries it, then the answer does.
@@ -85,9 +103,13 @@ pub fn router(authbox: Authbox) -> Router {
 pub async fn serve(
     listener: TcpListener,
     authbox: Authbox,
+    settings: ServerSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(authbox))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(authbox, settings).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

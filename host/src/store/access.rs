@@ -81,13 +81,13 @@ pub trait AccessStore: Send + Sync {
     ) -> StoreResult<Client>;
     /// The application with this id and secret hash, if both match.
     async fn client(&self, client_id: &str, secret_hash: &str) -> StoreResult<Option<Client>>;
-    /// The tenant's signing key; `create` makes one if it has none (the
-    /// first writer wins, so concurrent processes agree on one key).
-    async fn signing_key(
-        &self,
-        tenant_id: &str,
-        create: &(dyn Fn() -> SigningKey + Send + Sync),
-    ) -> StoreResult<SigningKey>;
+    /// The tenant's signing key, if it has one.
+    async fn signing_key(&self, tenant_id: &str) -> StoreResult<Option<SigningKey>>;
+    /// Gives the tenant `key` unless it has one already (concurrent
+    /// processes agree on the first), and answers the tenant's key.
+    async fn add_signing_key(&self, tenant_id: &str, key: &SigningKey) -> StoreResult<SigningKey>;
+    /// Every tenant's signing key, with the tenant's id.
+    async fn signing_keys(&self) -> StoreResult<Vec<(String, SigningKey)>>;
 }
 
 fn api_key(row: &AnyRow) -> StoreResult<ApiKey> {
@@ -107,6 +107,13 @@ fn client(row: &AnyRow) -> StoreResult<Client> {
         tenant_id: row.try_get("tenant_id").map_err(database)?,
         name: row.try_get("name").map_err(database)?,
         created_at: row.try_get("created_at").map_err(database)?,
+    })
+}
+
+fn signing_key(row: &AnyRow) -> StoreResult<SigningKey> {
+    Ok(SigningKey {
+        kid: row.try_get("kid").map_err(database)?,
+        private_key_pem: row.try_get("private_key").map_err(database)?,
     })
 }
 
@@ -193,27 +200,18 @@ impl AccessStore for SqlStore {
         .transpose()
     }
 
-    async fn signing_key(
-        &self,
-        tenant_id: &str,
-        create: &(dyn Fn() -> SigningKey + Send + Sync),
-    ) -> StoreResult<SigningKey> {
-        let select = "SELECT kid, private_key FROM signing_keys WHERE tenant_id = $1";
-        let read = |row: AnyRow| -> StoreResult<SigningKey> {
-            Ok(SigningKey {
-                kid: row.try_get("kid").map_err(database)?,
-                private_key_pem: row.try_get("private_key").map_err(database)?,
-            })
-        };
-        if let Some(row) = sqlx::query(select)
+    async fn signing_key(&self, tenant_id: &str) -> StoreResult<Option<SigningKey>> {
+        sqlx::query("SELECT kid, private_key FROM signing_keys WHERE tenant_id = $1")
             .bind(tenant_id)
             .fetch_optional(&self.pool)
             .await
             .map_err(database)?
-        {
-            return read(row);
-        }
-        let key = create();
+            .as_ref()
+            .map(signing_key)
+            .transpose()
+    }
+
+    async fn add_signing_key(&self, tenant_id: &str, key: &SigningKey) -> StoreResult<SigningKey> {
         sqlx::query(
             "INSERT INTO signing_keys (tenant_id, kid, private_key, created_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id) DO NOTHING",
@@ -225,11 +223,23 @@ impl AccessStore for SqlStore {
         .execute(&self.pool)
         .await
         .map_err(|e| tenant_missing_or(e, tenant_id))?;
-        let row = sqlx::query(select)
-            .bind(tenant_id)
-            .fetch_one(&self.pool)
+        self.signing_key(tenant_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("tenant `{tenant_id}`")))
+    }
+
+    async fn signing_keys(&self) -> StoreResult<Vec<(String, SigningKey)>> {
+        sqlx::query("SELECT tenant_id, kid, private_key FROM signing_keys ORDER BY kid")
+            .fetch_all(&self.pool)
             .await
-            .map_err(database)?;
-        read(row)
+            .map_err(database)?
+            .iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("tenant_id").map_err(database)?,
+                    signing_key(row)?,
+                ))
+            })
+            .collect()
     }
 }

@@ -384,18 +384,29 @@ async fn keys_and_clients_are_found_by_their_secrets_hash_only() {
             None
         );
 
-        let made = std::sync::atomic::AtomicUsize::new(0);
-        let create = || {
-            made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            SigningKey {
-                kid: "kid-1".into(),
-                private_key_pem: "-----BEGIN PRIVATE KEY-----".into(),
-            }
+        assert_eq!(store.signing_key(&tenant.id).await.unwrap(), None);
+        let key = |kid: &str| SigningKey {
+            kid: kid.into(),
+            private_key_pem: "-----BEGIN PRIVATE KEY-----".into(),
         };
-        let first = store.signing_key(&tenant.id, &create).await.unwrap();
-        let again = store.signing_key(&tenant.id, &create).await.unwrap();
+        let first = store
+            .add_signing_key(&tenant.id, &key("kid-1"))
+            .await
+            .unwrap();
+        // A second process's key loses: both use the first.
+        let again = store
+            .add_signing_key(&tenant.id, &key("kid-2"))
+            .await
+            .unwrap();
         assert_eq!((first.kid.as_str(), &again), ("kid-1", &first));
-        assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(
+            store.signing_key(&tenant.id).await.unwrap(),
+            Some(first.clone())
+        );
+        assert_eq!(
+            store.signing_keys().await.unwrap(),
+            [(tenant.id.clone(), first.clone())]
+        );
         assert!(!format!("{first:?}").contains("PRIVATE"));
         store.close().await;
         db.drop().await;

@@ -2,6 +2,7 @@
 //! `sqlite` template on a legacy SQLite database, two tenants.
 
 mod connections;
+mod token;
 mod users;
 
 use reqwest::{Client, Method, StatusCode};
@@ -63,7 +64,15 @@ async fn server() -> Server {
 
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(serve(listener, authbox.clone(), std::future::pending()));
+    let settings = ServerSettings {
+        issuer: format!("{base}/"),
+    };
+    tokio::spawn(serve(
+        listener,
+        authbox.clone(),
+        settings,
+        std::future::pending(),
+    ));
     Server {
         base,
         http: Client::new(),

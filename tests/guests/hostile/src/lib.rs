@@ -87,6 +87,7 @@ impl CustomDatabase for Hostile {
                 Ok(Profile::new("hostile|count").attribute("calls", json!(calls)))
             }
             "ok@example.com" => Ok(Profile::new("hostile|ok").email("ok@example.com")),
+            "suspended" => Err(Error::Unauthorized("Your account is suspended.".into())),
             _ => Err(Error::wrong_credentials()),
         }
     }

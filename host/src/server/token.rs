@@ -1,0 +1,369 @@
+//! The Authentication API: `POST /oauth/token` (the resource-owner password
+//! grants Auth0 offers for database connections), `GET /userinfo`, and
+//! `GET /.well-known/jwks.json`. Failures as spec section 6 says, in OAuth's
+//! `{"error", "error_description"}` shape.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::AppState;
+use crate::flows::{FlowError, LoginContext};
+use crate::store::CachedUser;
+
+/// How long an id token is valid (Auth0's default: 10 hours).
+const ID_TOKEN_SECONDS: u64 = 36_000;
+/// How long an access token is valid (24 hours).
+const ACCESS_TOKEN_SECONDS: u64 = 86_400;
+/// The password-realm grant's name.
+const PASSWORD_REALM: &str = "http://auth0.com/oauth/grant-type/password-realm";
+
+/// The routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/oauth/token", post(token))
+        .route("/userinfo", get(userinfo))
+        .route("/.well-known/jwks.json", get(jwks))
+}
+
+/// An OAuth error answer.
+struct OAuthError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+impl OAuthError {
+    fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+        OAuthError {
+            status,
+            error,
+            description: description.into(),
+        }
+    }
+
+    fn invalid_request(description: impl Into<String>) -> Self {
+        OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    /// 500: the detail goes to the log, the answer has the request id.
+    fn server_error(detail: impl std::fmt::Display, request_id: &str) -> Self {
+        tracing::error!(error = %detail, "token request failed");
+        OAuthError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            format!("The login failed on the server (request id {request_id})."),
+        )
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": self.error, "error_description": self.description});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// The body of a token request, as a form or as JSON.
+#[derive(Deserialize)]
+struct TokenRequest {
+    grant_type: String,
+    username: Option<String>,
+    password: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    realm: Option<String>,
+    #[allow(dead_code)] // Accepted as Auth0 does; tokens are for authbox's own API.
+    audience: Option<String>,
+    #[allow(dead_code)]
+    scope: Option<String>,
+}
+
+fn parse(headers: &HeaderMap, body: &Bytes) -> Result<TokenRequest, OAuthError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.starts_with("application/json") {
+        serde_json::from_slice(body)
+            .map_err(|e| OAuthError::invalid_request(format!("Invalid JSON body: {e}")))
+    } else if content_type.starts_with("application/x-www-form-urlencoded") {
+        serde_urlencoded::from_bytes(body)
+            .map_err(|e| OAuthError::invalid_request(format!("Invalid form body: {e}")))
+    } else {
+        Err(OAuthError::invalid_request(
+            "Send the request as application/x-www-form-urlencoded or application/json.",
+        ))
+    }
+}
+
+/// The claims of an id token.
+#[derive(Serialize)]
+struct IdClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    iat: u64,
+    exp: u64,
+    #[serde(flatten)]
+    profile: serde_json::Map<String, Value>,
+}
+
+/// The claims of an access token (for `/userinfo`).
+#[derive(Serialize, Deserialize)]
+struct AccessClaims {
+    iss: String,
+    sub: String,
+    aud: String,
+    azp: String,
+    scope: String,
+    iat: u64,
+    exp: u64,
+}
+
+/// The OpenID profile claims of a cached user.
+fn profile_claims(user: &CachedUser) -> serde_json::Map<String, Value> {
+    let mut claims = serde_json::Map::new();
+    for key in ["email", "email_verified", "name", "nickname", "picture"] {
+        if let Some(value) = user.attributes.get(key) {
+            claims.insert(key.into(), value.clone());
+        }
+    }
+    claims.insert("updated_at".into(), Value::String(user.updated_at.clone()));
+    claims
+}
+
+fn now_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+async fn token(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let context = LoginContext {
+        ip: Some(peer.ip().to_string()),
+    };
+    match issue(&state, &headers, &body, &context, &request_id).await {
+        Ok(answer) => answer.into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn issue(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &Bytes,
+    context: &LoginContext,
+    request_id: &str,
+) -> Result<Json<Value>, OAuthError> {
+    let request = parse(headers, body)?;
+    let (Some(client_id), Some(secret)) = (&request.client_id, &request.client_secret) else {
+        return Err(OAuthError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed: send client_id and client_secret.",
+        ));
+    };
+    let client = state
+        .authbox
+        .client(client_id, secret)
+        .await
+        .map_err(|e| OAuthError::server_error(e, request_id))?
+        .ok_or_else(|| {
+            OAuthError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "Client authentication failed.",
+            )
+        })?;
+    let tenant_id = client.tenant_id.as_str();
+    let connection = match request.grant_type.as_str() {
+        "password" => default_connection(state, tenant_id, request_id).await?,
+        PASSWORD_REALM => request
+            .realm
+            .clone()
+            .ok_or_else(|| OAuthError::invalid_request("Missing required parameter: realm"))?,
+        other => {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                format!("Grant type '{other}' not allowed for the client."),
+            ));
+        }
+    };
+    let (Some(username), Some(password)) = (&request.username, &request.password) else {
+        return Err(OAuthError::invalid_request(
+            "Missing required parameter: username and password",
+        ));
+    };
+    let user = state
+        .authbox
+        .login(tenant_id, &connection, username, password, context)
+        .await
+        .map_err(|e| login_error(e, request_id))?;
+    let key = state
+        .keys
+        .for_tenant(&state.authbox, tenant_id)
+        .await
+        .map_err(|e| OAuthError::server_error(e, request_id))?;
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(key.kid.clone());
+    let iat = now_seconds();
+    let issuer = state.issuer.as_str();
+    let id_claims = IdClaims {
+        iss: issuer,
+        sub: &user.user_id,
+        aud: &client.client_id,
+        iat,
+        exp: iat + ID_TOKEN_SECONDS,
+        profile: profile_claims(&user),
+    };
+    let access_claims = AccessClaims {
+        iss: issuer.to_string(),
+        sub: user.user_id.clone(),
+        aud: format!("{issuer}userinfo"),
+        azp: client.client_id.clone(),
+        scope: "openid profile email".into(),
+        iat,
+        exp: iat + ACCESS_TOKEN_SECONDS,
+    };
+    let sign = |claims: &dyn erased::Claims| claims.sign(&header, &key.encoding);
+    let id_token = sign(&id_claims).map_err(|e| OAuthError::server_error(e, request_id))?;
+    let access_token = sign(&access_claims).map_err(|e| OAuthError::server_error(e, request_id))?;
+    Ok(Json(json!({
+        "access_token": access_token,
+        "id_token": id_token,
+        "scope": "openid profile email",
+        "expires_in": ACCESS_TOKEN_SECONDS,
+        "token_type": "Bearer",
+    })))
+}
+
+/// Signing either kind of claims through one closure.
+mod erased {
+    use jsonwebtoken::{EncodingKey, Header};
+
+    pub trait Claims {
+        fn sign(&self, header: &Header, key: &EncodingKey) -> jsonwebtoken::errors::Result<String>;
+    }
+
+    impl<T: serde::Serialize> Claims for T {
+        fn sign(&self, header: &Header, key: &EncodingKey) -> jsonwebtoken::errors::Result<String> {
+            jsonwebtoken::encode(header, self, key)
+        }
+    }
+}
+
+/// `grant_type=password` logs in through the tenant's connection when it
+/// has exactly one (Auth0's "default directory").
+async fn default_connection(
+    state: &AppState,
+    tenant_id: &str,
+    request_id: &str,
+) -> Result<String, OAuthError> {
+    let connections = state
+        .authbox
+        .store()
+        .connections(tenant_id)
+        .await
+        .map_err(|e| OAuthError::server_error(e, request_id))?;
+    match connections.as_slice() {
+        [only] => Ok(only.name.clone()),
+        _ => Err(OAuthError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "Authorization server not configured with default connection.",
+        )),
+    }
+}
+
+/// Spec section 6: what a failed login answers.
+fn login_error(error: FlowError, request_id: &str) -> OAuthError {
+    match error {
+        FlowError::WrongCredentials { .. } | FlowError::UnknownUser(_) => OAuthError::new(
+            StatusCode::FORBIDDEN,
+            "invalid_grant",
+            "Wrong email or password.",
+        ),
+        FlowError::Unauthorized(message) => {
+            OAuthError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        }
+        FlowError::Blocked => {
+            OAuthError::new(StatusCode::UNAUTHORIZED, "unauthorized", "user is blocked")
+        }
+        FlowError::Store(crate::store::StoreError::NotFound(what)) => OAuthError::new(
+            StatusCode::FORBIDDEN,
+            "invalid_grant",
+            format!("Unknown connection: {what}"),
+        ),
+        other => OAuthError::server_error(other, request_id),
+    }
+}
+
+async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let invalid = || {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")],
+            Json(json!({"error": "invalid_token", "error_description": "Invalid or expired access token."})),
+        )
+            .into_response()
+    };
+    let Some(token) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return invalid();
+    };
+    let Some(kid) = jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid) else {
+        return invalid();
+    };
+    let Some(key) = state.keys.by_kid(&state.authbox, &kid).await else {
+        return invalid();
+    };
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&[format!("{}userinfo", state.issuer)]);
+    validation.set_issuer(&[&state.issuer]);
+    let Ok(claims) = jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &validation) else {
+        return invalid();
+    };
+    match state
+        .authbox
+        .get_user(&key.tenant_id, &claims.claims.sub)
+        .await
+    {
+        Ok(user) => {
+            let mut answer = profile_claims(&user);
+            answer.insert("sub".into(), Value::String(user.user_id));
+            Json(Value::Object(answer)).into_response()
+        }
+        Err(_) => invalid(),
+    }
+}
+
+async fn jwks(State(state): State<AppState>) -> Response {
+    match state.keys.jwks(&state.authbox).await {
+        Ok(jwks) => Json(jwks).into_response(),
+        Err(e) => OAuthError::server_error(e, "").into_response(),
+    }
+}
