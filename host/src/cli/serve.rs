@@ -26,6 +26,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "URL", env = "AUTHBOX_ISSUER")]
     issuer: Option<String>,
 
+    /// The directory tenants' `sqlite:` data sources must be in (none: they
+    /// are refused, so that a tenant cannot name any file of the server).
+    #[arg(long, value_name = "DIR", env = "AUTHBOX_SQLITE_DIR")]
+    sqlite_dir: Option<std::path::PathBuf>,
+
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -72,7 +77,14 @@ pub async fn serve(args: ServeArgs) -> u8 {
     if !issuer.ends_with('/') {
         issuer.push('/');
     }
-    let settings = ServerSettings { issuer };
+    let sqlite_dir = match args.sqlite_dir.map(std::fs::canonicalize).transpose() {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("error: --sqlite-dir: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let settings = ServerSettings { issuer, sqlite_dir };
     match server::serve(listener, authbox, settings, shutdown_signal()).await {
         Ok(()) => EXIT_OK,
         Err(e) => {

@@ -19,6 +19,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::body::{JsonBody, WasmBody};
 use super::error::ApiError;
+use crate::capabilities::sql::DataSourceUrl;
 use crate::runtime::{ActionCall, NewUser};
 use crate::store::{
     Connection, ConnectionLimits, ConnectionSettings, PasswordHashing, ScriptVersion,
@@ -90,6 +91,37 @@ struct OptionsIn {
 }
 
 impl OptionsIn {
+    /// Refuses `sqlite:` data sources outside the operator's directory.
+    fn check_sqlite(&self, allowed: Option<&std::path::Path>) -> Result<(), ApiError> {
+        for (name, url) in self.datasources.iter().flatten() {
+            let Ok(url) = url.parse::<DataSourceUrl>() else {
+                continue; // The library names what is wrong with it.
+            };
+            let Some(path) = url.sqlite_path() else {
+                continue;
+            };
+            let inside = allowed.is_some_and(|dir| {
+                path.is_absolute()
+                    && path.starts_with(dir)
+                    && !path
+                        .components()
+                        .any(|c| c == std::path::Component::ParentDir)
+            });
+            if !inside {
+                let rule = match allowed {
+                    Some(dir) => format!("must be a file under {}", dir.display()),
+                    None => {
+                        "are not allowed on this server (its operator set no --sqlite-dir)".into()
+                    }
+                };
+                return Err(ApiError::invalid_body(format!(
+                    "options.datasources.{name}: sqlite data sources {rule}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     fn apply(self, settings: &mut ConnectionSettings) {
         if let Some(import_mode) = self.import_mode {
             settings.import_mode = import_mode;
@@ -175,6 +207,7 @@ async fn create(
             "strategy: only `auth0` (a custom database) is served, not {strategy:?}"
         )));
     }
+    body.options.check_sqlite(state.sqlite_dir.as_deref())?;
     let mut settings = ConnectionSettings::default();
     body.options.apply(&mut settings);
     let connection = state
@@ -197,6 +230,7 @@ async fn update(
         .connection(&caller.tenant_id, &id)
         .await?
         .settings;
+    body.options.check_sqlite(state.sqlite_dir.as_deref())?;
     body.options.apply(&mut settings);
     let connection = state
         .authbox

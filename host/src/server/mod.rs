@@ -37,6 +37,9 @@ pub const MAX_JSON_BODY_BYTES: usize = 1 << 20;
 pub struct ServerSettings {
     /// The `iss` of its tokens: its public base URL, ending in `/`.
     pub issuer: String,
+    /// The directory tenants' `sqlite:` data sources must be in; `None`
+    /// refuses them (a tenant must not name any file of the server).
+    pub sqlite_dir: Option<std::path::PathBuf>,
 }
 
 /// What every handler shares.
@@ -45,6 +48,7 @@ pub struct AppState {
     authbox: Authbox,
     keys: Arc<Keys>,
     issuer: String,
+    sqlite_dir: Option<Arc<std::path::Path>>,
 }
 
 /// The header carrying each request's id (the client's, or a new UUID),
@@ -83,6 +87,7 @@ pub fn router(authbox: Authbox, settings: ServerSettings) -> Router {
             authbox,
             keys: Arc::default(),
             issuer: settings.issuer,
+            sqlite_dir: settings.sqlite_dir.map(Arc::from),
         })
         .layer(
             // Outermost first: the id is set, then every log line of the

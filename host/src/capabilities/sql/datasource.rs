@@ -71,6 +71,14 @@ impl DataSourceUrl {
         self.driver
     }
 
+    /// The file of a `sqlite:` URL.
+    pub fn sqlite_path(&self) -> Option<&std::path::Path> {
+        let rest = self.url.strip_prefix("sqlite:")?.trim_start_matches("//");
+        Some(std::path::Path::new(
+            rest.split('?').next().unwrap_or_default(),
+        ))
+    }
+
     /// The URL as given, password included: for the driver only.
     pub(super) fn secret(&self) -> &str {
         &self.url

@@ -86,6 +86,29 @@ async fn connections_are_configured_and_their_secrets_never_answered() {
     assert_eq!(updated["options"]["import_mode"], json!(false));
     assert_eq!(updated["options"]["configuration_keys"], json!(["api_key"]));
 
+    // A tenant's SQLite files must be in the operator's directory.
+    let legacy_dir = s.dir.path().join("legacy");
+    for url in [
+        "sqlite:/etc/passwd".to_string(),
+        format!("sqlite:{}/../authbox.db", legacy_dir.display()),
+        "sqlite:relative.db".to_string(),
+    ] {
+        let body = json!({"options": {"datasources": {"users": url}}});
+        let (status, error) = s.call(Method::PATCH, &path, key, Some(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{url}");
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains("options.datasources.users"),
+            "{error}"
+        );
+    }
+    let inside = format!("sqlite:{}/billing.db", legacy_dir.display());
+    let body = json!({"options": {"datasources": {"users": inside}}});
+    let (status, _) = s.call(Method::PATCH, &path, key, Some(body)).await;
+    assert_eq!(status, StatusCode::OK);
+
     // Another tenant's key: 404; a key without the scope: 403.
     let (status, _) = s.call(Method::GET, &path, Some(&s.other), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

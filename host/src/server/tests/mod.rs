@@ -28,7 +28,7 @@ struct Server {
     /// Tenant `other`'s key with every scope.
     other: String,
     _legacy: LegacyDb,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 async fn server() -> Server {
@@ -66,6 +66,7 @@ async fn server() -> Server {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let settings = ServerSettings {
         issuer: format!("{base}/"),
+        sqlite_dir: Some(dir.path().join("legacy")),
     };
     tokio::spawn(serve(
         listener,
@@ -82,7 +83,7 @@ async fn server() -> Server {
         reader,
         other,
         _legacy: legacy,
-        _dir: dir,
+        dir,
     }
 }
 
