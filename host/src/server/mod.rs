@@ -7,6 +7,7 @@ mod body;
 mod connections;
 mod error;
 mod keys;
+mod metrics;
 #[cfg(test)]
 mod tests;
 mod token;
@@ -28,6 +29,7 @@ pub use error::ApiError;
 
 use crate::flows::Authbox;
 use keys::Keys;
+use metrics::ServerMetrics;
 
 /// The cap on a JSON request body.
 pub const MAX_JSON_BODY_BYTES: usize = 1 << 20;
@@ -68,6 +70,10 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
 
 /// The whole HTTP API over `authbox`.
 pub fn router(authbox: Authbox, settings: ServerSettings) -> Router {
+    let server_metrics = Arc::new(ServerMetrics::new(authbox.metrics()));
+    let operations = Router::new()
+        .route("/metrics", get(metrics::render))
+        .with_state(server_metrics.clone());
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(users::routes())
@@ -89,6 +95,11 @@ pub fn router(authbox: Authbox, settings: ServerSettings) -> Router {
             issuer: settings.issuer,
             sqlite_dir: settings.sqlite_dir.map(Arc::from),
         })
+        .merge(operations)
+        .layer(axum::middleware::from_fn_with_state(
+            server_metrics,
+            metrics::count,
+        ))
         .layer(
             // Outermost first: the id is set, then every log line of the
             // request carries it, then the answer does.

@@ -107,6 +107,24 @@ async fn a_login_answers_an_rs256_id_token_and_an_access_token_for_userinfo() {
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
 
+    // Counted: the script call, the login, the request by its route.
+    let metrics = s
+        .http
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap();
+    let text = metrics.text().await.unwrap();
+    for line in [
+        "authbox_script_calls_total{action=\"login\",outcome=\"ok\"} 1",
+        "authbox_logins_total{result=\"success_script\"} 1",
+        "authbox_http_requests_total{route=\"/oauth/token\",method=\"POST\",status=\"200\"} 1",
+        "authbox_script_call_seconds_count{action=\"login\"} 1",
+    ] {
+        assert!(text.contains(line), "{line} not in\n{text}");
+    }
+    assert!(!text.contains(ADA), "{text}");
+
     // The password-realm grant, as JSON.
     let body = json!({"grant_type": "http://auth0.com/oauth/grant-type/password-realm",
         "realm": "legacy", "username": "grace", "password": "hopper1906",
