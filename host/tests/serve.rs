@@ -37,11 +37,17 @@ struct Server {
 
 impl Server {
     fn start(store: &[String], sqlite_dir: &Path) -> Server {
+        let sqlite_dir = sqlite_dir.display().to_string();
+        Server::spawn(&["--sqlite-dir", &sqlite_dir], store)
+    }
+
+    /// Runs `authbox serve` with these arguments and `store`.
+    fn spawn(args: &[&str], store: &[String]) -> Server {
         let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--sqlite-dir"])
-            .arg(sqlite_dir)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
             .args(store)
-            .env("AUTHBOX_CACHE_DIR", sqlite_dir.join("cache"))
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
@@ -171,6 +177,47 @@ async fn legacy() -> (LegacyDb, std::path::PathBuf) {
     let path = legacy.url.strip_prefix("sqlite:").unwrap();
     let dir = Path::new(path).parent().unwrap().canonicalize().unwrap();
     (legacy, dir)
+}
+
+/// The credentials `serve --demo` printed.
+fn demo_credentials(server: &mut Server) -> Tenant {
+    let mut reader = BufReader::new(server.child.stdout.take().unwrap());
+    let mut printed = String::new();
+    while !printed.contains("client secret:") {
+        assert!(reader.read_line(&mut printed).unwrap() > 0, "{printed}");
+    }
+    let field = |label: &str| {
+        printed
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .unwrap_or_else(|| panic!("no {label} in {printed}"))
+            .trim()
+            .to_string()
+    };
+    Tenant {
+        key: field("Management API key:"),
+        client_id: field("client id:"),
+        client_secret: field("client secret:"),
+    }
+}
+
+#[tokio::test]
+async fn the_demo_prints_credentials_that_work_and_keeps_them() {
+    let data = tempfile::tempdir().unwrap();
+    let store = vec!["--data-dir".to_string(), data.path().display().to_string()];
+    let start = || Server::spawn(&["--demo", "--demo-script", authbox_tests::SQLITE], &store);
+    let mut server = start();
+    let tenant = demo_credentials(&mut server);
+    login(&server, &tenant).await;
+    let ada = user(&server, &tenant, reqwest::Method::GET, None).await;
+    assert_eq!(ada["logins_count"], json!(1));
+    assert_eq!(server.stop(), Some(0));
+
+    // Started again, it keeps the tenant, its users and its credentials.
+    let mut again = start();
+    assert_eq!(demo_credentials(&mut again).key, tenant.key);
+    let ada = user(&again, &tenant, reqwest::Method::GET, None).await;
+    assert_eq!(ada["logins_count"], json!(1));
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 mod admin;
 mod check;
+mod demo;
 mod hash_password;
 mod run;
 mod serve;

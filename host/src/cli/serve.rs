@@ -2,11 +2,13 @@
 //! at `--database-url` (PostgreSQL).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use authbox::server::{self, ServerSettings};
 use clap::Args;
 
 use super::admin::StoreArgs;
+use super::demo;
 use super::{EXIT_FAILURE, EXIT_OK};
 
 /// Serve the Management API over HTTP.
@@ -30,6 +32,16 @@ pub struct ServeArgs {
     /// are refused, so that a tenant cannot name any file of the server).
     #[arg(long, value_name = "DIR", env = "AUTHBOX_SQLITE_DIR")]
     sqlite_dir: Option<std::path::PathBuf>,
+
+    /// Set up (once) and serve a demo tenant: a `legacy` connection backed
+    /// by the `sqlite` template and a sample legacy database, with its
+    /// credentials and `curl` commands printed.
+    #[arg(long)]
+    demo: bool,
+
+    /// The `sqlite` template for --demo.
+    #[arg(long, value_name = "PATH", default_value = demo::DEFAULT_SCRIPT)]
+    demo_script: PathBuf,
 
     #[command(flatten)]
     store: StoreArgs,
@@ -72,19 +84,30 @@ pub async fn serve(args: ServeArgs) -> u8 {
         }
     };
     let address = listener.local_addr().map_or(args.listen, |a| a);
-    eprintln!("authbox listening on http://{address}");
     let mut issuer = args.issuer.unwrap_or_else(|| format!("http://{address}/"));
     if !issuer.ends_with('/') {
         issuer.push('/');
     }
-    let sqlite_dir = match args.sqlite_dir.map(std::fs::canonicalize).transpose() {
+    let mut sqlite_dir = match args.sqlite_dir.map(std::fs::canonicalize).transpose() {
         Ok(dir) => dir,
         Err(e) => {
             eprintln!("error: --sqlite-dir: {e}");
             return EXIT_FAILURE;
         }
     };
+    if args.demo {
+        let base = issuer.trim_end_matches('/');
+        match demo::set_up(&authbox, &args.store.data_dir, &args.demo_script, base).await {
+            // The demo tenant's legacy database is where it may point.
+            Ok(dir) => sqlite_dir = sqlite_dir.or(Some(dir)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_FAILURE;
+            }
+        }
+    }
     let settings = ServerSettings { issuer, sqlite_dir };
+    eprintln!("authbox listening on http://{address}");
     match server::serve(listener, authbox, settings, shutdown_signal()).await {
         Ok(()) => EXIT_OK,
         Err(e) => {
