@@ -287,3 +287,39 @@ fn base64_url_decode(text: &str) -> Vec<u8> {
         .decode(text)
         .unwrap()
 }
+
+#[tokio::test]
+async fn a_toml_config_file_sets_what_flags_do_and_bad_ones_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("state");
+    let config = dir.path().join("authbox.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"{}\"\nissuer = \"https://auth.example.test\"\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let config_arg = config.display().to_string();
+    let server = Server::spawn(&["--config", &config_arg], &[]);
+    let jwks = reqwest::get(format!("{}/.well-known/jwks.json", server.base))
+        .await
+        .unwrap();
+    assert_eq!(jwks.status(), 200);
+    assert!(data.join("authbox.db").exists());
+    assert_eq!(server.stop(), Some(0));
+
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:0\"\ndata_directory = \"x\"\n",
+    )
+    .unwrap();
+    let output = Command::new(BIN)
+        .args(["serve", "--config", &config_arg])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("data_directory"), "{error}");
+}

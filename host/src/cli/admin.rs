@@ -12,15 +12,10 @@ use super::{EXIT_FAILURE, EXIT_OK};
 /// Where authbox keeps its state.
 #[derive(Args, Debug, Clone)]
 pub struct StoreArgs {
-    /// Directory of the embedded store (SQLite) and the compiled-script cache.
-    #[arg(
-        long,
-        value_name = "DIR",
-        env = "AUTHBOX_DATA_DIR",
-        default_value = "authbox-data",
-        global = true
-    )]
-    pub data_dir: PathBuf,
+    /// Directory of the embedded store (SQLite) and the compiled-script cache
+    /// [default: authbox-data].
+    #[arg(long, value_name = "DIR", env = "AUTHBOX_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
 
     /// A PostgreSQL URL to keep the state there instead (shared by several
     /// `authbox serve` processes).
@@ -29,15 +24,23 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
+    /// The data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("authbox-data"))
+    }
+
     /// The library's configuration for this store.
     pub fn config(&self) -> Result<AuthboxConfig, String> {
-        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+        let data_dir = self.data_dir();
+        std::fs::create_dir_all(&data_dir).map_err(|e| {
             format!(
                 "could not create the data directory {}: {e}",
-                self.data_dir.display()
+                data_dir.display()
             )
         })?;
-        let path = self.data_dir.join("authbox.db");
+        let path = data_dir.join("authbox.db");
         let mut config = AuthboxConfig::sqlite(&path.to_string_lossy());
         if let Some(url) = &self.database_url {
             config.store_url = url.clone();

@@ -3,6 +3,7 @@
 
 mod admin;
 mod check;
+mod config_file;
 mod demo;
 mod hash_password;
 mod run;

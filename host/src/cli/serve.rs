@@ -8,20 +8,21 @@ use authbox::server::{self, ServerSettings};
 use clap::Args;
 
 use super::admin::StoreArgs;
+use super::config_file::ConfigFile;
 use super::demo;
 use super::{EXIT_FAILURE, EXIT_OK};
 
 /// Serve the Management API over HTTP.
 #[derive(Args)]
 pub struct ServeArgs {
-    /// The address to listen on.
-    #[arg(
-        long,
-        value_name = "ADDR",
-        env = "AUTHBOX_LISTEN",
-        default_value = "127.0.0.1:8080"
-    )]
-    listen: SocketAddr,
+    /// The address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR", env = "AUTHBOX_LISTEN")]
+    listen: Option<SocketAddr>,
+
+    /// A TOML file with any of: listen, data_dir, database_url, issuer,
+    /// sqlite_dir (flags and environment variables win over it).
+    #[arg(long, value_name = "FILE", env = "AUTHBOX_CONFIG")]
+    config: Option<PathBuf>,
 
     /// The public base URL of this server, the `iss` of its tokens
     /// [default: http://ADDR/ of --listen].
@@ -68,7 +69,22 @@ async fn shutdown_signal() {
 }
 
 /// Runs the server until a signal; returns the exit status.
-pub async fn serve(args: ServeArgs) -> u8 {
+pub async fn serve(mut args: ServeArgs) -> u8 {
+    let file = match args.config.as_deref().map(ConfigFile::read).transpose() {
+        Ok(file) => file.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    args.store.data_dir = args.store.data_dir.or(file.data_dir);
+    args.store.database_url = args.store.database_url.or(file.database_url);
+    args.issuer = args.issuer.or(file.issuer);
+    args.sqlite_dir = args.sqlite_dir.or(file.sqlite_dir);
+    let listen = args
+        .listen
+        .or(file.listen)
+        .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)));
     let authbox = match args.store.open().await {
         Ok(authbox) => authbox,
         Err(e) => {
@@ -76,14 +92,14 @@ pub async fn serve(args: ServeArgs) -> u8 {
             return EXIT_FAILURE;
         }
     };
-    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+    let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(listener) => listener,
         Err(e) => {
-            eprintln!("error: could not listen on {}: {e}", args.listen);
+            eprintln!("error: could not listen on {listen}: {e}");
             return EXIT_FAILURE;
         }
     };
-    let address = listener.local_addr().map_or(args.listen, |a| a);
+    let address = listener.local_addr().map_or(listen, |a| a);
     let mut issuer = args.issuer.unwrap_or_else(|| format!("http://{address}/"));
     if !issuer.ends_with('/') {
         issuer.push('/');
@@ -97,7 +113,7 @@ pub async fn serve(args: ServeArgs) -> u8 {
     };
     if args.demo {
         let base = issuer.trim_end_matches('/');
-        match demo::set_up(&authbox, &args.store.data_dir, &args.demo_script, base).await {
+        match demo::set_up(&authbox, &args.store.data_dir(), &args.demo_script, base).await {
             // The demo tenant's legacy database is where it may point.
             Ok(dir) => sqlite_dir = sqlite_dir.or(Some(dir)),
             Err(e) => {

@@ -9,10 +9,13 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use password_hash::rand_core::{OsRng, RngCore};
+use ring::rand::SystemRandom;
+use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use rsa::RsaPrivateKey;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use rsa::traits::PublicKeyParts;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::flows::Authbox;
 use crate::store::SigningKey;
@@ -23,10 +26,16 @@ pub struct TenantKey {
     pub tenant_id: String,
     /// The key id, in tokens' headers.
     pub kid: String,
-    /// Signs tokens.
-    pub encoding: EncodingKey,
-    /// Verifies them.
-    pub decoding: DecodingKey,
+    /// Signs id tokens (RS256), parsed once: `jsonwebtoken` parses the RSA
+    /// key again for every signature, which held logins to 374/s.
+    signer: RsaKeyPair,
+    /// Signs access tokens (HS256): only authbox verifies them, at
+    /// `/userinfo`, and an RSA signature per token would halve the logins a
+    /// core serves. The secret derives from the private key, so every
+    /// process sharing the store has it.
+    pub access_encoding: EncodingKey,
+    /// Verifies access tokens.
+    pub access_decoding: DecodingKey,
     /// The public key as a JWK.
     pub jwk: Value,
 }
@@ -41,19 +50,48 @@ impl TenantKey {
         let bad = |e: &dyn std::fmt::Display| KeyError(e.to_string());
         let private =
             RsaPrivateKey::from_pkcs8_pem(&stored.private_key_pem).map_err(|e| bad(&e))?;
+        let der = private.to_pkcs8_der().map_err(|e| bad(&e))?;
+        let signer = RsaKeyPair::from_pkcs8(der.as_bytes()).map_err(|e| bad(&e))?;
         let public = private.to_public_key();
         let (n, e) = (
             URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
             URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()),
         );
+        let secret = Sha256::new()
+            .chain_update(b"authbox access tokens\0")
+            .chain_update(der.as_bytes())
+            .finalize();
         Ok(TenantKey {
             tenant_id: tenant_id.to_string(),
             kid: stored.kid.clone(),
-            encoding: EncodingKey::from_rsa_pem(stored.private_key_pem.as_bytes())
-                .map_err(|e| bad(&e))?,
-            decoding: DecodingKey::from_rsa_components(&n, &e).map_err(|e| bad(&e))?,
+            signer,
+            access_encoding: EncodingKey::from_secret(&secret),
+            access_decoding: DecodingKey::from_secret(&secret),
             jwk: json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": stored.kid, "n": n, "e": e}),
         })
+    }
+
+    /// `claims` as an RS256 JWT with this key's id.
+    pub fn sign_rs256(&self, claims: &impl serde::Serialize) -> Result<String, KeyError> {
+        let failed = |e: &dyn std::fmt::Display| KeyError(e.to_string());
+        let header = json!({"alg": "RS256", "typ": "JWT", "kid": self.kid});
+        let header = serde_json::to_vec(&header).map_err(|e| failed(&e))?;
+        let claims = serde_json::to_vec(claims).map_err(|e| failed(&e))?;
+        let mut token = URL_SAFE_NO_PAD.encode(header);
+        token.push('.');
+        token.push_str(&URL_SAFE_NO_PAD.encode(claims));
+        let mut signature = vec![0; self.signer.public().modulus_len()];
+        self.signer
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                token.as_bytes(),
+                &mut signature,
+            )
+            .map_err(|e| failed(&e))?;
+        token.push('.');
+        token.push_str(&URL_SAFE_NO_PAD.encode(signature));
+        Ok(token)
     }
 }
 
@@ -75,6 +113,9 @@ fn generate(tenant_id: &str) -> Result<SigningKey, KeyError> {
 #[derive(Default)]
 pub struct Keys {
     by_tenant: Mutex<HashMap<String, Arc<TenantKey>>>,
+    /// Held while a key is read or made, so that a burst of first logins
+    /// makes one key, not one each (an RSA key takes a core for ~1 s).
+    loading: tokio::sync::Mutex<()>,
 }
 
 impl Keys {
@@ -101,6 +142,10 @@ impl Keys {
         authbox: &Authbox,
         tenant_id: &str,
     ) -> Result<Arc<TenantKey>, KeyError> {
+        if let Some(key) = self.cached(tenant_id) {
+            return Ok(key);
+        }
+        let _loading = self.loading.lock().await;
         if let Some(key) = self.cached(tenant_id) {
             return Ok(key);
         }

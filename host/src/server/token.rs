@@ -225,8 +225,6 @@ async fn issue(
         .for_tenant(&state.authbox, tenant_id)
         .await
         .map_err(|e| OAuthError::server_error(e, request_id))?;
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(key.kid.clone());
     let iat = now_seconds();
     let issuer = state.issuer.as_str();
     let id_claims = IdClaims {
@@ -246,9 +244,13 @@ async fn issue(
         iat,
         exp: iat + ACCESS_TOKEN_SECONDS,
     };
-    let sign = |claims: &dyn erased::Claims| claims.sign(&header, &key.encoding);
-    let id_token = sign(&id_claims).map_err(|e| OAuthError::server_error(e, request_id))?;
-    let access_token = sign(&access_claims).map_err(|e| OAuthError::server_error(e, request_id))?;
+    let id_token = key
+        .sign_rs256(&id_claims)
+        .map_err(|e| OAuthError::server_error(e, request_id))?;
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some(key.kid.clone());
+    let access_token = jsonwebtoken::encode(&header, &access_claims, &key.access_encoding)
+        .map_err(|e| OAuthError::server_error(e, request_id))?;
     Ok(Json(json!({
         "access_token": access_token,
         "id_token": id_token,
@@ -256,21 +258,6 @@ async fn issue(
         "expires_in": ACCESS_TOKEN_SECONDS,
         "token_type": "Bearer",
     })))
-}
-
-/// Signing either kind of claims through one closure.
-mod erased {
-    use jsonwebtoken::{EncodingKey, Header};
-
-    pub trait Claims {
-        fn sign(&self, header: &Header, key: &EncodingKey) -> jsonwebtoken::errors::Result<String>;
-    }
-
-    impl<T: serde::Serialize> Claims for T {
-        fn sign(&self, header: &Header, key: &EncodingKey) -> jsonwebtoken::errors::Result<String> {
-            jsonwebtoken::encode(header, self, key)
-        }
-    }
 }
 
 /// `grant_type=password` logs in through the tenant's connection when it
@@ -341,10 +328,11 @@ async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response
     let Some(key) = state.keys.by_kid(&state.authbox, &kid).await else {
         return invalid();
     };
-    let mut validation = Validation::new(Algorithm::RS256);
+    let mut validation = Validation::new(Algorithm::HS256);
     validation.set_audience(&[format!("{}userinfo", state.issuer)]);
     validation.set_issuer(&[&state.issuer]);
-    let Ok(claims) = jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &validation) else {
+    let Ok(claims) = jsonwebtoken::decode::<AccessClaims>(token, &key.access_decoding, &validation)
+    else {
         return invalid();
     };
     match state
