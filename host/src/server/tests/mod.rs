@@ -27,7 +27,7 @@ struct Server {
     reader: String,
     /// Tenant `other`'s key with every scope.
     other: String,
-    _legacy: LegacyDb,
+    legacy: LegacyDb,
     dir: tempfile::TempDir,
 }
 
@@ -82,7 +82,7 @@ async fn server() -> Server {
         admin,
         reader,
         other,
-        _legacy: legacy,
+        legacy,
         dir,
     }
 }

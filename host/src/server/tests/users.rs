@@ -204,3 +204,111 @@ async fn users_are_created_found_listed_refreshed_and_deleted() {
         (StatusCode::NOT_FOUND, json!(404))
     );
 }
+
+#[tokio::test]
+async fn the_core_scenario_end_to_end() {
+    let s = server().await;
+    let (client, secret) = s.authbox.create_client(&s.tenant, "web").await.unwrap();
+    let token = |password: &'static str| {
+        let form = [
+            (
+                "grant_type",
+                "http://auth0.com/oauth/grant-type/password-realm",
+            ),
+            ("realm", "legacy"),
+            ("username", ADA),
+            ("password", password),
+            ("client_id", client.client_id.as_str()),
+            ("client_secret", secret.as_str()),
+        ];
+        s.http
+            .post(format!("{}/oauth/token", s.base))
+            .form(&form)
+            .send()
+    };
+    let key = Some(s.admin.as_str());
+    let ada = user_path(ADA_ID);
+
+    // Login → cached; a direct edit of the legacy database is not seen
+    // until the next login.
+    assert_eq!(
+        token("correct horse battery staple")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    s.legacy
+        .run_sql("UPDATE users SET name = 'Countess of Lovelace' WHERE email = 'ada@example.com'")
+        .await;
+    let (_, cached) = s.call(Method::GET, &ada, key, None).await;
+    assert_eq!(cached["name"], json!("Ada Lovelace"));
+    assert_eq!(
+        token("correct horse battery staple")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let (_, cached) = s.call(Method::GET, &ada, key, None).await;
+    assert_eq!(cached["name"], json!("Countess of Lovelace"));
+
+    // Not migrated: nickname is the custom database's; metadata merges.
+    let (status, error) = s
+        .call(Method::PATCH, &ada, key, Some(json!({"nickname": "x"})))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["message"].as_str().unwrap().contains("nickname"),
+        "{error}"
+    );
+    let (status, patched) = s
+        .call(
+            Method::PATCH,
+            &ada,
+            key,
+            Some(json!({"user_metadata": {"lang": "fr"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        patched["user_metadata"],
+        json!({"theme": "dark", "lang": "fr"})
+    );
+
+    // Import mode on: the next login migrates her; email is then authbox's.
+    let (_, connections) = s.call(Method::GET, "/api/v2/connections", key, None).await;
+    let connection = format!(
+        "/api/v2/connections/{}",
+        connections[0]["id"].as_str().unwrap()
+    );
+    let on = json!({"options": {"import_mode": true}});
+    assert_eq!(
+        s.call(Method::PATCH, &connection, key, Some(on)).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        token("correct horse battery staple")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let (_, migrated) = s.call(Method::GET, &ada, key, None).await;
+    assert_eq!(migrated["migrated"], json!(true));
+    assert!(migrated["migrated_at"].is_string());
+    let (status, moved) = s
+        .call(
+            Method::PATCH,
+            &ada,
+            key,
+            Some(json!({"email": "countess@example.com"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_eq!(moved["email"], json!("countess@example.com"));
+    let picture = json!({"picture": "https://example.com/ada.png"});
+    let (status, error) = s.call(Method::PATCH, &ada, key, Some(picture)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error["errorCode"], json!("operation_not_supported"));
+}
