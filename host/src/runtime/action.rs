@@ -74,7 +74,8 @@ impl From<bindings::Action> for Action {
 }
 
 /// A user for the `create` action.
-#[derive(Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// Email address.
     pub email: String,
@@ -101,12 +102,15 @@ impl fmt::Debug for NewUser {
     }
 }
 
-/// The inputs of one call. `Debug` never shows a password.
-#[derive(Clone, PartialEq)]
+/// The inputs of one call. `Debug` never shows a password. As JSON (the
+/// server's "try"): `{"action": "login", "username": ..., "password": ...}`.
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum ActionCall {
     /// `login(username-or-email, password)`.
     Login {
         #[allow(missing_docs)]
+        #[serde(alias = "username")]
         username_or_email: String,
         #[allow(missing_docs)]
         password: String,
@@ -142,6 +146,7 @@ pub enum ActionCall {
         #[allow(missing_docs)]
         new_email: String,
         #[allow(missing_docs)]
+        #[serde(default)]
         verified: bool,
     },
 }

@@ -5,6 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
+use serde_json::error::Category;
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
@@ -34,9 +35,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             .map(JsonBody)
             .map_err(|e| {
                 let path = e.path().to_string();
-                match path.as_str() {
-                    "." => ApiError::invalid_body(format!("Invalid JSON: {}", e.inner())),
-                    _ => ApiError::invalid_body(format!("{path}: {}", e.inner())),
+                let inner = e.inner();
+                // Well-formed JSON of the wrong shape ("missing field `name`")
+                // is not "invalid JSON"; a property is named when there is one.
+                match (path.as_str(), inner.classify()) {
+                    (_, Category::Syntax | Category::Eof | Category::Io) => {
+                        ApiError::invalid_body(format!("Invalid JSON: {inner}"))
+                    }
+                    (".", Category::Data) => ApiError::invalid_body(inner),
+                    (_, Category::Data) => ApiError::invalid_body(format!("{path}: {inner}")),
                 }
             })
     }

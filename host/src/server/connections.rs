@@ -13,14 +13,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::AppState;
 use super::auth::Caller;
 use super::body::{JsonBody, WasmBody};
 use super::error::ApiError;
 use crate::capabilities::sql::DataSourceUrl;
-use crate::runtime::{ActionCall, NewUser};
+use crate::runtime::ActionCall;
 use crate::store::{
     Connection, ConnectionLimits, ConnectionSettings, PasswordHashing, ScriptVersion,
 };
@@ -307,98 +307,16 @@ async fn activate(
     Ok(Json(shown(&connection)))
 }
 
-/// The body of "try": the action and its arguments.
-#[derive(Deserialize)]
-#[serde(tag = "action", rename_all = "kebab-case", deny_unknown_fields)]
-enum TryRequest {
-    Login {
-        username: String,
-        password: String,
-    },
-    GetUser {
-        email: String,
-    },
-    Create {
-        email: String,
-        password: String,
-        username: Option<String>,
-        phone_number: Option<String>,
-        user_metadata: Option<Map<String, Value>>,
-        app_metadata: Option<Map<String, Value>>,
-    },
-    Verify {
-        email: String,
-    },
-    ChangePassword {
-        email: String,
-        new_password: String,
-    },
-    Delete {
-        user_id: String,
-    },
-    ChangeEmail {
-        email: String,
-        new_email: String,
-        #[serde(default)]
-        verified: bool,
-    },
-}
-
-impl From<TryRequest> for ActionCall {
-    fn from(request: TryRequest) -> Self {
-        match request {
-            TryRequest::Login { username, password } => ActionCall::Login {
-                username_or_email: username,
-                password,
-            },
-            TryRequest::GetUser { email } => ActionCall::GetUser { email },
-            TryRequest::Create {
-                email,
-                password,
-                username,
-                phone_number,
-                user_metadata,
-                app_metadata,
-            } => ActionCall::Create(NewUser {
-                email,
-                password,
-                username,
-                phone_number,
-                user_metadata,
-                app_metadata,
-            }),
-            TryRequest::Verify { email } => ActionCall::Verify { email },
-            TryRequest::ChangePassword {
-                email,
-                new_password,
-            } => ActionCall::ChangePassword {
-                email,
-                new_password,
-            },
-            TryRequest::Delete { user_id } => ActionCall::Delete { user_id },
-            TryRequest::ChangeEmail {
-                email,
-                new_email,
-                verified,
-            } => ActionCall::ChangeEmail {
-                email,
-                new_email,
-                verified,
-            },
-        }
-    }
-}
-
 async fn try_action(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    JsonBody(request): JsonBody<TryRequest>,
+    JsonBody(call): JsonBody<ActionCall>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require("update:connections")?;
     let report = state
         .authbox
-        .try_action(&caller.tenant_id, &id, request.into())
+        .try_action(&caller.tenant_id, &id, call)
         .await?;
     Ok(Json(serde_json::to_value(&report).unwrap_or(Value::Null)))
 }

@@ -82,10 +82,8 @@ struct TokenRequest {
     client_id: Option<String>,
     client_secret: Option<String>,
     realm: Option<String>,
-    #[allow(dead_code)] // Accepted as Auth0 does; tokens are for authbox's own API.
-    audience: Option<String>,
-    #[allow(dead_code)]
-    scope: Option<String>,
+    // Other parameters (`audience`, `scope`...) are accepted and ignored, as
+    // Auth0 does for parameters a grant does not use.
 }
 
 fn parse(headers: &HeaderMap, body: &Bytes) -> Result<TokenRequest, OAuthError> {

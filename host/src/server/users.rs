@@ -195,6 +195,8 @@ async fn list(
         ));
     }
     let q = query.q.as_deref().ok_or_else(|| bad_query(""))?;
+    // A huge page is an empty one, not an overflow.
+    let start = u64::from(query.page) * u64::from(query.per_page);
     let (users, total) = match search(q)? {
         Search::Email(email) => {
             let users = state
@@ -202,7 +204,7 @@ async fn list(
                 .users_by_email(&caller.tenant_id, &email)
                 .await?;
             let total = users.len() as u64;
-            let start = (query.page * query.per_page) as usize;
+            let start = usize::try_from(start).unwrap_or(usize::MAX);
             let page = users
                 .into_iter()
                 .skip(start)
@@ -222,7 +224,7 @@ async fn list(
         return Ok(Json(Value::Array(users)));
     }
     Ok(Json(json!({
-        "start": query.page * query.per_page,
+        "start": start,
         "limit": query.per_page,
         "length": users.len(),
         "total": total,

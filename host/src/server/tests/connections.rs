@@ -211,6 +211,40 @@ async fn scripts_are_uploaded_listed_rolled_back_and_tried() {
         .call(Method::POST, &try_path, Some(&s.admin), Some(bogus))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("explode"),
+        "{error}"
+    );
+    // A stray or missing argument is named, and not called "invalid JSON".
+    for (body, named) in [
+        (
+            json!({"action": "get-user", "email": ADA, "role": "x"}),
+            "role",
+        ),
+        (json!({"action": "login", "username": ADA}), "password"),
+        (
+            json!({"action": "create", "email": ADA, "password": "p", "role": "x"}),
+            "role",
+        ),
+    ] {
+        let (status, error) = s
+            .call(Method::POST, &try_path, Some(&s.admin), Some(body))
+            .await;
+        let message = error["message"].as_str().unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+        assert!(
+            message.contains(named) && !message.contains("Invalid JSON"),
+            "{error}"
+        );
+    }
+    let verify = json!({"action": "change-email", "email": ADA, "new_email": "a@b.test"});
+    let (status, report) = s
+        .call(Method::POST, &try_path, Some(&s.admin), Some(verify))
+        .await;
+    assert_eq!(
+        (status, report["action"].clone()),
+        (StatusCode::OK, json!("change-email"))
+    );
     let missing = format!("/api/v2/connections/{id}/scripts/9/activate");
     let (status, _) = s.call(Method::POST, &missing, Some(&s.admin), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

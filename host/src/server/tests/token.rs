@@ -128,7 +128,8 @@ async fn a_login_answers_an_rs256_id_token_and_an_access_token_for_userinfo() {
     // The password-realm grant, as JSON.
     let body = json!({"grant_type": "http://auth0.com/oauth/grant-type/password-realm",
         "realm": "legacy", "username": "grace", "password": "hopper1906",
-        "client_id": id, "client_secret": secret});
+        "client_id": id, "client_secret": secret,
+        "audience": "https://api.example.test", "scope": "openid profile"});
     let response = s
         .http
         .post(format!("{}/oauth/token", s.base))
