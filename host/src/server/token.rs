@@ -6,6 +6,7 @@
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
@@ -150,8 +151,17 @@ async fn token(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    // An oversized or unreadable body answers in OAuth's shape too.
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let description = rejection.body_text();
+            return OAuthError::new(rejection.status(), "invalid_request", description)
+                .into_response();
+        }
+    };
     let request_id = headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())

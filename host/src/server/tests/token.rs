@@ -210,6 +210,29 @@ async fn failed_logins_answer_as_spec_section_6() {
         (status, answer["error"].clone()),
         (StatusCode::BAD_REQUEST, json!("unsupported_grant_type"))
     );
+    // Bodies too large, of no known type, or not JSON: OAuth's shape too.
+    let huge = "x".repeat(2 << 20);
+    let (status, answer) = token(&s, &[("grant_type", "password"), ("username", &huge)]).await;
+    assert_eq!(
+        (status, answer["error"].clone()),
+        (StatusCode::PAYLOAD_TOO_LARGE, json!("invalid_request"))
+    );
+    for (content_type, body) in [
+        ("text/plain", "grant_type=password"),
+        ("application/json", "{nope"),
+    ] {
+        let response = s
+            .http
+            .post(format!("{}/oauth/token", s.base))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer["error"], json!("invalid_request"), "{answer}");
+    }
 
     // The script refuses with a message; the script fails.
     let connection = s
