@@ -80,10 +80,16 @@ async fn create(authbox: &Authbox, dir: &Path, script: &Path) -> Result<Credenti
             settings
                 .datasources
                 .insert("users".into(), format!("sqlite:{}", legacy.display()));
-            authbox
+            let connection = authbox
                 .create_connection(&tenant.id, "legacy", &settings)
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+            // `grant_type=password` logs in here even once others are added.
+            authbox
+                .set_default_connection(&tenant.id, Some("legacy"))
+                .await
+                .map_err(|e| e.to_string())?;
+            connection
         }
     };
     if connection.active_version.is_none() {

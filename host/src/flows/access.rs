@@ -17,6 +17,8 @@ pub const SCOPES: &[&str] = &[
     "create:connections",
     "update:connections",
     "delete:connections",
+    "read:tenant_settings",
+    "update:tenant_settings",
 ];
 
 /// `bytes` random bytes, hex.

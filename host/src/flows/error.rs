@@ -56,6 +56,10 @@ pub enum FlowError {
         /// The action's name.
         action: &'static str,
     },
+    /// `grant_type=password` on a tenant with no default connection and
+    /// not exactly one connection.
+    #[error("the tenant has no default connection: set `default_directory` in its settings")]
+    NoDefaultConnection,
     /// The connection has no active script.
     #[error("connection `{0}` has no active script: upload one")]
     NoScript(String),

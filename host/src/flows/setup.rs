@@ -1,12 +1,38 @@
 //! Setting a tenant's connections up: their settings checked before they
 //! are stored, their scripts validated before they are stored and
-//! activated. Every change is seen by this process's next call at once.
+//! activated, the tenant's default connection. Every change is seen by this
+//! process's next call at once.
 
 use super::connections::datasources;
 use super::{Authbox, FlowError};
-use crate::store::{Connection, ConnectionSettings, ScriptVersion};
+use crate::store::{Connection, ConnectionSettings, ScriptVersion, Tenant};
 
 impl Authbox {
+    /// Sets the connection `grant_type=password` logs in through (it must
+    /// exist), or with `None` goes back to the tenant's only connection.
+    pub async fn set_default_connection(
+        &self,
+        tenant_id: &str,
+        name: Option<&str>,
+    ) -> Result<Tenant, FlowError> {
+        if let Some(name) = name {
+            self.store().connection_by_name(tenant_id, name).await?;
+        }
+        Ok(self.store().set_default_connection(tenant_id, name).await?)
+    }
+
+    /// The connection `grant_type=password` logs in through: the tenant's
+    /// default, else its only connection.
+    pub async fn default_connection(&self, tenant_id: &str) -> Result<String, FlowError> {
+        if let Some(name) = self.store().tenant(tenant_id).await?.default_connection {
+            return Ok(name);
+        }
+        match self.store().connections(tenant_id).await?.as_slice() {
+            [only] => Ok(only.name.clone()),
+            _ => Err(FlowError::NoDefaultConnection),
+        }
+    }
+
     /// Adds a connection to a tenant, its settings checked first.
     pub async fn create_connection(
         &self,
@@ -44,10 +70,19 @@ impl Authbox {
         tenant_id: &str,
         connection_id: &str,
     ) -> Result<(), FlowError> {
+        let name = self
+            .store()
+            .connection(tenant_id, connection_id)
+            .await?
+            .name;
         self.store()
             .delete_connection(tenant_id, connection_id)
             .await?;
         self.inner.loaded.forget(connection_id);
+        // A default that no longer exists would fail every password grant.
+        if self.store().tenant(tenant_id).await?.default_connection == Some(name) {
+            self.store().set_default_connection(tenant_id, None).await?;
+        }
         Ok(())
     }
 

@@ -7,19 +7,20 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::Caller;
 use super::body::{JsonBody, WasmBody};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use crate::capabilities::sql::DataSourceUrl;
+use crate::report::Report;
 use crate::runtime::ActionCall;
 use crate::store::{
     Connection, ConnectionLimits, ConnectionSettings, PasswordHashing, ScriptVersion,
@@ -28,50 +29,81 @@ use crate::store::{
 /// How long validating and compiling an uploaded script may take.
 const UPLOAD_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The routes; `max_script_bytes` caps an upload.
-pub fn routes(max_script_bytes: usize) -> Router<AppState> {
-    Router::new()
-        .route("/api/v2/connections", get(list).post(create))
-        .route(
-            "/api/v2/connections/{id}",
-            get(read).patch(update).delete(remove),
-        )
-        .route(
-            "/api/v2/connections/{id}/script",
-            put(upload).layer(DefaultBodyLimit::max(max_script_bytes)),
-        )
-        .route("/api/v2/connections/{id}/scripts", get(versions))
-        .route(
-            "/api/v2/connections/{id}/scripts/{version}/activate",
-            post(activate),
-        )
-        .route("/api/v2/connections/{id}/try", post(try_action))
+/// The routes, each documented in the OpenAPI document; `max_script_bytes`
+/// caps an upload.
+pub fn routes(max_script_bytes: usize) -> OpenApiRouter<AppState> {
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(upload))
+        .layer(DefaultBodyLimit::max(max_script_bytes));
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(read, update, remove))
+        .routes(routes!(versions))
+        .routes(routes!(activate))
+        .routes(routes!(try_action))
+        .merge(uploads)
 }
 
 /// A connection as answered: secrets by name only.
-fn shown(connection: &Connection) -> Value {
-    let settings = &connection.settings;
-    json!({
-        "id": connection.id,
-        "name": connection.name,
-        "strategy": "auth0",
-        "realms": [connection.name],
-        "options": {
-            "import_mode": settings.import_mode,
-            "set_user_root_attributes": if settings.sync_root_attributes { "on_each_login" } else { "on_first_login" },
-            "password_hashing": settings.password_hashing,
-            "limits": settings.limits,
-            "configuration_keys": settings.config.keys().collect::<Vec<_>>(),
-            "datasource_names": settings.datasources.keys().collect::<Vec<_>>(),
-        },
-        "active_script_version": connection.active_version,
-        "created_at": connection.created_at,
-        "updated_at": connection.updated_at,
-    })
+#[derive(Serialize, ToSchema)]
+#[schema(as = Connection)]
+struct ConnectionJson {
+    id: String,
+    name: String,
+    /// Always `auth0` (a custom database).
+    strategy: &'static str,
+    /// The connection's name: the `realm` of a password-realm login.
+    realms: [String; 1],
+    options: OptionsOut,
+    /// The active script's version; none before the first upload.
+    active_script_version: Option<i64>,
+    /// RFC 3339.
+    created_at: String,
+    /// RFC 3339.
+    updated_at: String,
 }
 
-/// When the root attributes of a cached profile are refreshed.
-#[derive(Deserialize, Clone, Copy)]
+/// A connection's options as answered.
+#[derive(Serialize, ToSchema)]
+struct OptionsOut {
+    import_mode: bool,
+    set_user_root_attributes: RootAttributes,
+    password_hashing: PasswordHashing,
+    limits: ConnectionLimits,
+    /// The names of the configuration values (the values are write-only).
+    configuration_keys: Vec<String>,
+    /// The names of the data sources (their URLs are write-only).
+    datasource_names: Vec<String>,
+}
+
+fn shown(connection: &Connection) -> ConnectionJson {
+    let settings = &connection.settings;
+    ConnectionJson {
+        id: connection.id.clone(),
+        name: connection.name.clone(),
+        strategy: "auth0",
+        realms: [connection.name.clone()],
+        options: OptionsOut {
+            import_mode: settings.import_mode,
+            set_user_root_attributes: if settings.sync_root_attributes {
+                RootAttributes::OnEachLogin
+            } else {
+                RootAttributes::OnFirstLogin
+            },
+            password_hashing: settings.password_hashing,
+            limits: settings.limits,
+            configuration_keys: settings.config.keys().cloned().collect(),
+            datasource_names: settings.datasources.keys().cloned().collect(),
+        },
+        active_script_version: connection.active_version,
+        created_at: connection.created_at.clone(),
+        updated_at: connection.updated_at.clone(),
+    }
+}
+
+/// When the root attributes of a cached profile are refreshed from what the
+/// script returns.
+#[derive(Serialize, Deserialize, Clone, Copy, ToSchema)]
 #[serde(rename_all = "snake_case")]
 enum RootAttributes {
     OnEachLogin,
@@ -79,14 +111,18 @@ enum RootAttributes {
 }
 
 /// `options` of a create or update: what is given replaces what was.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct OptionsIn {
+    /// Import mode (automatic migration).
     import_mode: Option<bool>,
     set_user_root_attributes: Option<RootAttributes>,
+    /// The hash import mode keeps of a migrated user's password.
     password_hashing: Option<PasswordHashing>,
     limits: Option<ConnectionLimits>,
+    /// Values the script reads with `config::get` (write-only).
     configuration: Option<BTreeMap<String, String>>,
+    /// Name to database URL, for the `sql` capability (write-only).
     datasources: Option<BTreeMap<String, String>>,
 }
 
@@ -144,16 +180,18 @@ impl OptionsIn {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateConnection {
+    /// 1 to 128 letters, digits, `-` or `_`; unique in the tenant.
     name: String,
+    /// `auth0` (the only one served) if given.
     strategy: Option<String>,
     #[serde(default)]
     options: OptionsIn,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateConnection {
     #[serde(default)]
@@ -175,17 +213,48 @@ fn check_name(name: &str) -> Result<(), ApiError> {
     }
 }
 
-async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+/// The key's tenant's connections.
+#[utoipa::path(
+    get,
+    path = "/api/v2/connections",
+    operation_id = "list_connections",
+    tag = "connections",
+    security(("api_key" = ["read:connections"])),
+    responses(
+        (status = 200, body = Vec<ConnectionJson>, description = "The tenant's connections."),
+        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
+        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+    )
+)]
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ConnectionJson>>, ApiError> {
     caller.require("read:connections")?;
     let connections = state.authbox.store().connections(&caller.tenant_id).await?;
-    Ok(Json(Value::Array(connections.iter().map(shown).collect())))
+    Ok(Json(connections.iter().map(shown).collect()))
 }
 
+/// A connection (its secrets by name only).
+#[utoipa::path(
+    get,
+    path = "/api/v2/connections/{id}",
+    operation_id = "get_connection",
+    tag = "connections",
+    params(("id" = String, Path, description = "The connection's id.")),
+    security(("api_key" = ["read:connections"])),
+    responses(
+        (status = 200, body = ConnectionJson, description = "The connection."),
+        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
+        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
+    )
+)]
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ConnectionJson>, ApiError> {
     caller.require("read:connections")?;
     let connection = state
         .authbox
@@ -195,6 +264,22 @@ async fn read(
     Ok(Json(shown(&connection)))
 }
 
+/// Creates a connection.
+#[utoipa::path(
+    post,
+    path = "/api/v2/connections",
+    operation_id = "create_connection",
+    tag = "connections",
+    request_body = CreateConnection,
+    security(("api_key" = ["create:connections"])),
+    responses(
+        (status = 201, body = ConnectionJson, description = "Created (with no script yet)."),
+        (status = 400, body = ErrorBody, description = "Malformed body or invalid option (named)."),
+        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
+        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        (status = 409, body = ErrorBody, description = "The tenant has a connection of that name."),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -217,12 +302,29 @@ async fn create(
     Ok((StatusCode::CREATED, Json(shown(&connection))).into_response())
 }
 
+/// Changes a connection's options: each option given replaces the old one.
+#[utoipa::path(
+    patch,
+    path = "/api/v2/connections/{id}",
+    operation_id = "update_connection",
+    tag = "connections",
+    params(("id" = String, Path, description = "The connection's id.")),
+    request_body = UpdateConnection,
+    security(("api_key" = ["update:connections"])),
+    responses(
+        (status = 200, body = ConnectionJson, description = "The connection as changed."),
+        (status = 400, body = ErrorBody, description = "Malformed body or invalid option (named)."),
+        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
+        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
+    )
+)]
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<UpdateConnection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ConnectionJson>, ApiError> {
     caller.require("update:connections")?;
     let mut settings = state
         .authbox
@@ -239,6 +341,21 @@ async fn update(
     Ok(Json(shown(&connection)))
 }
 
+/// Deletes a connection, its scripts and its cached users.
+#[utoipa::path(
+    delete,
+    path = "/api/v2/connections/{id}",
+    operation_id = "delete_connection",
+    tag = "connections",
+    params(("id" = String, Path, description = "The connection's id.")),
+    security(("api_key" = ["delete:connections"])),
+    responses(
+        (status = 204, description = "Deleted, with its scripts and cached users."),
+        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
+        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
+    )
+)]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
@@ -252,10 +369,25 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn version_json(version: &ScriptVersion) -> Value {
-    serde_json::to_value(version).unwrap_or(Value::Null)
-}
-
+/// Uploads a script: it becomes the active version.
+#[utoipa::path(
+    put,
+    path = "/api/v2/connections/{id}/script",
+    operation_id = "upload_script",
+    tag = "connections",
+    params(("id" = String, Path, description = "The connection's id.")),
+    request_body(content = Vec<u8>, content_type = "application/wasm", description = "A component of the `authbox:script` world."),
+    security(("api_key" = ["update:connections"])),
+    responses(
+        (status = 201, body = ScriptVersion, description = "Validated, compiled and active."),
+        (status = 400, body = ErrorBody, description = "Not a component of the world, or too slow to compile; the active script is unchanged."),
+        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
+        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
+        (status = 413, body = ErrorBody, description = "Over the script size cap."),
+        (status = 415, body = ErrorBody, description = "Not `application/wasm`."),
+    )
+)]
 async fn upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -272,28 +404,59 @@ async fn upload(
                 UPLOAD_TIMEOUT.as_secs()
             ))
         })??;
-    Ok((StatusCode::CREATED, Json(version_json(&version))).into_response())
+    Ok((StatusCode::CREATED, Json(version)).into_response())
 }
 
+/// The connection's script versions.
+#[utoipa::path(
+    get,
+    path = "/api/v2/connections/{id}/scripts",
+    operation_id = "list_scripts",
+    tag = "connections",
+    params(("id" = String, Path, description = "The connection's id.")),
+    security(("api_key" = ["read:connections"])),
+    responses(
+        (status = 200, body = Vec<ScriptVersion>, description = "Every version, the active one marked."),
+        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
+        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
+    )
+)]
 async fn versions(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<ScriptVersion>>, ApiError> {
     caller.require("read:connections")?;
     let store = state.authbox.store();
     let connection = store.connection(&caller.tenant_id, &id).await?;
     let versions = store.scripts(&connection.id).await?;
-    Ok(Json(Value::Array(
-        versions.iter().map(version_json).collect(),
-    )))
+    Ok(Json(versions))
 }
 
+/// Makes an earlier (or later) script version the active one: a rollback.
+#[utoipa::path(
+    post,
+    path = "/api/v2/connections/{id}/scripts/{version}/activate",
+    operation_id = "activate_script",
+    tag = "connections",
+    params(
+        ("id" = String, Path, description = "The connection's id."),
+        ("version" = i64, Path, description = "The version to make active."),
+    ),
+    security(("api_key" = ["update:connections"])),
+    responses(
+        (status = 200, body = ConnectionJson, description = "The connection, with that version active."),
+        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
+        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        (status = 404, body = ErrorBody, description = "No such connection or version."),
+    )
+)]
 async fn activate(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, version)): Path<(String, i64)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ConnectionJson>, ApiError> {
     caller.require("update:connections")?;
     state
         .authbox
@@ -307,16 +470,33 @@ async fn activate(
     Ok(Json(shown(&connection)))
 }
 
+/// Runs one action of the active script, as Auth0's "Try" button does.
+#[utoipa::path(
+    post,
+    path = "/api/v2/connections/{id}/try",
+    operation_id = "try_action",
+    tag = "connections",
+    params(("id" = String, Path, description = "The connection's id.")),
+    request_body(content = Object, description = "`{\"action\": \"login\" | \"get-user\" | \"create\" | \"verify\" | \"change-password\" | \"delete\" | \"change-email\", ...its arguments}`", example = json!({"action": "login", "username": "ada@example.com", "password": "correct horse"})),
+    security(("api_key" = ["update:connections"])),
+    responses(
+        (status = 200, body = Object, description = "The report `authbox run --json` prints: outcome, normalized profile or error, stats, logs. Nothing is cached."),
+        (status = 400, body = ErrorBody, description = "Unknown action, or a missing or unknown argument (named); or no script."),
+        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
+        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
+    )
+)]
 async fn try_action(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     JsonBody(call): JsonBody<ActionCall>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Report>, ApiError> {
     caller.require("update:connections")?;
     let report = state
         .authbox
         .try_action(&caller.tenant_id, &id, call)
         .await?;
-    Ok(Json(serde_json::to_value(&report).unwrap_or(Value::Null)))
+    Ok(Json(report))
 }

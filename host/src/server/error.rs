@@ -4,7 +4,8 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::flows::FlowError;
 use crate::management::UpdateError;
@@ -47,14 +48,33 @@ impl ApiError {
     }
 }
 
+/// The JSON of an error answer.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// The HTTP status, again.
+    #[schema(example = 404)]
+    status_code: u16,
+    /// The status's reason phrase.
+    #[schema(example = "Not Found")]
+    error: &'static str,
+    /// What went wrong, naming the offending property where there is one.
+    #[schema(example = "The user does not exist.")]
+    message: String,
+    /// A stable code for programs: `invalid_body`, `invalid_token`,
+    /// `insufficient_scope`, `inexistent_resource`, `operation_not_supported`...
+    #[schema(example = "inexistent_resource")]
+    error_code: &'static str,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({
-            "statusCode": self.status.as_u16(),
-            "error": self.status.canonical_reason().unwrap_or(""),
-            "message": self.message,
-            "errorCode": self.code,
-        });
+        let body = ErrorBody {
+            status_code: self.status.as_u16(),
+            error: self.status.canonical_reason().unwrap_or(""),
+            message: self.message,
+            error_code: self.code,
+        };
         (self.status, Json(body)).into_response()
     }
 }
@@ -96,6 +116,9 @@ impl From<FlowError> for ApiError {
             }
             FlowError::UnknownUser(_) => ApiError::not_found("user"),
             FlowError::NoScript(_) => ApiError::new(StatusCode::BAD_REQUEST, "no_script", message),
+            FlowError::NoDefaultConnection => {
+                ApiError::new(StatusCode::BAD_REQUEST, "no_default_connection", message)
+            }
             FlowError::WrongCredentials { .. }
             | FlowError::Unauthorized(_)
             | FlowError::Blocked => {

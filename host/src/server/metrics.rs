@@ -69,7 +69,16 @@ pub async fn count(
     response
 }
 
-/// The metrics, as text.
+/// The metrics, in OpenMetrics text: `authbox_script_calls_total{action,
+/// outcome}`, `authbox_script_call_seconds`, `authbox_logins_total{result}`,
+/// `authbox_http_requests_total{route,method,status}`.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "operations",
+    responses((status = 200, body = String, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8")),
+)]
 pub async fn render(State(metrics): State<Arc<ServerMetrics>>) -> Response {
     let mut text = String::new();
     match prometheus_client::encoding::text::encode(&mut text, &metrics.registry) {

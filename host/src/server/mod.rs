@@ -8,6 +8,8 @@ mod connections;
 mod error;
 mod keys;
 mod metrics;
+mod openapi;
+mod tenants;
 #[cfg(test)]
 mod tests;
 mod token;
@@ -18,12 +20,15 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Request};
+use axum::http::{HeaderName, Request, header};
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use error::ApiError;
 
@@ -68,50 +73,70 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
     tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path())
 }
 
-/// The whole HTTP API over `authbox`.
+/// Whether the server is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = String, example = "ok")))]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The whole HTTP API over `authbox`, with its OpenAPI document at
+/// `/api/v2/openapi.json`.
 pub fn router(authbox: Authbox, settings: ServerSettings) -> Router {
     let server_metrics = Arc::new(ServerMetrics::new(authbox.metrics()));
-    let operations = Router::new()
-        .route("/metrics", get(metrics::render))
-        .with_state(server_metrics.clone());
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+    let (operations, operations_doc) = OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(metrics::render))
+        .with_state(server_metrics.clone())
+        .split_for_parts();
+    let (api, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(users::routes())
+        .merge(tenants::routes())
         .merge(token::routes())
         .merge(connections::routes(
             authbox.runtime().config().max_script_bytes,
         ))
-        .fallback(|| async {
-            ApiError::new(
-                axum::http::StatusCode::NOT_FOUND,
-                "not_found",
-                "No such endpoint.",
-            )
-        })
-        .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES))
-        .with_state(AppState {
-            authbox,
-            keys: Arc::default(),
-            issuer: settings.issuer,
-            sqlite_dir: settings.sqlite_dir.map(Arc::from),
-        })
-        .merge(operations)
-        .layer(axum::middleware::from_fn_with_state(
-            server_metrics,
-            metrics::count,
-        ))
-        .layer(
-            // Outermost first: the id is set, then every log line of the
-            // request carries it, then the answer does.
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(
-                    TraceLayer::new_for_http()
-                        .make_span_with(request_span)
-                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-                )
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+        .split_for_parts();
+    doc.merge(operations_doc);
+    // Rendered once: the document does not change while the server runs.
+    let doc = axum::body::Bytes::from(doc.to_pretty_json().unwrap_or_default());
+    api.route(
+        "/api/v2/openapi.json",
+        get(move || {
+            let doc = doc.clone();
+            async move { ([(header::CONTENT_TYPE, "application/json")], doc) }
+        }),
+    )
+    .fallback(|| async {
+        ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            "No such endpoint.",
         )
+    })
+    .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES))
+    .with_state(AppState {
+        authbox,
+        keys: Arc::default(),
+        issuer: settings.issuer,
+        sqlite_dir: settings.sqlite_dir.map(Arc::from),
+    })
+    .merge(operations)
+    .layer(axum::middleware::from_fn_with_state(
+        server_metrics,
+        metrics::count,
+    ))
+    .layer(
+        // Outermost first: the id is set, then every log line of the
+        // request carries it, then the answer does.
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(request_span)
+                    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+            )
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+    )
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then lets the

@@ -3,23 +3,24 @@
 //! `GET /.well-known/jwks.json`. Failures as spec section 6 says, in OAuth's
 //! `{"error", "error_description"}` shape.
 
-use axum::Json;
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use std::net::SocketAddr;
 
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use crate::flows::{FlowError, LoginContext};
-use crate::store::CachedUser;
+use crate::store::{CachedUser, UserJson};
 
 /// How long an id token is valid (Auth0's default: 10 hours).
 const ID_TOKEN_SECONDS: u64 = 36_000;
@@ -28,12 +29,12 @@ const ACCESS_TOKEN_SECONDS: u64 = 86_400;
 /// The password-realm grant's name.
 const PASSWORD_REALM: &str = "http://auth0.com/oauth/grant-type/password-realm";
 
-/// The routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/oauth/token", post(token))
-        .route("/userinfo", get(userinfo))
-        .route("/.well-known/jwks.json", get(jwks))
+/// The routes, each documented in the OpenAPI document.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(token))
+        .routes(routes!(userinfo))
+        .routes(routes!(jwks))
 }
 
 /// An OAuth error answer.
@@ -67,21 +68,39 @@ impl OAuthError {
     }
 }
 
+/// The JSON of an OAuth error answer.
+#[derive(Serialize, ToSchema)]
+struct OAuthErrorBody {
+    /// `invalid_grant`, `unauthorized`, `invalid_client`, `invalid_request`,
+    /// `unsupported_grant_type`, `server_error` or `invalid_token`.
+    #[schema(example = "invalid_grant")]
+    error: &'static str,
+    #[schema(example = "Wrong email or password.")]
+    error_description: String,
+}
+
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let body = json!({"error": self.error, "error_description": self.description});
+        let body = OAuthErrorBody {
+            error: self.error,
+            error_description: self.description,
+        };
         (self.status, Json(body)).into_response()
     }
 }
 
 /// The body of a token request, as a form or as JSON.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct TokenRequest {
+    /// `password` (the tenant's default connection) or
+    /// `http://auth0.com/oauth/grant-type/password-realm`.
     grant_type: String,
+    /// The email or username.
     username: Option<String>,
     password: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
+    /// The connection's name (password-realm).
     realm: Option<String>,
     // Other parameters (`audience`, `scope`...) are accepted and ignored, as
     // Auth0 does for parameters a grant does not use.
@@ -105,6 +124,66 @@ fn parse(headers: &HeaderMap, body: &Bytes) -> Result<TokenRequest, OAuthError> 
     }
 }
 
+/// A successful token answer.
+#[derive(Serialize, ToSchema)]
+struct TokenAnswer {
+    /// For `GET /userinfo` (HS256; only authbox verifies it).
+    access_token: String,
+    /// RS256, verifiable with `/.well-known/jwks.json`; `aud` is the client.
+    id_token: String,
+    #[schema(example = "openid profile email")]
+    scope: &'static str,
+    /// Seconds the access token is valid.
+    expires_in: u64,
+    #[schema(example = "Bearer")]
+    token_type: &'static str,
+}
+
+/// The OpenID profile claims of a cached user.
+#[derive(Serialize, ToSchema)]
+struct ProfileClaims {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    email: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<bool>)]
+    email_verified: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    name: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    nickname: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    picture: Option<Value>,
+    /// RFC 3339.
+    updated_at: String,
+}
+
+impl From<&CachedUser> for ProfileClaims {
+    fn from(user: &CachedUser) -> Self {
+        let user = UserJson::from(user);
+        ProfileClaims {
+            email: user.email,
+            email_verified: user.email_verified,
+            name: user.name,
+            nickname: user.nickname,
+            picture: user.picture,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+/// What `/userinfo` answers.
+#[derive(Serialize, ToSchema)]
+struct UserInfo {
+    /// The user's `user_id`.
+    sub: String,
+    #[serde(flatten)]
+    profile: ProfileClaims,
+}
+
 /// The claims of an id token.
 #[derive(Serialize)]
 struct IdClaims<'a> {
@@ -114,7 +193,7 @@ struct IdClaims<'a> {
     iat: u64,
     exp: u64,
     #[serde(flatten)]
-    profile: serde_json::Map<String, Value>,
+    profile: ProfileClaims,
 }
 
 /// The claims of an access token (for `/userinfo`).
@@ -129,24 +208,34 @@ struct AccessClaims {
     exp: u64,
 }
 
-/// The OpenID profile claims of a cached user.
-fn profile_claims(user: &CachedUser) -> serde_json::Map<String, Value> {
-    let mut claims = serde_json::Map::new();
-    for key in ["email", "email_verified", "name", "nickname", "picture"] {
-        if let Some(value) = user.attributes.get(key) {
-            claims.insert(key.into(), value.clone());
-        }
-    }
-    claims.insert("updated_at".into(), Value::String(user.updated_at.clone()));
-    claims
-}
-
 fn now_seconds() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
 
+/// Logs a user in with a password (the resource-owner password grants
+/// Auth0 offers for database connections). Failures as spec section 6:
+/// 403 `invalid_grant` "Wrong email or password.", 401 `unauthorized` with
+/// the script's message or "user is blocked", 500 `server_error` with the
+/// request id.
+#[utoipa::path(
+    post,
+    path = "/oauth/token",
+    tag = "authentication",
+    request_body(content(
+        (TokenRequest = "application/x-www-form-urlencoded"),
+        (TokenRequest = "application/json"),
+    )),
+    responses(
+        (status = 200, body = TokenAnswer, description = "Logged in."),
+        (status = 400, body = OAuthErrorBody, description = "`invalid_request` or `unsupported_grant_type`."),
+        (status = 401, body = OAuthErrorBody, description = "`invalid_client`, or `unauthorized` (refused by the script, or blocked)."),
+        (status = 403, body = OAuthErrorBody, description = "`invalid_grant`: wrong email or password, or unknown connection."),
+        (status = 413, body = OAuthErrorBody, description = "The body is over 1 MiB."),
+        (status = 500, body = OAuthErrorBody, description = "`server_error`, with the request id."),
+    )
+)]
 async fn token(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -182,7 +271,7 @@ async fn issue(
     body: &Bytes,
     context: &LoginContext,
     request_id: &str,
-) -> Result<Json<Value>, OAuthError> {
+) -> Result<Json<TokenAnswer>, OAuthError> {
     let request = parse(headers, body)?;
     let (Some(client_id), Some(secret)) = (&request.client_id, &request.client_secret) else {
         return Err(OAuthError::new(
@@ -205,7 +294,18 @@ async fn issue(
         })?;
     let tenant_id = client.tenant_id.as_str();
     let connection = match request.grant_type.as_str() {
-        "password" => default_connection(state, tenant_id, request_id).await?,
+        "password" => state
+            .authbox
+            .default_connection(tenant_id)
+            .await
+            .map_err(|e| match e {
+                FlowError::NoDefaultConnection => OAuthError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    "Authorization server not configured with default connection.",
+                ),
+                other => OAuthError::server_error(other, request_id),
+            })?,
         PASSWORD_REALM => request
             .realm
             .clone()
@@ -241,7 +341,7 @@ async fn issue(
         aud: &client.client_id,
         iat,
         exp: iat + ID_TOKEN_SECONDS,
-        profile: profile_claims(&user),
+        profile: ProfileClaims::from(&user),
     };
     let access_claims = AccessClaims {
         iss: issuer.to_string(),
@@ -259,36 +359,13 @@ async fn issue(
     header.kid = Some(key.kid.clone());
     let access_token = jsonwebtoken::encode(&header, &access_claims, &key.access_encoding)
         .map_err(|e| OAuthError::server_error(e, request_id))?;
-    Ok(Json(json!({
-        "access_token": access_token,
-        "id_token": id_token,
-        "scope": "openid profile email",
-        "expires_in": ACCESS_TOKEN_SECONDS,
-        "token_type": "Bearer",
-    })))
-}
-
-/// `grant_type=password` logs in through the tenant's connection when it
-/// has exactly one (Auth0's "default directory").
-async fn default_connection(
-    state: &AppState,
-    tenant_id: &str,
-    request_id: &str,
-) -> Result<String, OAuthError> {
-    let connections = state
-        .authbox
-        .store()
-        .connections(tenant_id)
-        .await
-        .map_err(|e| OAuthError::server_error(e, request_id))?;
-    match connections.as_slice() {
-        [only] => Ok(only.name.clone()),
-        _ => Err(OAuthError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            "Authorization server not configured with default connection.",
-        )),
-    }
+    Ok(Json(TokenAnswer {
+        access_token,
+        id_token,
+        scope: "openid profile email",
+        expires_in: ACCESS_TOKEN_SECONDS,
+        token_type: "Bearer",
+    }))
 }
 
 /// Spec section 6: what a failed login answers.
@@ -314,12 +391,27 @@ fn login_error(error: FlowError, request_id: &str) -> OAuthError {
     }
 }
 
+/// The OpenID profile of the access token's user.
+#[utoipa::path(
+    get,
+    path = "/userinfo",
+    tag = "authentication",
+    security(("access_token" = [])),
+    responses(
+        (status = 200, body = UserInfo, description = "The user's profile claims."),
+        (status = 401, body = OAuthErrorBody, description = "`invalid_token`: missing, invalid or expired, or the user is gone."),
+    )
+)]
 async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let invalid = || {
-        (
+        let error = OAuthError::new(
             StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "Invalid or expired access token.",
+        );
+        (
             [(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")],
-            Json(json!({"error": "invalid_token", "error_description": "Invalid or expired access token."})),
+            error,
         )
             .into_response()
     };
@@ -348,15 +440,24 @@ async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response
         .get_user(&key.tenant_id, &claims.claims.sub)
         .await
     {
-        Ok(user) => {
-            let mut answer = profile_claims(&user);
-            answer.insert("sub".into(), Value::String(user.user_id));
-            Json(Value::Object(answer)).into_response()
-        }
+        Ok(user) => Json(UserInfo {
+            profile: ProfileClaims::from(&user),
+            sub: user.user_id,
+        })
+        .into_response(),
         Err(_) => invalid(),
     }
 }
 
+/// The public keys of every tenant's id tokens (each `kid` names its tenant).
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "authentication",
+    responses(
+        (status = 200, body = Object, description = "`{\"keys\": [JWK...]}`: RS256 public keys."),
+    )
+)]
 async fn jwks(State(state): State<AppState>) -> Response {
     match state.keys.jwks(&state.authbox).await {
         Ok(jwks) => Json(jwks).into_response(),

@@ -13,7 +13,7 @@ mod tests;
 pub use access::{AccessStore, ApiKey, Client, SigningKey, secret_hash};
 pub use records::{
     CachedUser, Connection, ConnectionLimits, ConnectionSettings, PasswordHashing, ScriptVersion,
-    Tenant,
+    Tenant, UserJson,
 };
 pub use sql::SqlStore;
 pub(crate) use sql::now;
@@ -122,6 +122,15 @@ pub trait Store: Send + Sync {
     async fn create_tenant(&self, name: &str) -> StoreResult<Tenant>;
     /// The tenant called `name`.
     async fn tenant_by_name(&self, name: &str) -> StoreResult<Tenant>;
+    /// The tenant with this id.
+    async fn tenant(&self, tenant_id: &str) -> StoreResult<Tenant>;
+    /// Sets (or, with `None`, clears) the tenant's default connection, by
+    /// name (not checked here).
+    async fn set_default_connection(
+        &self,
+        tenant_id: &str,
+        connection: Option<&str>,
+    ) -> StoreResult<Tenant>;
 
     /// Adds a connection to a tenant; its name is unique within the tenant.
     async fn create_connection(

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use crate::capabilities::password::Algorithm;
 use crate::capabilities::sql::DataSourceSettings;
@@ -19,6 +20,9 @@ pub struct Tenant {
     pub name: String,
     /// RFC 3339.
     pub created_at: String,
+    /// The connection `grant_type=password` logs in through, by name
+    /// (Auth0's `default_directory`); `None`: the tenant's only one.
+    pub default_connection: Option<String>,
 }
 
 /// A connection's options. Configuration values and data-source URLs are
@@ -41,7 +45,7 @@ pub struct ConnectionSettings {
 }
 
 /// The hash import mode stores for a migrated user's password.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PasswordHashing {
     /// bcrypt, cost 10 (Auth0's choice; the default).
@@ -62,7 +66,7 @@ impl PasswordHashing {
 }
 
 /// A connection's own bounds; each has the spec's default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConnectionLimits {
     /// Wall-clock time of one script call, in milliseconds (20,000).
@@ -181,7 +185,7 @@ pub struct Connection {
 }
 
 /// One stored script of a connection.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ScriptVersion {
     /// 1, 2, 3... per connection.
     pub version: i64,
@@ -235,28 +239,139 @@ pub struct CachedUser {
 impl CachedUser {
     /// The profile as the Management API shows it (Auth0's shape).
     pub fn to_json(&self) -> Value {
-        let mut profile = self.attributes.clone();
-        let mut put = |key: &str, value: Value| {
-            profile.insert(key.to_string(), value);
-        };
-        put("user_id", Value::String(self.user_id.clone()));
-        put("user_metadata", Value::Object(self.user_metadata.clone()));
-        put("app_metadata", Value::Object(self.app_metadata.clone()));
-        put("blocked", Value::Bool(self.blocked));
-        put("created_at", Value::String(self.created_at.clone()));
-        put("updated_at", Value::String(self.updated_at.clone()));
-        put("logins_count", Value::from(self.logins_count));
-        put("migrated", Value::Bool(self.migrated));
-        for (key, value) in [
-            ("last_login", &self.last_login),
-            ("last_ip", &self.last_ip),
-            ("last_password_reset", &self.last_password_reset),
-            ("migrated_at", &self.migrated_at),
+        serde_json::to_value(UserJson::from(self)).unwrap_or(Value::Null)
+    }
+}
+
+/// A cached user as the Management API answers it (Auth0's shape): the
+/// spec's root attributes, then any other attribute the script returned,
+/// as it returned it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = User)]
+pub struct UserJson {
+    /// `<provider>|<returned id>`.
+    pub user_id: String,
+    /// As the script returned it (not lowercased).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Value>,
+    /// Whether the email is verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<bool>)]
+    pub email_verified: Option<Value>,
+    /// 1 to 128 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub username: Option<Value>,
+    /// E.164.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub phone_number: Option<Value>,
+    /// Whether the phone number is verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<bool>)]
+    pub phone_verified: Option<Value>,
+    /// The email (or username) unless the script gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Value>,
+    /// 1 to 150 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub given_name: Option<Value>,
+    /// 1 to 150 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub family_name: Option<Value>,
+    /// The email's local part (or the username) unless the script gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub nickname: Option<Value>,
+    /// An absolute http(s) URL; a Gravatar URL unless the script gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub picture: Option<Value>,
+    /// `[{"provider", "connection", "user_id", "isSocial": false}]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub identities: Option<Value>,
+    /// The user's own settings; merged by a PATCH.
+    pub user_metadata: Map<String, Value>,
+    /// The application's data about the user; merged by a PATCH.
+    pub app_metadata: Map<String, Value>,
+    /// Whether logins are refused.
+    pub blocked: bool,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+    /// RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_login: Option<String>,
+    /// The address of the last login.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_ip: Option<String>,
+    /// Successful logins so far.
+    pub logins_count: i64,
+    /// RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_password_reset: Option<String>,
+    /// Whether import mode migrated the user (authbox's own).
+    pub migrated: bool,
+    /// RFC 3339 (authbox's own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub migrated_at: Option<String>,
+    /// Any other attribute the script returned.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+impl From<&CachedUser> for UserJson {
+    fn from(user: &CachedUser) -> Self {
+        let mut other = user.attributes.clone();
+        // What authbox keeps wins over an attribute of the same name.
+        for key in [
+            "user_id",
+            "user_metadata",
+            "app_metadata",
+            "blocked",
+            "created_at",
+            "updated_at",
+            "last_login",
+            "last_ip",
+            "logins_count",
+            "last_password_reset",
+            "migrated",
+            "migrated_at",
         ] {
-            if let Some(value) = value {
-                put(key, Value::String(value.clone()));
-            }
+            other.remove(key);
         }
-        Value::Object(profile)
+        let mut take = |key: &str| other.remove(key);
+        UserJson {
+            user_id: user.user_id.clone(),
+            email: take("email"),
+            email_verified: take("email_verified"),
+            username: take("username"),
+            phone_number: take("phone_number"),
+            phone_verified: take("phone_verified"),
+            name: take("name"),
+            given_name: take("given_name"),
+            family_name: take("family_name"),
+            nickname: take("nickname"),
+            picture: take("picture"),
+            identities: take("identities"),
+            user_metadata: user.user_metadata.clone(),
+            app_metadata: user.app_metadata.clone(),
+            blocked: user.blocked,
+            created_at: user.created_at.clone(),
+            updated_at: user.updated_at.clone(),
+            last_login: user.last_login.clone(),
+            last_ip: user.last_ip.clone(),
+            logins_count: user.logins_count,
+            last_password_reset: user.last_password_reset.clone(),
+            migrated: user.migrated,
+            migrated_at: user.migrated_at.clone(),
+            other,
+        }
     }
 }

@@ -17,6 +17,7 @@ use crate::capabilities::sql::DataSourceUrl;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_init.sql")),
     (2, include_str!("migrations/0002_access.sql")),
+    (3, include_str!("migrations/0003_tenant_settings.sql")),
 ];
 
 /// Root attributes a connection with "sync root attributes" off keeps from
@@ -172,6 +173,7 @@ fn tenant(row: &AnyRow) -> Result<Tenant, sqlx::Error> {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         created_at: row.try_get("created_at")?,
+        default_connection: row.try_get("default_connection")?,
     })
 }
 
@@ -250,7 +252,7 @@ impl Store for SqlStore {
     async fn create_tenant(&self, name: &str) -> StoreResult<Tenant> {
         let row = sqlx::query(
             "INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) \
-             RETURNING id, name, created_at",
+             RETURNING id, name, created_at, default_connection",
         )
         .bind(new_id("ten"))
         .bind(name)
@@ -262,12 +264,38 @@ impl Store for SqlStore {
     }
 
     async fn tenant_by_name(&self, name: &str) -> StoreResult<Tenant> {
-        let row = sqlx::query("SELECT id, name, created_at FROM tenants WHERE name = $1")
+        let row = sqlx::query("SELECT * FROM tenants WHERE name = $1")
             .bind(name)
             .fetch_optional(&self.pool)
             .await
             .map_err(database)?
             .ok_or_else(|| StoreError::NotFound(format!("tenant `{name}`")))?;
+        tenant(&row).map_err(database)
+    }
+
+    async fn tenant(&self, tenant_id: &str) -> StoreResult<Tenant> {
+        let row = sqlx::query("SELECT * FROM tenants WHERE id = $1")
+            .bind(tenant_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?
+            .ok_or_else(|| StoreError::NotFound(format!("tenant `{tenant_id}`")))?;
+        tenant(&row).map_err(database)
+    }
+
+    async fn set_default_connection(
+        &self,
+        tenant_id: &str,
+        connection: Option<&str>,
+    ) -> StoreResult<Tenant> {
+        let row =
+            sqlx::query("UPDATE tenants SET default_connection = $1 WHERE id = $2 RETURNING *")
+                .bind(connection)
+                .bind(tenant_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(database)?
+                .ok_or_else(|| StoreError::NotFound(format!("tenant `{tenant_id}`")))?;
         tenant(&row).map_err(database)
     }
 

@@ -2,6 +2,8 @@
 //! `sqlite` template on a legacy SQLite database, two tenants.
 
 mod connections;
+mod openapi;
+mod tenants;
 mod token;
 mod users;
 
