@@ -6,6 +6,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use authbox_tests::legacy::{Backend, LegacyDb};
@@ -33,6 +34,8 @@ fn authbox(args: &[&str], store: &[String]) -> Value {
 struct Server {
     child: Child,
     base: String,
+    /// Its log lines so far.
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -41,12 +44,15 @@ impl Server {
         Server::spawn(&["--sqlite-dir", &sqlite_dir], store)
     }
 
-    /// Runs `authbox serve` with these arguments and `store`.
+    /// Runs `authbox serve` with these arguments and `store`, logging at
+    /// debug level (so that what must never be logged is looked for in
+    /// everything that could be).
     fn spawn(args: &[&str], store: &[String]) -> Server {
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .args(store)
+            .env("AUTHBOX_LOG", "debug")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -62,8 +68,19 @@ impl Server {
             }
         };
         // Keep reading its log so that it never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Server { child, base }
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                kept.lock().unwrap().push(line);
+            }
+        });
+        Server { child, base, log }
+    }
+
+    /// Its log so far.
+    fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
     }
 
     /// Sends SIGTERM and waits for the exit status.
@@ -230,10 +247,39 @@ async fn serve_on_sqlite_logs_in_patches_and_stops_on_sigterm() {
 
     let tokens = login(&server, &tenant).await;
     assert!(tokens["id_token"].as_str().unwrap().split('.').count() == 3);
+    let wrong = reqwest::Client::new()
+        .post(format!("{}/oauth/token", server.base))
+        .json(&json!({
+            "grant_type": "password", "username": "ada@example.com", "password": "Tr0ub4dor&3-wrong",
+            "client_id": tenant.client_id, "client_secret": tenant.client_secret,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 403);
     let patch = json!({"user_metadata": {"lang": "fr"}});
     let patched = user(&server, &tenant, reqwest::Method::PATCH, Some(patch)).await;
     assert_eq!(patched["user_metadata"]["lang"], json!("fr"));
     assert_eq!(patched["logins_count"], json!(1));
+
+    // Every request is logged with its id, method and path; never a
+    // password, a secret or a token, even at debug level.
+    let log = server.log();
+    assert!(
+        log.contains("method=POST path=/oauth/token"),
+        "no request line in\n{log}"
+    );
+    assert!(log.contains("request{id="), "no request id in\n{log}");
+    let access = tokens["access_token"].as_str().unwrap();
+    for secret in [
+        "correct horse battery staple",
+        "Tr0ub4dor&3-wrong",
+        &tenant.client_secret,
+        &tenant.key,
+        access,
+    ] {
+        assert!(!log.contains(secret), "{secret} is in the log");
+    }
     assert_eq!(server.stop(), Some(0));
     assert!(data.path().join("authbox.db").exists());
 }

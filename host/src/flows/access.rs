@@ -48,9 +48,18 @@ impl Authbox {
         Ok((record, key))
     }
 
-    /// The API key presented as `key`, if it is one.
+    /// The API key presented as `key`, if it is one (found in the last
+    /// second, or in the store).
     pub async fn api_key(&self, key: &str) -> Result<Option<ApiKey>, FlowError> {
-        Ok(self.inner.store.api_key(&secret_hash(key)).await?)
+        let hash = secret_hash(key);
+        if let Some(found) = self.inner.api_keys.get(&hash) {
+            return Ok(Some(found));
+        }
+        let found = self.inner.store.api_key(&hash).await?;
+        if let Some(found) = &found {
+            self.inner.api_keys.put(hash, found.clone());
+        }
+        Ok(found)
     }
 
     /// A new application of the tenant: its record and its secret (shown
@@ -70,12 +79,17 @@ impl Authbox {
         Ok((record, secret))
     }
 
-    /// The application `client_id` if `secret` is its secret.
+    /// The application `client_id` if `secret` is its secret (found in
+    /// the last second, or in the store).
     pub async fn client(&self, client_id: &str, secret: &str) -> Result<Option<Client>, FlowError> {
-        Ok(self
-            .inner
-            .store
-            .client(client_id, &secret_hash(secret))
-            .await?)
+        let key = (client_id.to_string(), secret_hash(secret));
+        if let Some(found) = self.inner.clients.get(&key) {
+            return Ok(Some(found));
+        }
+        let found = self.inner.store.client(&key.0, &key.1).await?;
+        if let Some(found) = &found {
+            self.inner.clients.put(key, found.clone());
+        }
+        Ok(found)
     }
 }

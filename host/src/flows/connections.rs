@@ -2,17 +2,15 @@
 //! (compiled once, through the runtime's artifact cache) and its data
 //! sources (pools shared by the connection's calls). Reloaded when the
 //! connection's settings or active script change. Connections are looked up
-//! by name at most once a second: a change made through another authbox
-//! process (sharing PostgreSQL) takes effect within that second; one made
-//! through this process's `Authbox`, at once.
+//! by name at most once a second (see [`Recent`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
 
 use super::FlowError;
+use super::recent::Recent;
 use crate::capabilities::sql::{DataSource, DataSources};
 use crate::runtime::{CallContext, Runtime, Script};
 use crate::store::{Connection, ConnectionSettings, Store, StoreError};
@@ -27,17 +25,11 @@ pub(super) struct Loaded {
     pub(super) context: CallContext,
 }
 
-/// How long a connection looked up by name is used without asking the store.
-const NAME_LOOKUP_TTL: Duration = Duration::from_secs(1);
-
-/// Recent lookups: (tenant id, name) to the connection and when it was read.
-type NameLookups = HashMap<(String, String), (Arc<Connection>, Instant)>;
-
 /// Loaded connections by id, and recent lookups by (tenant, name).
 #[derive(Default)]
 pub(super) struct LoadedConnections {
     by_id: Mutex<HashMap<String, Arc<Loaded>>>,
-    by_name: std::sync::Mutex<NameLookups>,
+    by_name: Recent<(String, String), Arc<Connection>>,
 }
 
 impl LoadedConnections {
@@ -50,28 +42,18 @@ impl LoadedConnections {
         name: &str,
     ) -> Result<Arc<Connection>, FlowError> {
         let key = (tenant_id.to_string(), name.to_string());
-        if let Some((connection, at)) = self.names().get(&key)
-            && at.elapsed() < NAME_LOOKUP_TTL
-        {
-            return Ok(connection.clone());
+        if let Some(connection) = self.by_name.get(&key) {
+            return Ok(connection);
         }
         let connection = Arc::new(store.connection_by_name(tenant_id, name).await?);
-        self.names()
-            .insert(key, (connection.clone(), Instant::now()));
+        self.by_name.put(key, connection.clone());
         Ok(connection)
     }
 
     /// Forgets what is known of a connection (it was just changed).
     pub(super) fn forget(&self, connection_id: &str) {
-        self.names()
-            .retain(|_, (connection, _)| connection.id != connection_id);
-    }
-
-    fn names(&self) -> std::sync::MutexGuard<'_, NameLookups> {
-        // A panic while holding it leaves a map that is still valid.
         self.by_name
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .forget(|_, connection| connection.id == connection_id);
     }
 
     /// `connection` loaded, from memory when it has not changed since.

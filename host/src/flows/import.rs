@@ -143,6 +143,7 @@ impl Authbox {
         user: NewUser,
         context: &LoginContext,
     ) -> Result<CachedUser, FlowError> {
+        let profile = self.new_profile(connection, &user)?;
         for key in [Some(&user.email), user.username.as_ref()]
             .into_iter()
             .flatten()
@@ -161,7 +162,6 @@ impl Authbox {
         if self.call_for_profile(connection, lookup).await?.is_some() {
             return Err(FlowError::UserExists);
         }
-        let profile = self.new_profile(connection, &user)?;
         self.migrate(
             connection,
             &profile,
@@ -173,8 +173,8 @@ impl Authbox {
         .ok_or(FlowError::UserExists)
     }
 
-    /// The profile of a user signing up in import mode, with a new id.
-    fn new_profile(
+    /// The profile of a user signing up, with a new id (checks the signup).
+    pub(super) fn new_profile(
         &self,
         connection: &Connection,
         user: &NewUser,

@@ -24,6 +24,7 @@ mod call;
 mod connections;
 mod error;
 mod import;
+mod recent;
 mod setup;
 #[cfg(test)]
 mod tests;
@@ -40,8 +41,11 @@ use crate::management::{self, DEFAULT_MAX_METADATA_BYTES, UpdateSettings};
 use crate::metrics::{LoginResult, Metrics};
 use crate::profile::{DEFAULT_MAX_PROFILE_BYTES, DEFAULT_PROVIDER, ProfileSource};
 use crate::runtime::{ActionCall, NewUser, Runtime, RuntimeConfig};
-use crate::store::{AccessStore, CachedUser, Connection, LoginRecord, SqlStore, Store};
+use crate::store::{
+    AccessStore, ApiKey, CachedUser, Client, Connection, LoginRecord, SqlStore, Store,
+};
 use connections::LoadedConnections;
+use recent::Recent;
 
 /// How to open an [`Authbox`].
 #[derive(Debug, Clone)]
@@ -93,6 +97,12 @@ struct Inner {
     runtime: Runtime,
     store: Arc<SqlStore>,
     loaded: LoadedConnections,
+    /// Clients found by (id, secret hash).
+    clients: Recent<(String, String), Client>,
+    /// API keys found by their hash.
+    api_keys: Recent<String, ApiKey>,
+    /// Tenants' default connections, by tenant id.
+    default_connections: Recent<String, String>,
     provider: String,
     update: UpdateSettings,
     metrics: Metrics,
@@ -113,6 +123,9 @@ impl Authbox {
                 runtime,
                 store: Arc::new(store),
                 loaded: LoadedConnections::default(),
+                clients: Recent::default(),
+                api_keys: Recent::default(),
+                default_connections: Recent::default(),
                 provider: config.provider,
                 update,
                 metrics: Metrics::default(),
@@ -238,6 +251,9 @@ impl Authbox {
         if connection.settings.import_mode {
             return self.import_signup(&connection, user, context).await;
         }
+        // Checked as a profile before any script sees it: what the custom
+        // database would store must be what a login can cache.
+        self.new_profile(&connection, &user)?;
         let lookup = ActionCall::GetUser {
             email: user.email.clone(),
         };

@@ -18,19 +18,35 @@ impl Authbox {
         if let Some(name) = name {
             self.store().connection_by_name(tenant_id, name).await?;
         }
-        Ok(self.store().set_default_connection(tenant_id, name).await?)
+        let tenant = self.store().set_default_connection(tenant_id, name).await?;
+        self.forget_default_connection(tenant_id);
+        Ok(tenant)
     }
 
     /// The connection `grant_type=password` logs in through: the tenant's
-    /// default, else its only connection.
+    /// default, else its only connection (as found in the last second, or
+    /// in the store).
     pub async fn default_connection(&self, tenant_id: &str) -> Result<String, FlowError> {
-        if let Some(name) = self.store().tenant(tenant_id).await?.default_connection {
+        let recent = &self.inner.default_connections;
+        if let Some(name) = recent.get(&tenant_id.to_string()) {
             return Ok(name);
         }
-        match self.store().connections(tenant_id).await?.as_slice() {
-            [only] => Ok(only.name.clone()),
-            _ => Err(FlowError::NoDefaultConnection),
-        }
+        let name = match self.store().tenant(tenant_id).await?.default_connection {
+            Some(name) => name,
+            None => match self.store().connections(tenant_id).await?.as_slice() {
+                [only] => only.name.clone(),
+                _ => return Err(FlowError::NoDefaultConnection),
+            },
+        };
+        recent.put(tenant_id.to_string(), name.clone());
+        Ok(name)
+    }
+
+    /// The tenant's connections or default changed.
+    fn forget_default_connection(&self, tenant_id: &str) {
+        self.inner
+            .default_connections
+            .forget(|tenant, _| tenant == tenant_id);
     }
 
     /// Adds a connection to a tenant, its settings checked first.
@@ -41,10 +57,12 @@ impl Authbox {
         settings: &ConnectionSettings,
     ) -> Result<Connection, FlowError> {
         check(name, settings)?;
-        Ok(self
+        let connection = self
             .store()
             .create_connection(tenant_id, name, settings)
-            .await?)
+            .await?;
+        self.forget_default_connection(tenant_id);
+        Ok(connection)
     }
 
     /// Replaces a connection's settings, checked first.
@@ -83,6 +101,7 @@ impl Authbox {
         if self.store().tenant(tenant_id).await?.default_connection == Some(name) {
             self.store().set_default_connection(tenant_id, None).await?;
         }
+        self.forget_default_connection(tenant_id);
         Ok(())
     }
 

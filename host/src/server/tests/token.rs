@@ -106,15 +106,22 @@ async fn a_login_answers_an_rs256_id_token_and_an_access_token_for_userinfo() {
             .unwrap();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
-
-    // Counted: the script call, the login, the request by its route.
-    let metrics = s
-        .http
-        .get(format!("{}/metrics", s.base))
+    // A deleted user's access token no longer answers.
+    let (status, _) = s
+        .call(Method::DELETE, &user_path(ADA_ID), Some(&s.admin), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let response = userinfo
+        .try_clone()
+        .unwrap()
+        .bearer_auth(access)
         .send()
         .await
         .unwrap();
-    let text = metrics.text().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    // Counted: the script call, the login, the request by its route.
+    let (_, text) = s.text("/metrics").await;
     for line in [
         "authbox_script_calls_total{action=\"login\",outcome=\"ok\"} 1",
         "authbox_logins_total{result=\"success_script\"} 1",
@@ -259,4 +266,17 @@ async fn failed_logins_answer_as_spec_section_6() {
     let description = answer["error_description"].as_str().unwrap();
     assert!(description.contains("request id"), "{description}");
     assert!(!description.contains("panic"), "{description}");
+
+    // Each failure is counted by its result, and no name is a label.
+    let (_, text) = s.text("/metrics").await;
+    for line in [
+        "authbox_logins_total{result=\"wrong_credentials\"} 2",
+        "authbox_logins_total{result=\"refused\"} 2",
+        "authbox_logins_total{result=\"failed\"} 1",
+        "authbox_http_requests_total{route=\"/oauth/token\",method=\"POST\",status=\"403\"} 2",
+        "authbox_http_requests_total{route=\"/oauth/token\",method=\"POST\",status=\"500\"} 1",
+    ] {
+        assert!(text.contains(line), "{line} not in\n{text}");
+    }
+    assert!(!text.contains("nobody"), "{text}");
 }

@@ -142,6 +142,28 @@ async fn users_are_created_found_listed_refreshed_and_deleted() {
         error["message"].as_str().unwrap().contains("role"),
         "{error}"
     );
+    // Each invalid or missing attribute is named; nothing is created.
+    let base = json!({"connection": "legacy", "email": "z@example.com", "password": "pw-long-enough"});
+    for (change, named, expected) in [
+        (json!({"email": "not-an-email"}), "email", StatusCode::BAD_REQUEST),
+        (json!({"phone_number": "12"}), "phone_number", StatusCode::BAD_REQUEST),
+        (json!({"username": 7}), "username", StatusCode::BAD_REQUEST),
+        (json!({"password": null}), "password", StatusCode::BAD_REQUEST),
+        (json!({"user_metadata": {"a.b": 1}}), "user_metadata", StatusCode::BAD_REQUEST),
+        (json!({"connection": "nope"}), "nope", StatusCode::NOT_FOUND),
+    ] {
+        let mut body = base.clone();
+        body.as_object_mut()
+            .unwrap()
+            .extend(change.as_object().unwrap().clone());
+        let (status, error) = s.call(Method::POST, "/api/v2/users", key, Some(body)).await;
+        assert_eq!(status, expected, "{change}: {error}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains(named), "{change}: {message}");
+    }
+    let by_email = "/api/v2/users-by-email?email=z@example.com";
+    let (_, found) = s.call(Method::GET, by_email, key, None).await;
+    assert_eq!(found, json!([]));
 
     let (status, found) = s
         .call(
