@@ -15,8 +15,10 @@ use authbox::store::ConnectionSettings;
 use serde_json::json;
 use tokio::net::TcpListener;
 
-/// Requests in flight at once.
+/// Requests in flight at once: for throughput, and for latency at a load
+/// the machine keeps up with.
 const CONCURRENCY: usize = 32;
+const LIGHT_CONCURRENCY: usize = 8;
 /// How long each measurement runs, after a warm-up of a second.
 const DURATION: Duration = Duration::from_secs(10);
 /// Distinct users the logins spread over.
@@ -62,16 +64,16 @@ async fn start(dir: &std::path::Path) -> Target {
     }
 }
 
-/// Runs `request` from `CONCURRENCY` workers for `duration`; answers the
+/// Runs `request` from `concurrency` workers for `duration`; answers the
 /// latencies of the requests that succeeded and how many failed.
-async fn load<F, Fut>(duration: Duration, request: F) -> (Vec<Duration>, usize)
+async fn load<F, Fut>(concurrency: usize, duration: Duration, request: F) -> (Vec<Duration>, usize)
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = bool> + Send,
 {
     let request = Arc::new(request);
     let until = Instant::now() + duration;
-    let workers: Vec<_> = (0..CONCURRENCY)
+    let workers: Vec<_> = (0..concurrency)
         .map(|worker| {
             let request = request.clone();
             tokio::spawn(async move {
@@ -84,7 +86,7 @@ where
                     } else {
                         failed += 1;
                     }
-                    i += CONCURRENCY;
+                    i += concurrency;
                 }
                 (latencies, failed)
             })
@@ -125,7 +127,40 @@ fn report(what: &str, latencies: &[Duration], failed: usize, duration: Duration)
     );
 }
 
+/// The machine's ceiling for logins with RS256 id tokens: RSA-2048
+/// signatures per second with every core signing and doing nothing else.
+fn signature_ceiling() -> f64 {
+    use aws_lc_rs::rsa::{KeyPair, KeySize};
+    use aws_lc_rs::signature::RSA_PKCS1_SHA256;
+    let key = Arc::new(KeyPair::generate(KeySize::Rsa2048).unwrap());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let duration = Duration::from_secs(3);
+    let until = Instant::now() + duration;
+    let signers: Vec<_> = (0..cores)
+        .map(|_| {
+            let key = key.clone();
+            std::thread::spawn(move || {
+                let rng = aws_lc_rs::rand::SystemRandom::new();
+                let mut signature = vec![0; key.public_modulus_len()];
+                let mut count = 0u64;
+                while Instant::now() < until {
+                    key.sign(&RSA_PKCS1_SHA256, &rng, &[b'x'; 400], &mut signature)
+                        .unwrap();
+                    count += 1;
+                }
+                count
+            })
+        })
+        .collect();
+    let total: u64 = signers.into_iter().map(|t| t.join().unwrap()).sum();
+    total as f64 / duration.as_secs_f64()
+}
+
 fn main() {
+    println!(
+        "RS256 signatures with every core signing (the ceiling of logins/s): {:.0}/s",
+        signature_ceiling()
+    );
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -163,12 +198,15 @@ fn main() {
         };
         // Warm-up: every user logs in once (later logins refresh the cache),
         // the tenant's signing key is made.
-        load(Duration::from_secs(1), login.clone()).await;
+        load(CONCURRENCY, Duration::from_secs(1), login.clone()).await;
         for i in 0..USERS {
             login(i).await;
         }
-        let (latencies, failed) = load(DURATION, login).await;
-        report("logins through /oauth/token", &latencies, failed, DURATION);
+        for concurrency in [CONCURRENCY, LIGHT_CONCURRENCY] {
+            let (latencies, failed) = load(concurrency, DURATION, login.clone()).await;
+            let what = format!("logins through /oauth/token, {concurrency} in flight");
+            report(&what, &latencies, failed, DURATION);
+        }
 
         let patch = {
             let (http, target) = (http.clone(), target.clone());
@@ -187,8 +225,13 @@ fn main() {
                 }
             }
         };
-        load(Duration::from_secs(1), patch.clone()).await;
-        let (latencies, failed) = load(DURATION, patch).await;
-        report("metadata PATCHes", &latencies, failed, DURATION);
+        load(CONCURRENCY, Duration::from_secs(1), patch.clone()).await;
+        let (latencies, failed) = load(CONCURRENCY, DURATION, patch).await;
+        report(
+            &format!("metadata PATCHes, {CONCURRENCY} in flight"),
+            &latencies,
+            failed,
+            DURATION,
+        );
     });
 }

@@ -143,13 +143,30 @@ async fn users_are_created_found_listed_refreshed_and_deleted() {
         "{error}"
     );
     // Each invalid or missing attribute is named; nothing is created.
-    let base = json!({"connection": "legacy", "email": "z@example.com", "password": "pw-long-enough"});
+    let base =
+        json!({"connection": "legacy", "email": "z@example.com", "password": "pw-long-enough"});
     for (change, named, expected) in [
-        (json!({"email": "not-an-email"}), "email", StatusCode::BAD_REQUEST),
-        (json!({"phone_number": "12"}), "phone_number", StatusCode::BAD_REQUEST),
+        (
+            json!({"email": "not-an-email"}),
+            "email",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"phone_number": "12"}),
+            "phone_number",
+            StatusCode::BAD_REQUEST,
+        ),
         (json!({"username": 7}), "username", StatusCode::BAD_REQUEST),
-        (json!({"password": null}), "password", StatusCode::BAD_REQUEST),
-        (json!({"user_metadata": {"a.b": 1}}), "user_metadata", StatusCode::BAD_REQUEST),
+        (
+            json!({"password": null}),
+            "password",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"user_metadata": {"a.b": 1}}),
+            "user_metadata",
+            StatusCode::BAD_REQUEST,
+        ),
         (json!({"connection": "nope"}), "nope", StatusCode::NOT_FOUND),
     ] {
         let mut body = base.clone();
