@@ -150,6 +150,10 @@ Read and update her cached profile through the Management API:
   curl -s {base}/api/v2/users/auth0%7Csqlite%7C1 -H 'Authorization: Bearer {key}'
   curl -s -X PATCH {base}/api/v2/users/auth0%7Csqlite%7C1 -H 'Authorization: Bearer {key}' \
     -H 'Content-Type: application/json' -d '{{"user_metadata": {{"lang": "fr"}}}}'
+
+Every route, its scope and its JSON shapes (OpenAPI 3.1):
+
+  curl -s {base}/api/v2/openapi.json
 "#,
         key = c.api_key,
         id = c.client_id,
