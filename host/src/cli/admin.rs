@@ -98,7 +98,8 @@ enum KeysCommand {
         tenant: String,
         /// Comma-separated scopes [default: all: read:users, update:users,
         /// create:users, delete:users, read:connections, create:connections,
-        /// update:connections, delete:connections].
+        /// update:connections, delete:connections, read:tenant_settings,
+        /// update:tenant_settings].
         #[arg(long, value_delimiter = ',')]
         scopes: Vec<String>,
     },
