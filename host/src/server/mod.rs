@@ -20,8 +20,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Request, header};
-use axum::routing::get;
+use axum::http::{HeaderName, Request};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -97,46 +96,38 @@ pub fn router(authbox: Authbox, settings: ServerSettings) -> Router {
         ))
         .split_for_parts();
     doc.merge(operations_doc);
-    // Rendered once: the document does not change while the server runs.
-    let doc = axum::body::Bytes::from(doc.to_pretty_json().unwrap_or_default());
-    api.route(
-        "/api/v2/openapi.json",
-        get(move || {
-            let doc = doc.clone();
-            async move { ([(header::CONTENT_TYPE, "application/json")], doc) }
-        }),
-    )
-    .fallback(|| async {
-        ApiError::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "not_found",
-            "No such endpoint.",
-        )
-    })
-    .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES))
-    .with_state(AppState {
-        authbox,
-        keys: Arc::default(),
-        issuer: settings.issuer,
-        sqlite_dir: settings.sqlite_dir.map(Arc::from),
-    })
-    .merge(operations)
-    .layer(axum::middleware::from_fn_with_state(
-        server_metrics,
-        metrics::count,
-    ))
-    .layer(
-        // Outermost first: the id is set, then every log line of the
-        // request carries it, then the answer does.
-        ServiceBuilder::new()
-            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-            .layer(
-                TraceLayer::new_for_http()
-                    .make_span_with(request_span)
-                    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+    api.route("/api/v2/openapi.json", openapi::serve(&doc))
+        .fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "not_found",
+                "No such endpoint.",
             )
-            .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
-    )
+        })
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES))
+        .with_state(AppState {
+            authbox,
+            keys: Arc::default(),
+            issuer: settings.issuer,
+            sqlite_dir: settings.sqlite_dir.map(Arc::from),
+        })
+        .merge(operations)
+        .layer(axum::middleware::from_fn_with_state(
+            server_metrics,
+            metrics::count,
+        ))
+        .layer(
+            // Outermost first: the id is set, then every log line of the
+            // request carries it, then the answer does.
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+        )
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then lets the

@@ -4,8 +4,23 @@
 //! handler's `#[utoipa::path]`: a route cannot be served without being in
 //! the document, nor documented at another path than it is served on.
 
+use axum::body::Bytes;
+use axum::http::header;
+use axum::routing::{MethodRouter, get};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+
+/// `GET` of the document, rendered once: it does not change while the
+/// server runs.
+pub(super) fn serve<S: Clone + Send + Sync + 'static>(
+    doc: &utoipa::openapi::OpenApi,
+) -> MethodRouter<S> {
+    let json = Bytes::from(doc.to_pretty_json().unwrap_or_default());
+    get(move || {
+        let json = json.clone();
+        async move { ([(header::CONTENT_TYPE, "application/json")], json) }
+    })
+}
 
 /// The document's fixed part; the paths come from the routers.
 #[derive(OpenApi)]
