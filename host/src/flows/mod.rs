@@ -28,6 +28,7 @@ mod recent;
 mod setup;
 #[cfg(test)]
 mod tests;
+mod user_locks;
 mod users;
 
 use std::sync::Arc;
@@ -46,6 +47,7 @@ use crate::store::{
 };
 use connections::LoadedConnections;
 use recent::Recent;
+use user_locks::UserLocks;
 
 /// How to open an [`Authbox`].
 #[derive(Debug, Clone)]
@@ -103,6 +105,8 @@ struct Inner {
     api_keys: Recent<String, ApiKey>,
     /// Tenants' default connections, by tenant id.
     default_connections: Recent<String, String>,
+    /// Changes of a cached user wait for the one in progress.
+    user_locks: UserLocks,
     provider: String,
     update: UpdateSettings,
     metrics: Metrics,
@@ -126,6 +130,7 @@ impl Authbox {
                 clients: Recent::default(),
                 api_keys: Recent::default(),
                 default_connections: Recent::default(),
+                user_locks: UserLocks::default(),
                 provider: config.provider,
                 update,
                 metrics: Metrics::default(),
@@ -347,6 +352,7 @@ impl Authbox {
         user_id: &str,
         patch: &Map<String, Value>,
     ) -> Result<CachedUser, FlowError> {
+        let _turn = self.inner.user_locks.lock(tenant_id, user_id).await;
         Ok(
             management::update_user(self.store(), &self.inner.update, tenant_id, user_id, patch)
                 .await?,

@@ -33,6 +33,7 @@ impl Authbox {
         user_id: &str,
         change: impl Fn(&CachedUser) -> UserChanges,
     ) -> Result<CachedUser, FlowError> {
+        let _turn = self.inner.user_locks.lock(tenant_id, user_id).await;
         loop {
             let user = self.store().user(tenant_id, user_id).await?;
             let changes = change(&user);
