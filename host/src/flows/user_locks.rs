@@ -12,10 +12,13 @@ use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 /// Above this many entries, the locks no one holds are dropped.
 const PRUNE_ABOVE: usize = 1024;
 
+/// A user's lock, while someone holds or waits for it.
+type UserLock = Weak<AsyncMutex<()>>;
+
 /// The locks of the users being changed, by (tenant id, user id).
 #[derive(Default)]
 pub(super) struct UserLocks {
-    locks: Mutex<HashMap<(String, String), Weak<AsyncMutex<()>>>>,
+    locks: Mutex<HashMap<(String, String), UserLock>>,
 }
 
 impl UserLocks {
