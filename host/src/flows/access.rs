@@ -52,14 +52,8 @@ impl Authbox {
     /// second, or in the store).
     pub async fn api_key(&self, key: &str) -> Result<Option<ApiKey>, FlowError> {
         let hash = secret_hash(key);
-        if let Some(found) = self.inner.api_keys.get(&hash) {
-            return Ok(Some(found));
-        }
-        let found = self.inner.store.api_key(&hash).await?;
-        if let Some(found) = &found {
-            self.inner.api_keys.put(hash, found.clone());
-        }
-        Ok(found)
+        let find = self.inner.store.api_key(&hash);
+        Ok(self.inner.api_keys.get_or_find(hash.clone(), find).await?)
     }
 
     /// A new application of the tenant: its record and its secret (shown
@@ -82,14 +76,9 @@ impl Authbox {
     /// The application `client_id` if `secret` is its secret (found in
     /// the last second, or in the store).
     pub async fn client(&self, client_id: &str, secret: &str) -> Result<Option<Client>, FlowError> {
-        let key = (client_id.to_string(), secret_hash(secret));
-        if let Some(found) = self.inner.clients.get(&key) {
-            return Ok(Some(found));
-        }
-        let found = self.inner.store.client(&key.0, &key.1).await?;
-        if let Some(found) = &found {
-            self.inner.clients.put(key, found.clone());
-        }
-        Ok(found)
+        let hash = secret_hash(secret);
+        let find = self.inner.store.client(client_id, &hash);
+        let key = (client_id.to_string(), hash.clone());
+        Ok(self.inner.clients.get_or_find(key, find).await?)
     }
 }

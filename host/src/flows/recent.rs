@@ -36,6 +36,22 @@ impl<K: Eq + Hash, V: Clone> Recent<K, V> {
             .map(|(value, _)| value.clone())
     }
 
+    /// The recent answer for `key`, else what `find` finds (kept if found).
+    pub(super) async fn get_or_find<E>(
+        &self,
+        key: K,
+        find: impl Future<Output = Result<Option<V>, E>>,
+    ) -> Result<Option<V>, E> {
+        if let Some(found) = self.get(&key) {
+            return Ok(Some(found));
+        }
+        let found = find.await?;
+        if let Some(found) = &found {
+            self.put(key, found.clone());
+        }
+        Ok(found)
+    }
+
     /// Keeps `value`, read just now.
     pub(super) fn put(&self, key: K, value: V) {
         self.entries().insert(key, (value, Instant::now()));
@@ -68,5 +84,20 @@ mod tests {
         // An old answer is not used.
         recent.entries().get_mut("b").unwrap().1 = Instant::now() - FRESH_FOR;
         assert_eq!(recent.get(&"b"), None);
+    }
+
+    #[tokio::test]
+    async fn only_what_is_found_is_kept() {
+        let recent = Recent::default();
+        let none = recent.get_or_find("x", async { Ok::<_, ()>(None) }).await;
+        assert_eq!(none, Ok(None));
+        assert_eq!(recent.entries().len(), 0);
+        let found = recent
+            .get_or_find("x", async { Ok::<_, ()>(Some(1)) })
+            .await;
+        assert_eq!(found, Ok(Some(1)));
+        // Now recent: `find` is not asked.
+        let again = recent.get_or_find("x", async { Err(()) }).await;
+        assert_eq!(again, Ok(Some(1)));
     }
 }

@@ -162,6 +162,19 @@ impl SqlStore {
         connection(&row)
     }
 
+    /// The tenant whose `column` (`id` or `name`) is `key`.
+    async fn one_tenant(&self, column: &'static str, key: &str) -> StoreResult<Tenant> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT * FROM tenants WHERE {column} = $1"
+        )))
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?
+        .ok_or_else(|| StoreError::NotFound(format!("tenant `{key}`")))?;
+        tenant(&row).map_err(database)
+    }
+
     /// Closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -264,23 +277,11 @@ impl Store for SqlStore {
     }
 
     async fn tenant_by_name(&self, name: &str) -> StoreResult<Tenant> {
-        let row = sqlx::query("SELECT * FROM tenants WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(database)?
-            .ok_or_else(|| StoreError::NotFound(format!("tenant `{name}`")))?;
-        tenant(&row).map_err(database)
+        self.one_tenant("name", name).await
     }
 
     async fn tenant(&self, tenant_id: &str) -> StoreResult<Tenant> {
-        let row = sqlx::query("SELECT * FROM tenants WHERE id = $1")
-            .bind(tenant_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(database)?
-            .ok_or_else(|| StoreError::NotFound(format!("tenant `{tenant_id}`")))?;
-        tenant(&row).map_err(database)
+        self.one_tenant("id", tenant_id).await
     }
 
     async fn set_default_connection(

@@ -81,44 +81,26 @@ async fn a_login_answers_an_rs256_id_token_and_an_access_token_for_userinfo() {
     );
 
     let access = answer["access_token"].as_str().unwrap();
-    let userinfo = s.http.get(format!("{}/userinfo", s.base));
-    let response = userinfo
-        .try_clone()
-        .unwrap()
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let info: Value = response.json().await.unwrap();
+    let (status, info) = s.call(Method::GET, "/userinfo", Some(access), None).await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(
         (info["sub"].clone(), info["email"].clone()),
         (json!(ADA_ID), json!(ADA))
     );
     // The id token is not an access token; garbage is not either.
+    let refused =
+        json!({"error": "invalid_token", "error_description": "Invalid or expired access token."});
     for bad in [id_token, "not.a.token"] {
-        let response = userinfo
-            .try_clone()
-            .unwrap()
-            .bearer_auth(bad)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let answer = s.call(Method::GET, "/userinfo", Some(bad), None).await;
+        assert_eq!(answer, (StatusCode::UNAUTHORIZED, refused.clone()));
     }
     // A deleted user's access token no longer answers.
     let (status, _) = s
         .call(Method::DELETE, &user_path(ADA_ID), Some(&s.admin), None)
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let response = userinfo
-        .try_clone()
-        .unwrap()
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let answer = s.call(Method::GET, "/userinfo", Some(access), None).await;
+    assert_eq!(answer, (StatusCode::UNAUTHORIZED, refused));
 
     // Counted: the script call, the login, the request by its route.
     let (_, text) = s.text("/metrics").await;
