@@ -353,8 +353,7 @@ async fn issue(
         exp: iat + ACCESS_TOKEN_SECONDS,
     };
     let id_token = key
-        .sign_rs256(&id_claims, &state.keys.signers)
-        .await
+        .sign_rs256(&id_claims)
         .map_err(|e| OAuthError::server_error(e, request_id))?;
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some(key.kid.clone());
