@@ -132,6 +132,13 @@ impl SqlStore {
             reason: e.to_string(),
         };
         let sqlite = url.starts_with("sqlite:");
+        if sqlite && (url.contains(":memory:") || url.contains("mode=memory")) {
+            // Each of the pool's connections would have a database of its own.
+            return Err(StoreError::Open {
+                url: shown.clone(),
+                reason: "an in-memory SQLite store is not supported: give a file path".into(),
+            });
+        }
         let url = if sqlite && !url.contains('?') {
             format!("{url}?mode=rwc")
         } else {

@@ -412,3 +412,73 @@ async fn keys_and_clients_are_found_by_their_secrets_hash_only() {
         db.drop().await;
     }
 }
+
+/// With several connections writing, SQLite's own checkpoints never restart
+/// the log (it grew by gigabytes under load); the store's restarts do. A
+/// restart shows in the log file's header: its checkpoint sequence number
+/// goes up at the first write after it. Fewer than 1,000 pages are written,
+/// so SQLite's own checkpoint never runs and cannot be what restarted it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_stores_log_starts_again_after_concurrent_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let store = SqlStore::open(&format!("sqlite:{}", path.display()))
+        .await
+        .unwrap();
+    let tenant = store.create_tenant("acme").await.unwrap();
+    let conn = store
+        .create_connection(&tenant.id, "legacy", &ConnectionSettings::default())
+        .await
+        .unwrap();
+    let users: Vec<_> = (0..40)
+        .map(|i| {
+            profile(json!({"user_id": format!("legacy|{i}"), "email": format!("u{i}@example.com")}))
+        })
+        .collect();
+    let login = |user| {
+        store.record_login(LoginRecord {
+            is_login: true,
+            tenant_id: &tenant.id,
+            connection_id: &conn.id,
+            profile: user,
+            ip: None,
+            sync_root_attributes: true,
+        })
+    };
+    for result in futures_util::future::join_all(users.iter().map(login)).await {
+        result.unwrap();
+    }
+    let checkpoint_sequence = || {
+        let log = std::fs::read(dir.path().join("store.db-wal")).unwrap();
+        u32::from_be_bytes(log[12..16].try_into().unwrap())
+    };
+    let before = checkpoint_sequence();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    for user in users.iter().cycle() {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        login(user).await.unwrap();
+        if checkpoint_sequence() > before {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log was never restarted"
+        );
+    }
+    let (_, total) = store
+        .users_of_connection(&tenant.id, &conn.id, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(total, 40);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn an_in_memory_sqlite_store_is_refused() {
+    for url in ["sqlite::memory:", "sqlite:file:store?mode=memory"] {
+        match SqlStore::open(url).await {
+            Err(StoreError::Open { reason, .. }) => assert!(reason.contains("file path")),
+            other => panic!("{url}: {:?}", other.map(|_| ())),
+        }
+    }
+}
