@@ -69,10 +69,14 @@ impl LogRestarts {
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 every.tick().await;
-                // A try that gave up answers a row saying so, not an error.
-                if let Err(e) = sqlx::raw_sql("PRAGMA wal_checkpoint(RESTART)")
-                    .execute(&mut connection)
-                    .await
+                // PASSIVE copies the log into the database beside the
+                // writers, so that RESTART, which holds the write lock while
+                // it copies, has only the last few pages left to copy. A
+                // try that gave up answers a row saying so, not an error.
+                if let Err(e) =
+                    sqlx::raw_sql("PRAGMA wal_checkpoint(PASSIVE); PRAGMA wal_checkpoint(RESTART);")
+                        .execute(&mut connection)
+                        .await
                 {
                     tracing::warn!(error = %e, "checkpoint of the SQLite store failed");
                 }
