@@ -67,19 +67,27 @@ impl LogRestarts {
         let task = tokio::spawn(async move {
             let mut every = tokio::time::interval(SQLITE_LOG_RESTART_EVERY);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut failing = false;
             loop {
                 every.tick().await;
                 // PASSIVE copies the log into the database beside the
                 // writers, so that RESTART, which holds the write lock while
                 // it copies, has only the last few pages left to copy. A
                 // try that gave up answers a row saying so, not an error.
-                if let Err(e) =
-                    sqlx::raw_sql("PRAGMA wal_checkpoint(PASSIVE); PRAGMA wal_checkpoint(RESTART);")
-                        .execute(&mut connection)
-                        .await
-                {
-                    tracing::warn!(error = %e, "checkpoint of the SQLite store failed");
+                let tried = sqlx::raw_sql(
+                    "PRAGMA wal_checkpoint(PASSIVE); PRAGMA wal_checkpoint(RESTART);",
+                )
+                .execute(&mut connection)
+                .await;
+                // Said once when it starts failing, not ten times a second.
+                match (&tried, failing) {
+                    (Err(e), false) => {
+                        tracing::warn!(error = %e, "checkpoints of the SQLite store are failing")
+                    }
+                    (Ok(_), true) => tracing::info!("checkpoints of the SQLite store work again"),
+                    _ => {}
                 }
+                failing = tried.is_err();
             }
         });
         Ok(LogRestarts(task.abort_handle()))
