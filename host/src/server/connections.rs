@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::Caller;
 use super::body::{JsonBody, WasmBody};
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, ErrorBody, KeyRefused};
 use crate::capabilities::sql::DataSourceUrl;
 use crate::report::Report;
 use crate::runtime::ActionCall;
@@ -222,8 +222,7 @@ fn check_name(name: &str) -> Result<(), ApiError> {
     security(("api_key" = ["read:connections"])),
     responses(
         (status = 200, body = Vec<ConnectionJson>, description = "The tenant's connections."),
-        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
-        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        KeyRefused,
     )
 )]
 async fn list(
@@ -245,8 +244,7 @@ async fn list(
     security(("api_key" = ["read:connections"])),
     responses(
         (status = 200, body = ConnectionJson, description = "The connection."),
-        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
-        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        KeyRefused,
         (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
     )
 )]
@@ -275,8 +273,7 @@ async fn read(
     responses(
         (status = 201, body = ConnectionJson, description = "Created (with no script yet)."),
         (status = 400, body = ErrorBody, description = "Malformed body or invalid option (named)."),
-        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
-        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        KeyRefused,
         (status = 409, body = ErrorBody, description = "The tenant has a connection of that name."),
     )
 )]
@@ -314,8 +311,7 @@ async fn create(
     responses(
         (status = 200, body = ConnectionJson, description = "The connection as changed."),
         (status = 400, body = ErrorBody, description = "Malformed body or invalid option (named)."),
-        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
-        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        KeyRefused,
         (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
     )
 )]
@@ -351,8 +347,7 @@ async fn update(
     security(("api_key" = ["delete:connections"])),
     responses(
         (status = 204, description = "Deleted, with its scripts and cached users."),
-        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
-        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        KeyRefused,
         (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
     )
 )]
@@ -381,8 +376,7 @@ async fn remove(
     responses(
         (status = 201, body = ScriptVersion, description = "Validated, compiled and active."),
         (status = 400, body = ErrorBody, description = "Not a component of the world, or too slow to compile; the active script is unchanged."),
-        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
-        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        KeyRefused,
         (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
         (status = 413, body = ErrorBody, description = "Over the script size cap."),
         (status = 415, body = ErrorBody, description = "Not `application/wasm`."),
@@ -417,8 +411,7 @@ async fn upload(
     security(("api_key" = ["read:connections"])),
     responses(
         (status = 200, body = Vec<ScriptVersion>, description = "Every version, the active one marked."),
-        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
-        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        KeyRefused,
         (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
     )
 )]
@@ -447,8 +440,7 @@ async fn versions(
     security(("api_key" = ["update:connections"])),
     responses(
         (status = 200, body = ConnectionJson, description = "The connection, with that version active."),
-        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
-        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        KeyRefused,
         (status = 404, body = ErrorBody, description = "No such connection or version."),
     )
 )]
@@ -482,8 +474,7 @@ async fn activate(
     responses(
         (status = 200, body = Object, description = "The report `authbox run --json` prints: outcome, normalized profile or error, stats, logs. Nothing is cached."),
         (status = 400, body = ErrorBody, description = "Unknown action, or a missing or unknown argument (named); or no script."),
-        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
-        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        KeyRefused,
         (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
     )
 )]

@@ -67,6 +67,19 @@ pub struct ErrorBody {
     error_code: &'static str,
 }
 
+/// What every Management API operation may answer about its key, in its
+/// OpenAPI responses.
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "never answered as such: only documents answers")]
+pub enum KeyRefused {
+    /// No key, or an invalid one.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// The key lacks the scope.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {

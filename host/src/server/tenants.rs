@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::Caller;
 use super::body::JsonBody;
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, ErrorBody, KeyRefused};
 use crate::store::Tenant;
 
 /// The routes, each documented in the OpenAPI document.
@@ -63,8 +63,7 @@ fn given<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::E
     security(("api_key" = ["read:tenant_settings"])),
     responses(
         (status = 200, body = TenantSettings, description = "The settings."),
-        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
-        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        KeyRefused,
     )
 )]
 async fn read(
@@ -87,8 +86,7 @@ async fn read(
     responses(
         (status = 200, body = TenantSettings, description = "The settings as changed."),
         (status = 400, body = ErrorBody, description = "Malformed body or unknown property (named)."),
-        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
-        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        KeyRefused,
         (status = 404, body = ErrorBody, description = "No such connection in the tenant."),
     )
 )]

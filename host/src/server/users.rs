@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::Caller;
 use super::body::{JsonBody, ObjectBody};
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, ErrorBody, KeyRefused};
 use crate::flows::LoginContext;
 use crate::runtime::NewUser;
 use crate::store::{CachedUser, UserJson};
@@ -43,8 +43,7 @@ fn shown(user: &CachedUser) -> UserJson {
     security(("api_key" = ["read:users"])),
     responses(
         (status = 200, body = UserJson, description = "The cached profile."),
-        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
-        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        KeyRefused,
         (status = 404, body = ErrorBody, description = "No such user in the key's tenant."),
     )
 )]
@@ -73,8 +72,7 @@ async fn read(
     responses(
         (status = 200, body = UserJson, description = "The user as changed."),
         (status = 400, body = ErrorBody, description = "Malformed body, or attributes the policy refuses (named)."),
-        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
-        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        KeyRefused,
         (status = 404, body = ErrorBody, description = "No such user in the key's tenant."),
         (status = 409, body = ErrorBody, description = "Another user of the connection has that email or username."),
         (status = 413, body = ErrorBody, description = "The body is over 1 MiB."),
@@ -105,8 +103,7 @@ async fn update(
     security(("api_key" = ["delete:users"])),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
-        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        KeyRefused,
         (status = 404, body = ErrorBody, description = "No such user in the key's tenant."),
     )
 )]
@@ -132,8 +129,7 @@ async fn remove(
     responses(
         (status = 200, body = UserJson, description = "The refreshed profile."),
         (status = 400, body = ErrorBody, description = "The user is migrated, or the script has no `get-user`."),
-        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
-        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        KeyRefused,
         (status = 404, body = ErrorBody, description = "No such user, or the legacy database no longer has it."),
     )
 )]
@@ -174,8 +170,7 @@ struct CreateUser {
     responses(
         (status = 201, body = UserJson, description = "Created."),
         (status = 400, body = ErrorBody, description = "Malformed body or invalid attribute (named)."),
-        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
-        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        KeyRefused,
         (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
         (status = 409, body = ErrorBody, description = "The user already exists."),
     )
@@ -224,8 +219,7 @@ struct ByEmail {
     responses(
         (status = 200, body = Vec<UserJson>, description = "The users (maybe none)."),
         (status = 400, body = ErrorBody, description = "No `email`."),
-        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
-        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        KeyRefused,
     )
 )]
 async fn by_email(
@@ -324,8 +318,7 @@ fn bad_query(q: &str) -> ApiError {
     responses(
         (status = 200, body = UserList, description = "The page: an array, or an object with the totals when `include_totals=true`."),
         (status = 400, body = ErrorBody, description = "Unsupported `q` or `per_page` out of range."),
-        (status = 401, body = ErrorBody, description = "No key, or an invalid one."),
-        (status = 403, body = ErrorBody, description = "The key lacks the scope."),
+        KeyRefused,
         (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
     )
 )]

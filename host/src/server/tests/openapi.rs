@@ -111,7 +111,11 @@ async fn management_operations_name_their_scope() {
             assert!(SCOPES.contains(&scope), "{method} {path}: {scope}");
             let responses = operation["responses"].as_object().unwrap();
             for status in ["401", "403"] {
-                assert!(responses.contains_key(status), "{method} {path} {status}");
+                assert_eq!(
+                    responses[status]["content"]["application/json"]["schema"]["$ref"],
+                    json!("#/components/schemas/ErrorBody"),
+                    "{method} {path} {status}"
+                );
             }
         }
     }
