@@ -1,6 +1,6 @@
 //! A load generator over loopback against `authbox serve`'s router, in one
-//! process (server and client share the 2 cores, as with an external tool
-//! such as `oha` on the same machine): logins per second with p50/p99
+//! process (server and client share the 2 cores; `benches/wrk/run.sh` runs
+//! wrk against the release binary instead): logins per second with p50/p99
 //! latency through `/oauth/token` (the `echo-user` script, which checks no
 //! password, so what is measured is the server: the call, the cache and an
 //! RS256 id token), and metadata PATCHes per second through the Management

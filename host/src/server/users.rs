@@ -18,7 +18,7 @@ use super::body::{JsonBody, ObjectBody};
 use super::error::{ApiError, ErrorBody, KeyRefused};
 use crate::flows::LoginContext;
 use crate::runtime::NewUser;
-use crate::store::{CachedUser, UserJson};
+use crate::store::UserJson;
 
 /// The routes, each documented in the OpenAPI document.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -27,10 +27,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(by_email))
         .routes(routes!(read, update, remove))
         .routes(routes!(refresh))
-}
-
-fn shown(user: &CachedUser) -> UserJson {
-    UserJson::from(user)
 }
 
 /// A user of the key's tenant.
@@ -54,7 +50,7 @@ async fn read(
 ) -> Result<Json<UserJson>, ApiError> {
     caller.require("read:users")?;
     let user = state.authbox.get_user(&caller.tenant_id, &id).await?;
-    Ok(Json(shown(&user)))
+    Ok(Json(UserJson::from(&user)))
 }
 
 /// Changes a user, as the field policy allows (spec 4): `user_metadata` and
@@ -89,7 +85,7 @@ async fn update(
         .authbox
         .update_user(&caller.tenant_id, &id, &patch)
         .await?;
-    Ok(Json(shown(&user)))
+    Ok(Json(UserJson::from(&user)))
 }
 
 /// Deletes a user through the connection's `delete` script, then from the
@@ -140,7 +136,7 @@ async fn refresh(
 ) -> Result<Json<UserJson>, ApiError> {
     caller.require("update:users")?;
     let user = state.authbox.refresh_user(&caller.tenant_id, &id).await?;
-    Ok(Json(shown(&user)))
+    Ok(Json(UserJson::from(&user)))
 }
 
 /// `POST /api/v2/users`: a signup through the connection.
@@ -198,7 +194,7 @@ async fn create(
             &LoginContext::default(),
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(shown(&created))).into_response())
+    Ok((StatusCode::CREATED, Json(UserJson::from(&created))).into_response())
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -232,7 +228,7 @@ async fn by_email(
         .authbox
         .users_by_email(&caller.tenant_id, &query.email)
         .await?;
-    Ok(Json(users.iter().map(shown).collect::<Vec<_>>()))
+    Ok(Json(users.iter().map(UserJson::from).collect::<Vec<_>>()))
 }
 
 /// `GET /api/v2/users`: `q` is `email:"..."` or `identities.connection:"..."`.
@@ -360,7 +356,7 @@ async fn list(
                 .await?
         }
     };
-    let users: Vec<UserJson> = users.iter().map(shown).collect();
+    let users: Vec<UserJson> = users.iter().map(UserJson::from).collect();
     if !query.include_totals {
         return Ok(Json(UserList::Users(users)));
     }
