@@ -38,7 +38,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // authbox: the store in a SQLite file, one tenant, one connection.
     let store = dir.path().join("authbox.db");
     let authbox = Authbox::open(AuthboxConfig::sqlite(&store.display().to_string())).await?;
-    let tenant = authbox.store().create_tenant("acme").await?;
+    let tenant = authbox.create_tenant("acme").await?;
     let mut settings = ConnectionSettings::default();
     settings
         .datasources

@@ -2,10 +2,11 @@
 //! and the host's memory stays bounded. Alone in its test binary, so that the
 //! process's peak memory is this test's.
 
+#[path = "all/common.rs"]
 mod common;
 
-use authbox::report::Outcome;
 use authbox::runtime::CallContext;
+use authbox::runtime::report::Outcome;
 use authbox_tests::HOSTILE;
 use common::*;
 

@@ -1,0 +1,117 @@
+//! Calling a connection's active script and turning how the call ended into
+//! what a flow needs: a profile, a yes/no answer, or a typed error.
+
+use super::{Authbox, FlowError};
+use crate::runtime::profile::NormalizedProfile;
+use crate::runtime::report::{Outcome, Report};
+use crate::runtime::{ActionCall, CallError, CallResult};
+use crate::store::Connection;
+
+impl Authbox {
+    /// Runs `call` on the connection's active script: the report of a
+    /// success (or of "no such user"), or the error the outcome means.
+    async fn call_script(
+        &self,
+        connection: &Connection,
+        call: ActionCall,
+    ) -> Result<Report, FlowError> {
+        let result = self.run(connection, &call).await?;
+        let (action, duration) = (call.action(), result.stats.duration);
+        let refusal = match &result.outcome {
+            Err(CallError::WrongCredentials { user_id, .. }) => Some(FlowError::WrongCredentials {
+                user_id: user_id.clone(),
+            }),
+            Err(CallError::Unauthorized(message)) => Some(FlowError::Unauthorized(message.clone())),
+            Err(CallError::UserExists) => Some(FlowError::UserExists),
+            Err(CallError::Validation { code, message }) => Some(FlowError::Validation {
+                code: code.clone(),
+                message: message.clone(),
+            }),
+            _ => None,
+        };
+        if let (Some(refusal), Err(error)) = (refusal, &result.outcome) {
+            let metrics = &self.inner.metrics;
+            metrics.script_call(action, Outcome::of(error), duration);
+            return Err(refusal);
+        }
+        let report = Report::new(action, result, &self.source(connection));
+        self.inner
+            .metrics
+            .script_call(action, report.outcome, duration);
+        match report.outcome {
+            Outcome::Ok | Outcome::NotFound => Ok(report),
+            Outcome::NotImplemented => Err(FlowError::NotImplemented {
+                connection: connection.name.clone(),
+                action: report.action.name(),
+            }),
+            _ => {
+                tracing::warn!(connection = %connection.name, action = %report.action, error = ?report.error, "script failed");
+                Err(FlowError::Script(Box::new(report)))
+            }
+        }
+    }
+
+    /// Calls the connection's active script, loading it if needed.
+    async fn run(
+        &self,
+        connection: &Connection,
+        call: &ActionCall,
+    ) -> Result<CallResult, FlowError> {
+        let loaded = self
+            .inner
+            .loaded
+            .get(&self.inner.runtime, self.store(), connection)
+            .await?;
+        Ok(self
+            .inner
+            .runtime
+            .call(&loaded.script, call, &loaded.context)
+            .await)
+    }
+
+    /// Runs one action of a connection's active script and answers its
+    /// report whatever the outcome, as `authbox run --json` prints it;
+    /// nothing is cached (the Management API's "try").
+    pub async fn try_action(
+        &self,
+        tenant_id: &str,
+        connection_id: &str,
+        call: ActionCall,
+    ) -> Result<Report, FlowError> {
+        let connection = self.store().connection(tenant_id, connection_id).await?;
+        let result = self.run(&connection, &call).await?;
+        let duration = result.stats.duration;
+        let report = Report::new(call.action(), result, &self.source(&connection));
+        self.inner
+            .metrics
+            .script_call(call.action(), report.outcome, duration);
+        Ok(report)
+    }
+
+    /// The normalized profile a `login` / `get-user` answered; `None` for
+    /// "no such user" (and for actions that answer no profile).
+    pub(super) async fn call_for_profile(
+        &self,
+        connection: &Connection,
+        call: ActionCall,
+    ) -> Result<Option<NormalizedProfile>, FlowError> {
+        Ok(self.call_script(connection, call).await?.profile)
+    }
+
+    /// Runs `call` (`verify`, `change-password`, `change-email`); a `false`
+    /// answer is [`FlowError::NotDone`].
+    pub(super) async fn call_for_yes(
+        &self,
+        connection: &Connection,
+        call: ActionCall,
+    ) -> Result<(), FlowError> {
+        let action = call.action();
+        match self.call_script(connection, call).await?.result {
+            Some(true) => Ok(()),
+            _ => Err(FlowError::NotDone {
+                connection: connection.name.clone(),
+                action: action.name(),
+            }),
+        }
+    }
+}

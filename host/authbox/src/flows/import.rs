@@ -1,0 +1,248 @@
+//! Import mode (docs/behaviour.md §5): users move from the custom database into
+//! authbox one at a time. The first successful script login stores the user
+//! as migrated, with a hash of the password just entered; from then on that
+//! user logs in against the local hash and the script is not called. Signup
+//! and password reset of users the custom database knows go through
+//! `get-user`. Only `login` and `get-user` are needed.
+
+use serde_json::{Map, Value};
+
+use super::{Authbox, FlowError, LoginContext};
+use crate::metrics::LoginResult;
+use crate::runtime::capabilities::password::Algorithm;
+use crate::runtime::profile::{NormalizedProfile, normalize};
+use crate::runtime::{ActionCall, NewUser};
+use crate::store::{CachedUser, Connection, MigrationReason, MigrationRecord, StoreError};
+
+impl Authbox {
+    /// A login on a connection in import mode: the migrated user's local
+    /// hash, else the script (and the user is migrated). Answers which.
+    pub(super) async fn import_login(
+        &self,
+        connection: &Connection,
+        username_or_email: &str,
+        password: &str,
+        context: &LoginContext,
+    ) -> Result<(CachedUser, LoginResult), FlowError> {
+        if let Some(user) = self
+            .local_login(connection, username_or_email, password, context)
+            .await?
+        {
+            return Ok((user, LoginResult::Local));
+        }
+        let call = ActionCall::Login {
+            username_or_email: username_or_email.into(),
+            password: password.into(),
+        };
+        let profile = self
+            .call_for_profile(connection, call)
+            .await?
+            .ok_or_else(|| FlowError::UnknownUser(username_or_email.into()))?;
+        let migrated = self
+            .migrate(
+                connection,
+                &profile,
+                password,
+                MigrationReason::Login,
+                context,
+            )
+            .await?;
+        match migrated {
+            Some(user) => Ok((user, LoginResult::Script)),
+            // Migrated meanwhile (a concurrent first login), or earlier under
+            // another email or username: the local copy decides.
+            None => self
+                .local_login(connection, username_or_email, password, context)
+                .await?
+                .map(|user| (user, LoginResult::Local))
+                .ok_or(FlowError::WrongCredentials {
+                    user_id: Some(profile.user_id),
+                }),
+        }
+    }
+
+    /// Logs a migrated user in against the stored hash; `None` when the
+    /// connection has no migrated user by that email or username.
+    async fn local_login(
+        &self,
+        connection: &Connection,
+        username_or_email: &str,
+        password: &str,
+        context: &LoginContext,
+    ) -> Result<Option<CachedUser>, FlowError> {
+        let found = self
+            .store()
+            .credentials(&connection.tenant_id, &connection.id, username_or_email)
+            .await?;
+        let Some(found) = found.filter(|c| c.migrated) else {
+            return Ok(None);
+        };
+        let hash = found.password_hash.unwrap_or_default();
+        let hasher = &self.inner.runtime.capabilities().password;
+        if !hasher.verify(password.into(), hash).await? {
+            return Err(FlowError::WrongCredentials {
+                user_id: Some(found.user_id),
+            });
+        }
+        let user = self
+            .store()
+            .count_login(&connection.tenant_id, &found.user_id, context.ip.as_deref())
+            .await?;
+        Ok(Some(user))
+    }
+
+    /// Stores `profile` as a migrated user with a hash of `password`;
+    /// `None` if the user is already migrated (its local copy is kept).
+    async fn migrate(
+        &self,
+        connection: &Connection,
+        profile: &NormalizedProfile,
+        password: &str,
+        reason: MigrationReason,
+        context: &LoginContext,
+    ) -> Result<Option<CachedUser>, FlowError> {
+        let password_hash = self.migration_hash(connection, password).await?;
+        let record = MigrationRecord {
+            reason,
+            tenant_id: &connection.tenant_id,
+            connection_id: &connection.id,
+            profile,
+            password_hash: &password_hash,
+            ip: context.ip.as_deref(),
+        };
+        match self.store().record_migration(record).await {
+            Ok(user) => Ok(Some(user)),
+            Err(StoreError::Exists(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A hash of `password` with the connection's algorithm; argon2id for
+    /// a password bcrypt would cut at 72 bytes, which the custom database
+    /// accepted whole.
+    async fn migration_hash(
+        &self,
+        connection: &Connection,
+        password: &str,
+    ) -> Result<String, FlowError> {
+        let hasher = &self.inner.runtime.capabilities().password;
+        let algorithm = connection.settings.password_hashing.algorithm();
+        let algorithm = match algorithm {
+            Algorithm::Bcrypt(_) if password.len() > 72 => Algorithm::Argon2id,
+            other => other,
+        };
+        Ok(hasher.hash(password.into(), algorithm).await?)
+    }
+
+    /// A signup on a connection in import mode: refused if authbox or the
+    /// custom database (`get-user`) knows the user; else the user is
+    /// created in authbox only, already migrated.
+    pub(super) async fn import_signup(
+        &self,
+        connection: &Connection,
+        user: NewUser,
+        context: &LoginContext,
+    ) -> Result<CachedUser, FlowError> {
+        let profile = self.new_profile(connection, &user)?;
+        for key in [Some(&user.email), user.username.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            let known = self
+                .store()
+                .credentials(&connection.tenant_id, &connection.id, key)
+                .await?;
+            if known.is_some() {
+                return Err(FlowError::UserExists);
+            }
+        }
+        let lookup = ActionCall::GetUser {
+            email: user.email.clone(),
+        };
+        if self.call_for_profile(connection, lookup).await?.is_some() {
+            return Err(FlowError::UserExists);
+        }
+        self.migrate(
+            connection,
+            &profile,
+            &user.password,
+            MigrationReason::Signup,
+            context,
+        )
+        .await?
+        .ok_or(FlowError::UserExists)
+    }
+
+    /// The profile of a user signing up, with a new id (checks the signup).
+    pub(super) fn new_profile(
+        &self,
+        connection: &Connection,
+        user: &NewUser,
+    ) -> Result<NormalizedProfile, FlowError> {
+        let mut attributes = Map::new();
+        let mut put = |key: &str, value: Value| {
+            attributes.insert(key.into(), value);
+        };
+        put("user_id", uuid::Uuid::new_v4().simple().to_string().into());
+        put("email", user.email.clone().into());
+        put("email_verified", false.into());
+        if let Some(username) = &user.username {
+            put("username", username.clone().into());
+        }
+        if let Some(phone) = &user.phone_number {
+            put("phone_number", phone.clone().into());
+        }
+        for (key, metadata) in [
+            ("user_metadata", &user.user_metadata),
+            ("app_metadata", &user.app_metadata),
+        ] {
+            if let Some(metadata) = metadata {
+                put(key, Value::Object(metadata.clone()));
+            }
+        }
+        normalize(attributes, &self.source(connection))
+            .map(|normalized| normalized.profile)
+            .map_err(|e| FlowError::Validation {
+                code: "invalid_signup".into(),
+                message: e.to_string(),
+            })
+    }
+
+    /// A password reset of a user not migrated yet (import mode): the
+    /// profile from `get-user`, stored as migrated with the new password.
+    pub(super) async fn migrate_with_new_password(
+        &self,
+        connection: &Connection,
+        email: &str,
+        new_password: &str,
+    ) -> Result<CachedUser, FlowError> {
+        let lookup = ActionCall::GetUser {
+            email: email.into(),
+        };
+        let profile = self
+            .call_for_profile(connection, lookup)
+            .await?
+            .ok_or_else(|| FlowError::UnknownUser(email.into()))?;
+        let migrated = self
+            .migrate(
+                connection,
+                &profile,
+                new_password,
+                MigrationReason::PasswordReset,
+                &LoginContext::default(),
+            )
+            .await?;
+        match migrated {
+            Some(user) => Ok(user),
+            // Migrated meanwhile: now a local password change.
+            None => {
+                self.update_user(
+                    &connection.tenant_id,
+                    &profile.user_id,
+                    &Map::from_iter([("password".into(), new_password.into())]),
+                )
+                .await
+            }
+        }
+    }
+}

@@ -1,0 +1,362 @@
+//! The library's flows over the runtime and the store: logins into the
+//! profile cache, signups, refreshes from `get-user`, Management API
+//! updates (behaviour: `docs/behaviour.md`), and the setup of tenants,
+//! connections, keys and applications. Every entry point goes through
+//! [`Authbox`].
+
+mod access;
+mod call;
+mod connections;
+mod error;
+mod import;
+mod recent;
+mod setup;
+mod tenants;
+#[cfg(test)]
+mod tests;
+mod user_locks;
+mod users;
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+pub use access::SCOPES;
+pub use error::FlowError;
+
+use crate::management::{self, DEFAULT_MAX_METADATA_BYTES, UpdateSettings};
+use crate::metrics::{LoginResult, Metrics};
+use crate::runtime::profile::{DEFAULT_MAX_PROFILE_BYTES, DEFAULT_PROVIDER, ProfileSource};
+use crate::runtime::{ActionCall, NewUser, Runtime, RuntimeConfig};
+use crate::store::{
+    AccessStore, ApiKey, CachedUser, Client, Connection, LoginRecord, SqlStore, Store,
+};
+use connections::LoadedConnections;
+use recent::Recent;
+use user_locks::UserLocks;
+
+/// How to open an [`Authbox`].
+#[derive(Debug, Clone)]
+pub struct AuthboxConfig {
+    /// The store: `sqlite:PATH` (created if missing) or `postgres://...`.
+    pub store_url: String,
+    /// The sandbox's settings.
+    pub runtime: RuntimeConfig,
+    /// The prefix of cached user ids (`auth0` by default).
+    pub provider: String,
+    /// The cap on a user's two metadata objects together.
+    pub max_metadata_bytes: usize,
+}
+
+impl AuthboxConfig {
+    /// Defaults with the store in a SQLite file at `path`, and compiled
+    /// scripts cached in `artifacts/` beside it (a restart, or a rollback to
+    /// an older version, loads them in a millisecond instead of compiling).
+    pub fn sqlite(path: &str) -> Self {
+        let beside = std::path::Path::new(path)
+            .parent()
+            .unwrap_or(std::path::Path::new("."));
+        AuthboxConfig {
+            store_url: format!("sqlite:{path}"),
+            runtime: RuntimeConfig {
+                cache_dir: Some(beside.join("artifacts")),
+                ..RuntimeConfig::default()
+            },
+            provider: DEFAULT_PROVIDER.into(),
+            max_metadata_bytes: DEFAULT_MAX_METADATA_BYTES,
+        }
+    }
+}
+
+/// Where a login comes from.
+#[derive(Debug, Clone, Default)]
+pub struct LoginContext {
+    /// The client's IP address, kept as `last_ip`.
+    pub ip: Option<String>,
+}
+
+/// authbox as a library: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Authbox {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    runtime: Runtime,
+    store: Arc<SqlStore>,
+    loaded: LoadedConnections,
+    /// Clients found by (id, secret hash).
+    clients: Recent<(String, String), Client>,
+    /// API keys found by their hash.
+    api_keys: Recent<String, ApiKey>,
+    /// Tenants' default connections, by tenant id.
+    default_connections: Recent<String, String>,
+    /// Changes of a cached user wait for the one in progress.
+    user_locks: UserLocks,
+    provider: String,
+    update: UpdateSettings,
+    metrics: Metrics,
+}
+
+impl Authbox {
+    /// Opens the store (migrating it) and starts the runtime.
+    pub async fn open(config: AuthboxConfig) -> Result<Self, FlowError> {
+        let store = SqlStore::open(&config.store_url).await?;
+        let runtime =
+            Runtime::new(config.runtime).map_err(|e| FlowError::Runtime(e.to_string()))?;
+        let update = UpdateSettings {
+            max_metadata_bytes: config.max_metadata_bytes,
+            hasher: runtime.capabilities().password.clone(),
+        };
+        Ok(Authbox {
+            inner: Arc::new(Inner {
+                runtime,
+                store: Arc::new(store),
+                loaded: LoadedConnections::default(),
+                clients: Recent::default(),
+                api_keys: Recent::default(),
+                default_connections: Recent::default(),
+                user_locks: UserLocks::default(),
+                provider: config.provider,
+                update,
+                metrics: Metrics::default(),
+            }),
+        })
+    }
+
+    /// The store. Not public: its writes skip the field policy and the
+    /// per-user turns that the flows keep.
+    pub(crate) fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+
+    /// Keys, applications and signing keys.
+    fn access(&self) -> &dyn AccessStore {
+        self.inner.store.as_ref()
+    }
+
+    /// Closes the store once its statements in flight are done (e.g. at a
+    /// server's shutdown); every later call fails.
+    pub async fn close(&self) {
+        self.inner.store.close().await;
+    }
+
+    /// What this `Authbox` counted: script calls, logins.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// The runtime the scripts run in.
+    pub fn runtime(&self) -> &Runtime {
+        &self.inner.runtime
+    }
+
+    fn source(&self, connection: &Connection) -> ProfileSource {
+        ProfileSource {
+            provider: self.inner.provider.clone(),
+            connection: connection.name.clone(),
+            max_profile_bytes: DEFAULT_MAX_PROFILE_BYTES,
+        }
+    }
+
+    /// Logs a user in through a connection. Import mode off: the script
+    /// checks the password, and what it returns refreshes the cache. On: a
+    /// migrated user is checked against its stored hash (the script is not
+    /// called); any other user through the script, then migrated. A blocked
+    /// user is refused after the login is counted.
+    pub async fn login(
+        &self,
+        tenant_id: &str,
+        connection_name: &str,
+        username_or_email: &str,
+        password: &str,
+        context: &LoginContext,
+    ) -> Result<CachedUser, FlowError> {
+        let connection = self
+            .inner
+            .loaded
+            .by_name(self.store(), tenant_id, connection_name)
+            .await?;
+        let result = if connection.settings.import_mode {
+            self.import_login(&connection, username_or_email, password, context)
+                .await
+        } else {
+            self.script_login(&connection, username_or_email, password, context)
+                .await
+                .map(|user| (user, LoginResult::Script))
+        };
+        let result = result.and_then(|(user, via)| match user.blocked {
+            true => Err(FlowError::Blocked),
+            false => Ok((user, via)),
+        });
+        self.inner.metrics.login(match &result {
+            Ok((_, via)) => *via,
+            Err(FlowError::WrongCredentials { .. } | FlowError::UnknownUser(_)) => {
+                LoginResult::WrongCredentials
+            }
+            Err(FlowError::Blocked | FlowError::Unauthorized(_)) => LoginResult::Refused,
+            Err(_) => LoginResult::Failed,
+        });
+        result.map(|(user, _)| user)
+    }
+
+    /// A login through the script, into the cache.
+    async fn script_login(
+        &self,
+        connection: &Connection,
+        username_or_email: &str,
+        password: &str,
+        context: &LoginContext,
+    ) -> Result<CachedUser, FlowError> {
+        let call = ActionCall::Login {
+            username_or_email: username_or_email.into(),
+            password: password.into(),
+        };
+        let profile = self
+            .call_for_profile(connection, call)
+            .await?
+            .ok_or_else(|| FlowError::UnknownUser(username_or_email.into()))?;
+        Ok(self
+            .store()
+            .record_login(LoginRecord {
+                is_login: true,
+                tenant_id: &connection.tenant_id,
+                connection_id: &connection.id,
+                profile: &profile,
+                ip: context.ip.as_deref(),
+                sync_root_attributes: connection.settings.sync_root_attributes,
+            })
+            .await?)
+    }
+
+    /// Signs a user up through a connection. Import mode off: `get-user`
+    /// first (a user the custom database knows is "user exists", `create`
+    /// is not called), then `create`, then a `login` to confirm it, which
+    /// caches the profile. On: `get-user`, then the user is created in
+    /// authbox only, already migrated (no login is counted).
+    pub async fn signup(
+        &self,
+        tenant_id: &str,
+        connection_name: &str,
+        user: NewUser,
+        context: &LoginContext,
+    ) -> Result<CachedUser, FlowError> {
+        let connection = self
+            .inner
+            .loaded
+            .by_name(self.store(), tenant_id, connection_name)
+            .await?;
+        if connection.settings.import_mode {
+            return self.import_signup(&connection, user, context).await;
+        }
+        // Checked as a profile before any script sees it: what the custom
+        // database would store must be what a login can cache.
+        self.new_profile(&connection, &user)?;
+        let lookup = ActionCall::GetUser {
+            email: user.email.clone(),
+        };
+        if self.call_for_profile(&connection, lookup).await?.is_some() {
+            return Err(FlowError::UserExists);
+        }
+        let (email, password) = (user.email.clone(), user.password.clone());
+        self.call_for_profile(&connection, ActionCall::Create(user))
+            .await?;
+        self.login(tenant_id, connection_name, &email, &password, context)
+            .await
+    }
+
+    /// Re-reads a cached user from the connection's `get-user` without a
+    /// login (beyond Auth0), after direct edits to the custom database. A
+    /// migrated user is [`FlowError::Migrated`]: its copy is authbox's own.
+    pub async fn refresh_user(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+    ) -> Result<CachedUser, FlowError> {
+        let user = self.store().user(tenant_id, user_id).await?;
+        if user.migrated {
+            return Err(FlowError::Migrated(user.user_id));
+        }
+        let connection = self
+            .store()
+            .connection(tenant_id, &user.connection_id)
+            .await?;
+        let key = ["email", "username"]
+            .iter()
+            .find_map(|k| user.attributes.get(*k).and_then(Value::as_str))
+            .ok_or_else(|| FlowError::UnknownUser(user_id.into()))?
+            .to_string();
+        let profile = self
+            .call_for_profile(&connection, ActionCall::GetUser { email: key.clone() })
+            .await?
+            .filter(|profile| profile.user_id == user.user_id)
+            .ok_or(FlowError::UnknownUser(key))?;
+        Ok(self
+            .store()
+            .record_login(LoginRecord {
+                is_login: false,
+                tenant_id,
+                connection_id: &connection.id,
+                profile: &profile,
+                ip: None,
+                sync_root_attributes: connection.settings.sync_root_attributes,
+            })
+            .await?)
+    }
+
+    /// The tenant's cached users with this email (any case).
+    pub async fn users_by_email(
+        &self,
+        tenant_id: &str,
+        email: &str,
+    ) -> Result<Vec<CachedUser>, FlowError> {
+        Ok(self.store().users_by_email(tenant_id, email).await?)
+    }
+
+    /// A page (from 0) of a connection's cached users, and their total.
+    pub async fn users_of_connection(
+        &self,
+        tenant_id: &str,
+        connection_name: &str,
+        page: u32,
+        per_page: u32,
+    ) -> Result<(Vec<CachedUser>, u64), FlowError> {
+        let connection = self
+            .store()
+            .connection_by_name(tenant_id, connection_name)
+            .await?;
+        Ok(self
+            .store()
+            .users_of_connection(tenant_id, &connection.id, page, per_page)
+            .await?)
+    }
+
+    /// A cached user.
+    pub async fn get_user(&self, tenant_id: &str, user_id: &str) -> Result<CachedUser, FlowError> {
+        Ok(self.store().user(tenant_id, user_id).await?)
+    }
+
+    /// A Management API update of a cached user (docs/behaviour.md §4): metadata
+    /// and `blocked` of any user; also `email`, `email_verified`,
+    /// `password`, `username` (and `verify_email`) of a migrated user.
+    pub async fn update_user(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        patch: &Map<String, Value>,
+    ) -> Result<CachedUser, FlowError> {
+        let _turn = self.inner.user_locks.lock(tenant_id, user_id).await;
+        Ok(
+            management::update_user(self.store(), &self.inner.update, tenant_id, user_id, patch)
+                .await?,
+        )
+    }
+}
+
+impl std::fmt::Debug for Authbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authbox")
+            .field("provider", &self.inner.provider)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,143 @@
+//! What authbox counts, as Prometheus metrics: script calls by action and
+//! outcome, their durations, and logins by result. Whoever serves them
+//! (`authbox serve` at `/metrics`) registers its own beside these.
+
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::runtime::Action;
+use crate::runtime::report::Outcome;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallLabels {
+    action: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ActionLabels {
+    action: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LoginLabels {
+    result: &'static str,
+}
+
+/// How a login ended, for the `logins` counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginResult {
+    /// Logged in through the script.
+    Script,
+    /// A migrated user, logged in against the local hash (no script call).
+    Local,
+    /// Unknown user or bad password.
+    WrongCredentials,
+    /// Refused: blocked, or the script said unauthorized.
+    Refused,
+    /// The script or the store failed.
+    Failed,
+}
+
+impl LoginResult {
+    fn name(self) -> &'static str {
+        match self {
+            LoginResult::Script => "success_script",
+            LoginResult::Local => "success_local",
+            LoginResult::WrongCredentials => "wrong_credentials",
+            LoginResult::Refused => "refused",
+            LoginResult::Failed => "failed",
+        }
+    }
+}
+
+/// authbox's metrics; cheap to share (the counters are shared handles).
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    script_calls: Family<CallLabels, Counter>,
+    script_seconds: Family<ActionLabels, Histogram>,
+    logins: Family<LoginLabels, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            script_calls: Family::default(),
+            // 0.5 ms to about 16 s.
+            script_seconds: Family::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+            }),
+            logins: Family::default(),
+        }
+    }
+}
+
+impl Metrics {
+    /// Counts one script call.
+    pub fn script_call(&self, action: Action, outcome: Outcome, duration: Duration) {
+        self.script_calls
+            .get_or_create(&CallLabels {
+                action: action.name(),
+                outcome: outcome.name(),
+            })
+            .inc();
+        self.script_seconds
+            .get_or_create(&ActionLabels {
+                action: action.name(),
+            })
+            .observe(duration.as_secs_f64());
+    }
+
+    /// Counts one login.
+    pub fn login(&self, result: LoginResult) {
+        self.logins
+            .get_or_create(&LoginLabels {
+                result: result.name(),
+            })
+            .inc();
+    }
+
+    /// Script calls of `action` so far, whatever their outcome.
+    pub fn script_calls(&self, action: Action) -> u64 {
+        Outcome::ALL
+            .iter()
+            .map(|outcome| {
+                self.script_calls
+                    .get(&CallLabels {
+                        action: action.name(),
+                        outcome: outcome.name(),
+                    })
+                    .map_or(0, |counter| counter.get())
+            })
+            .sum()
+    }
+
+    /// Logins with this result so far.
+    pub fn logins(&self, result: LoginResult) -> u64 {
+        self.logins
+            .get(&LoginLabels {
+                result: result.name(),
+            })
+            .map_or(0, |counter| counter.get())
+    }
+
+    /// Adds these metrics to `registry` (prefixed `authbox_`).
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "authbox_script_calls",
+            "Script calls by action and outcome",
+            self.script_calls.clone(),
+        );
+        registry.register(
+            "authbox_script_call_seconds",
+            "Duration of script calls, waiting for a slot included",
+            self.script_seconds.clone(),
+        );
+        registry.register("authbox_logins", "Logins by result", self.logins.clone());
+    }
+}

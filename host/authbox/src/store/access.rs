@@ -1,0 +1,245 @@
+//! Who may use a tenant: Management API keys with their scopes, applications
+//! (client id and secret) for the Authentication API, and the tenant's
+//! token-signing key. Keys and secrets are stored as their sha256 (they are
+//! random and long, so a fast hash is enough) and shown once, at creation.
+
+use async_trait::async_trait;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::sql::{SqlStore, database, exists_or, new_id, now};
+use super::{StoreError, StoreResult};
+
+/// A Management API key (never the key itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// Generated id, to name the key (e.g. to revoke it).
+    pub id: String,
+    /// The one tenant the key sees.
+    pub tenant_id: String,
+    /// What it may do (`read:users`...).
+    pub scopes: Vec<String>,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// An application allowed to log users in (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    /// Public id.
+    pub client_id: String,
+    /// Its tenant.
+    pub tenant_id: String,
+    /// A name for people.
+    pub name: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// A tenant's token-signing key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    /// The key id in tokens' headers and the JWKS.
+    pub kid: String,
+    /// The private key, PKCS#8 PEM.
+    pub private_key_pem: String,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The sha256, hex, under which a key or secret is stored.
+pub(crate) fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// The store of keys, clients and signing keys.
+#[async_trait]
+pub(crate) trait AccessStore: Send + Sync {
+    /// Stores a Management API key of the tenant by its hash.
+    async fn create_api_key(
+        &self,
+        tenant_id: &str,
+        key_hash: &str,
+        scopes: &[String],
+    ) -> StoreResult<ApiKey>;
+    /// The API key with this hash, if any.
+    async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKey>>;
+    /// Stores an application of the tenant with its secret's hash.
+    async fn create_client(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+        name: &str,
+        secret_hash: &str,
+    ) -> StoreResult<Client>;
+    /// The application with this id and secret hash, if both match.
+    async fn client(&self, client_id: &str, secret_hash: &str) -> StoreResult<Option<Client>>;
+    /// The tenant's signing key, if it has one.
+    async fn signing_key(&self, tenant_id: &str) -> StoreResult<Option<SigningKey>>;
+    /// Gives the tenant `key` unless it has one already (concurrent
+    /// processes agree on the first), and answers the tenant's key.
+    async fn add_signing_key(&self, tenant_id: &str, key: &SigningKey) -> StoreResult<SigningKey>;
+    /// Every tenant's signing key, with the tenant's id.
+    async fn signing_keys(&self) -> StoreResult<Vec<(String, SigningKey)>>;
+}
+
+fn api_key(row: &AnyRow) -> StoreResult<ApiKey> {
+    let scopes: String = row.try_get("scopes").map_err(database)?;
+    Ok(ApiKey {
+        id: row.try_get("id").map_err(database)?,
+        tenant_id: row.try_get("tenant_id").map_err(database)?,
+        scopes: serde_json::from_str(&scopes)
+            .map_err(|e| StoreError::Database(format!("stored scopes: {e}")))?,
+        created_at: row.try_get("created_at").map_err(database)?,
+    })
+}
+
+fn client(row: &AnyRow) -> StoreResult<Client> {
+    Ok(Client {
+        client_id: row.try_get("client_id").map_err(database)?,
+        tenant_id: row.try_get("tenant_id").map_err(database)?,
+        name: row.try_get("name").map_err(database)?,
+        created_at: row.try_get("created_at").map_err(database)?,
+    })
+}
+
+fn signing_key(row: &AnyRow) -> StoreResult<SigningKey> {
+    Ok(SigningKey {
+        kid: row.try_get("kid").map_err(database)?,
+        private_key_pem: row.try_get("private_key").map_err(database)?,
+    })
+}
+
+/// A foreign-key failure means the tenant is not there.
+fn tenant_missing_or(e: sqlx::Error, tenant_id: &str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::NotFound(format!("tenant `{tenant_id}`"))
+        }
+        _ => exists_or(e, || "that key".into()),
+    }
+}
+
+#[async_trait]
+impl AccessStore for SqlStore {
+    async fn create_api_key(
+        &self,
+        tenant_id: &str,
+        key_hash: &str,
+        scopes: &[String],
+    ) -> StoreResult<ApiKey> {
+        let scopes =
+            serde_json::to_string(scopes).map_err(|e| StoreError::Database(e.to_string()))?;
+        let row = sqlx::query(
+            "INSERT INTO api_keys (id, tenant_id, key_hash, scopes, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id, tenant_id, scopes, created_at",
+        )
+        .bind(new_id("key"))
+        .bind(tenant_id)
+        .bind(key_hash)
+        .bind(scopes)
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| tenant_missing_or(e, tenant_id))?;
+        api_key(&row)
+    }
+
+    async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
+        sqlx::query("SELECT id, tenant_id, scopes, created_at FROM api_keys WHERE key_hash = $1")
+            .bind(key_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?
+            .as_ref()
+            .map(api_key)
+            .transpose()
+    }
+
+    async fn create_client(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+        name: &str,
+        secret_hash: &str,
+    ) -> StoreResult<Client> {
+        let row = sqlx::query(
+            "INSERT INTO clients (client_id, tenant_id, name, secret_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING client_id, tenant_id, name, created_at",
+        )
+        .bind(client_id)
+        .bind(tenant_id)
+        .bind(name)
+        .bind(secret_hash)
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| tenant_missing_or(e, tenant_id))?;
+        client(&row)
+    }
+
+    async fn client(&self, client_id: &str, secret_hash: &str) -> StoreResult<Option<Client>> {
+        sqlx::query(
+            "SELECT client_id, tenant_id, name, created_at FROM clients \
+             WHERE client_id = $1 AND secret_hash = $2",
+        )
+        .bind(client_id)
+        .bind(secret_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?
+        .as_ref()
+        .map(client)
+        .transpose()
+    }
+
+    async fn signing_key(&self, tenant_id: &str) -> StoreResult<Option<SigningKey>> {
+        sqlx::query("SELECT kid, private_key FROM signing_keys WHERE tenant_id = $1")
+            .bind(tenant_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?
+            .as_ref()
+            .map(signing_key)
+            .transpose()
+    }
+
+    async fn add_signing_key(&self, tenant_id: &str, key: &SigningKey) -> StoreResult<SigningKey> {
+        sqlx::query(
+            "INSERT INTO signing_keys (tenant_id, kid, private_key, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id) DO NOTHING",
+        )
+        .bind(tenant_id)
+        .bind(&key.kid)
+        .bind(&key.private_key_pem)
+        .bind(now())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| tenant_missing_or(e, tenant_id))?;
+        self.signing_key(tenant_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("tenant `{tenant_id}`")))
+    }
+
+    async fn signing_keys(&self) -> StoreResult<Vec<(String, SigningKey)>> {
+        sqlx::query("SELECT tenant_id, kid, private_key FROM signing_keys ORDER BY kid")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database)?
+            .iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("tenant_id").map_err(database)?,
+                    signing_key(row)?,
+                ))
+            })
+            .collect()
+    }
+}

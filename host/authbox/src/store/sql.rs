@@ -1,0 +1,877 @@
+//! [`Store`] on SQLite or PostgreSQL through sqlx's `Any` driver: one set of
+//! statements (`$n` placeholders, text ids, timestamps and JSON) serves both.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyConnection, AnyPool, Connection as _, Row};
+
+use super::records::{CachedUser, Connection, ConnectionSettings, ScriptVersion, Tenant};
+use super::{
+    LoginRecord, MigrationReason, MigrationRecord, Store, StoreError, StoreResult,
+    StoredCredentials, UserChanges,
+};
+use crate::runtime::capabilities::sql::DataSourceUrl;
+
+/// The embedded migrations, applied in order, each once.
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_init.sql")),
+    (2, include_str!("migrations/0002_access.sql")),
+    (3, include_str!("migrations/0003_tenant_settings.sql")),
+];
+
+/// Root attributes a connection with "sync root attributes" off keeps from
+/// the user's first login.
+const FIRST_LOGIN_ATTRIBUTES: &[&str] =
+    &["name", "nickname", "given_name", "family_name", "picture"];
+
+/// Connections to a SQLite store. SQLite has one writer at a time, but a
+/// single connection serializes every statement behind the previous
+/// statement's task being polled again (its worker thread may be busy with a
+/// signature or a script): logins held to ~1,400/s with a third of the CPU
+/// idle. Several connections overlap that wait; their writes take turns on
+/// SQLite's lock (WAL, `busy_timeout`). See also [`LogRestarts`].
+const SQLITE_CONNECTIONS: u32 = 4;
+
+/// How often a SQLite store tries to restart its write-ahead log.
+const SQLITE_LOG_RESTART_EVERY: Duration = Duration::from_millis(100);
+
+/// The store on a SQLite file or a PostgreSQL database.
+#[derive(Clone)]
+pub(crate) struct SqlStore {
+    pub(super) pool: AnyPool,
+    /// A SQLite store's log restarts, stopped with the last clone.
+    log_restarts: Option<Arc<LogRestarts>>,
+}
+
+/// The task that keeps a SQLite store's write-ahead log short. With several
+/// connections writing, SQLite's own checkpoints copy the log into the
+/// database but never find the moment no statement reads it, when the log
+/// can start again from its beginning: it grew by 2 GB in minutes of logins.
+/// A RESTART checkpoint does start it again, but waits for that moment
+/// holding the write lock, and the writers behind it sleep in SQLite's busy
+/// handler (a millisecond or more at a time): 40 to 70 ms stalls. So the
+/// task tries often on its own connection, with no busy handler: a try that
+/// would wait gives up at once and the next one succeeds.
+struct LogRestarts(tokio::task::AbortHandle);
+
+impl LogRestarts {
+    async fn start(url: &str) -> Result<LogRestarts, sqlx::Error> {
+        let mut connection = AnyConnection::connect(url).await?;
+        sqlx::raw_sql("PRAGMA busy_timeout = 0")
+            .execute(&mut connection)
+            .await?;
+        let task = tokio::spawn(async move {
+            let mut every = tokio::time::interval(SQLITE_LOG_RESTART_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut failing = false;
+            loop {
+                every.tick().await;
+                // PASSIVE copies the log into the database beside the
+                // writers, so that RESTART, which holds the write lock while
+                // it copies, has only the last few pages left to copy. A
+                // try that gave up answers a row saying so, not an error.
+                let tried = sqlx::raw_sql(
+                    "PRAGMA wal_checkpoint(PASSIVE); PRAGMA wal_checkpoint(RESTART);",
+                )
+                .execute(&mut connection)
+                .await;
+                // Said once when it starts failing, not ten times a second.
+                match (&tried, failing) {
+                    (Err(e), false) => {
+                        tracing::warn!(error = %e, "checkpoints of the SQLite store are failing")
+                    }
+                    (Ok(_), true) => tracing::info!("checkpoints of the SQLite store work again"),
+                    _ => {}
+                }
+                failing = tried.is_err();
+            }
+        });
+        Ok(LogRestarts(task.abort_handle()))
+    }
+}
+
+impl Drop for LogRestarts {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+pub(crate) fn now() -> String {
+    sqlx::types::chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+pub(super) fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+pub(super) fn database(e: sqlx::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+/// `e` as "exists" when it broke a unique constraint.
+pub(super) fn exists_or(e: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Exists(what()),
+        _ => database(e),
+    }
+}
+
+fn json_text(value: &impl serde::Serialize) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Database(e.to_string()))
+}
+
+fn json_object(text: &str) -> StoreResult<Map<String, Value>> {
+    serde_json::from_str(text).map_err(|e| StoreError::Database(format!("stored JSON: {e}")))
+}
+
+impl SqlStore {
+    /// Opens (creating a SQLite file if needed) and migrates the store at
+    /// `url`: `sqlite:PATH` or `postgres://...`.
+    pub(crate) async fn open(url: &str) -> StoreResult<SqlStore> {
+        sqlx::any::install_default_drivers();
+        let shown = url
+            .parse::<DataSourceUrl>()
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| "the given URL".into());
+        let failed = |e: sqlx::Error| StoreError::Open {
+            url: shown.clone(),
+            reason: e.to_string(),
+        };
+        let sqlite = url.starts_with("sqlite:");
+        if sqlite && (url.contains(":memory:") || url.contains("mode=memory")) {
+            // Each of the pool's connections would have a database of its own.
+            return Err(StoreError::Open {
+                url: shown.clone(),
+                reason: "an in-memory SQLite store is not supported: give a file path".into(),
+            });
+        }
+        let url = if sqlite && !url.contains('?') {
+            format!("{url}?mode=rwc")
+        } else {
+            url.to_string()
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if sqlite { SQLITE_CONNECTIONS } else { 16 })
+            // A ping before every statement would double the round trips.
+            .test_before_acquire(false)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        // WAL: readers never wait for the writer; a busy
+                        // writer is waited for, not an error.
+                        sqlx::raw_sql(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+                             PRAGMA journal_size_limit = 67108864;",
+                        )
+                        .execute(conn)
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(failed)?;
+        let log_restarts = match sqlite {
+            true => Some(Arc::new(LogRestarts::start(&url).await.map_err(failed)?)),
+            false => None,
+        };
+        let store = SqlStore { pool, log_restarts };
+        store.migrate(sqlite).await.map_err(failed)?;
+        Ok(store)
+    }
+
+    /// Applies the migrations not applied yet. On PostgreSQL an advisory
+    /// lock makes concurrent processes take turns.
+    async fn migrate(&self, sqlite: bool) -> Result<(), sqlx::Error> {
+        // On SQLite the write lock is taken at once, so that another process
+        // migrating too waits its turn instead of failing at its first write.
+        let mut tx = match sqlite {
+            true => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            false => self.pool.begin().await?,
+        };
+        if !sqlite {
+            sqlx::query("SELECT pg_advisory_xact_lock(7355608)")
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS authbox_migrations \
+             (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        for (version, sql) in MIGRATIONS {
+            let applied = sqlx::query("SELECT version FROM authbox_migrations WHERE version = $1")
+                .bind(*version)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if applied.is_none() {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO authbox_migrations (version, applied_at) VALUES ($1, $2)")
+                    .bind(*version)
+                    .bind(now())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await
+    }
+
+    /// The tenant's connection whose `column` (`id` or `name`) is `key`.
+    async fn one_connection(
+        &self,
+        column: &'static str,
+        tenant_id: &str,
+        key: &str,
+    ) -> StoreResult<Connection> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT * FROM connections WHERE tenant_id = $1 AND {column} = $2"
+        )))
+        .bind(tenant_id)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?
+        .ok_or_else(|| StoreError::NotFound(format!("connection `{key}`")))?;
+        connection(&row)
+    }
+
+    /// The tenant whose `column` (`id` or `name`) is `key`.
+    async fn one_tenant(&self, column: &'static str, key: &str) -> StoreResult<Tenant> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT * FROM tenants WHERE {column} = $1"
+        )))
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?
+        .ok_or_else(|| StoreError::NotFound(format!("tenant `{key}`")))?;
+        tenant(&row).map_err(database)
+    }
+
+    /// Closes the pool.
+    pub(crate) async fn close(&self) {
+        if let Some(restarts) = &self.log_restarts {
+            restarts.0.abort();
+        }
+        self.pool.close().await;
+    }
+}
+
+fn tenant(row: &AnyRow) -> Result<Tenant, sqlx::Error> {
+    Ok(Tenant {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+        default_connection: row.try_get("default_connection")?,
+    })
+}
+
+fn connection(row: &AnyRow) -> StoreResult<Connection> {
+    let settings: String = row.try_get("settings").map_err(database)?;
+    Ok(Connection {
+        id: row.try_get("id").map_err(database)?,
+        tenant_id: row.try_get("tenant_id").map_err(database)?,
+        name: row.try_get("name").map_err(database)?,
+        settings: serde_json::from_str(&settings)
+            .map_err(|e| StoreError::Database(format!("stored settings: {e}")))?,
+        active_version: row.try_get("active_version").map_err(database)?,
+        created_at: row.try_get("created_at").map_err(database)?,
+        updated_at: row.try_get("updated_at").map_err(database)?,
+    })
+}
+
+fn script_version(row: &AnyRow, active: Option<i64>) -> StoreResult<ScriptVersion> {
+    let actions: String = row.try_get("actions").map_err(database)?;
+    let version: i64 = row.try_get("version").map_err(database)?;
+    Ok(ScriptVersion {
+        version,
+        sha256: row.try_get("sha256").map_err(database)?,
+        size_bytes: row.try_get("size_bytes").map_err(database)?,
+        actions: serde_json::from_str(&actions)
+            .map_err(|e| StoreError::Database(format!("stored actions: {e}")))?,
+        created_at: row.try_get("created_at").map_err(database)?,
+        active: active == Some(version),
+    })
+}
+
+fn cached_user(row: &AnyRow) -> StoreResult<CachedUser> {
+    let get_text = |column: &str| row.try_get::<String, _>(column).map_err(database);
+    let get_opt = |column: &str| row.try_get::<Option<String>, _>(column).map_err(database);
+    Ok(CachedUser {
+        user_id: get_text("user_id")?,
+        connection_id: get_text("connection_id")?,
+        attributes: json_object(&get_text("profile")?)?,
+        user_metadata: json_object(&get_text("user_metadata")?)?,
+        app_metadata: json_object(&get_text("app_metadata")?)?,
+        blocked: row.try_get::<i64, _>("blocked").map_err(database)? != 0,
+        created_at: get_text("created_at")?,
+        updated_at: get_text("updated_at")?,
+        last_login: get_opt("last_login")?,
+        last_ip: get_opt("last_ip")?,
+        logins_count: row.try_get("logins_count").map_err(database)?,
+        last_password_reset: get_opt("last_password_reset")?,
+        migrated: row.try_get::<i64, _>("migrated").map_err(database)? != 0,
+        migrated_at: get_opt("migrated_at")?,
+        revision: row.try_get("revision").map_err(database)?,
+    })
+}
+
+/// The script-sourced root attributes of a normalized profile: all but the
+/// id and the metadata, which the cache keeps apart.
+fn script_attributes(
+    profile: &crate::runtime::profile::NormalizedProfile,
+) -> StoreResult<Map<String, Value>> {
+    let Value::Object(mut attributes) =
+        serde_json::to_value(profile).map_err(|e| StoreError::Database(e.to_string()))?
+    else {
+        return Err(StoreError::Database("a profile is a JSON object".into()));
+    };
+    for key in ["user_id", "user_metadata", "app_metadata"] {
+        attributes.remove(key);
+    }
+    Ok(attributes)
+}
+
+const USER_COLUMNS: &str = "user_id, connection_id, profile, user_metadata, app_metadata, \
+    blocked, created_at, updated_at, last_login, last_ip, logins_count, last_password_reset, \
+    migrated, migrated_at, revision";
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn create_tenant(&self, name: &str) -> StoreResult<Tenant> {
+        let row = sqlx::query(
+            "INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) \
+             RETURNING id, name, created_at, default_connection",
+        )
+        .bind(new_id("ten"))
+        .bind(name)
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| exists_or(e, || format!("tenant `{name}`")))?;
+        tenant(&row).map_err(database)
+    }
+
+    async fn tenant_by_name(&self, name: &str) -> StoreResult<Tenant> {
+        self.one_tenant("name", name).await
+    }
+
+    async fn tenant(&self, tenant_id: &str) -> StoreResult<Tenant> {
+        self.one_tenant("id", tenant_id).await
+    }
+
+    async fn set_default_connection(
+        &self,
+        tenant_id: &str,
+        connection: Option<&str>,
+    ) -> StoreResult<Tenant> {
+        let row =
+            sqlx::query("UPDATE tenants SET default_connection = $1 WHERE id = $2 RETURNING *")
+                .bind(connection)
+                .bind(tenant_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(database)?
+                .ok_or_else(|| StoreError::NotFound(format!("tenant `{tenant_id}`")))?;
+        tenant(&row).map_err(database)
+    }
+
+    async fn create_connection(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        settings: &ConnectionSettings,
+    ) -> StoreResult<Connection> {
+        let at = now();
+        let row = sqlx::query(
+            "INSERT INTO connections (id, tenant_id, name, settings, active_version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, NULL, $5, $5) RETURNING *",
+        )
+        .bind(new_id("con"))
+        .bind(tenant_id)
+        .bind(name)
+        .bind(json_text(settings)?)
+        .bind(at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| exists_or(e, || format!("connection `{name}`")))?;
+        connection(&row)
+    }
+
+    async fn connections(&self, tenant_id: &str) -> StoreResult<Vec<Connection>> {
+        sqlx::query("SELECT * FROM connections WHERE tenant_id = $1 ORDER BY name")
+            .bind(tenant_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database)?
+            .iter()
+            .map(connection)
+            .collect()
+    }
+
+    async fn connection(&self, tenant_id: &str, connection_id: &str) -> StoreResult<Connection> {
+        self.one_connection("id", tenant_id, connection_id).await
+    }
+
+    async fn connection_by_name(&self, tenant_id: &str, name: &str) -> StoreResult<Connection> {
+        self.one_connection("name", tenant_id, name).await
+    }
+
+    async fn update_connection(
+        &self,
+        tenant_id: &str,
+        connection_id: &str,
+        settings: &ConnectionSettings,
+    ) -> StoreResult<Connection> {
+        let row = sqlx::query(
+            "UPDATE connections SET settings = $1, updated_at = $2 \
+             WHERE tenant_id = $3 AND id = $4 RETURNING *",
+        )
+        .bind(json_text(settings)?)
+        .bind(now())
+        .bind(tenant_id)
+        .bind(connection_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?
+        .ok_or_else(|| StoreError::NotFound(format!("connection `{connection_id}`")))?;
+        connection(&row)
+    }
+
+    async fn delete_connection(&self, tenant_id: &str, connection_id: &str) -> StoreResult<()> {
+        let deleted = sqlx::query("DELETE FROM connections WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(connection_id)
+            .execute(&self.pool)
+            .await
+            .map_err(database)?;
+        match deleted.rows_affected() {
+            0 => Err(StoreError::NotFound(format!(
+                "connection `{connection_id}`"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    async fn add_script(
+        &self,
+        connection_id: &str,
+        wasm: &[u8],
+        sha256: &str,
+        actions: &[String],
+    ) -> StoreResult<ScriptVersion> {
+        // Two uploads at once: the second's version collides and retries.
+        for _ in 0..8 {
+            let inserted = sqlx::query(
+                "INSERT INTO scripts (connection_id, version, sha256, size_bytes, actions, wasm, created_at) \
+                 SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5, $6 FROM scripts WHERE connection_id = $1 \
+                 RETURNING version, sha256, size_bytes, actions, created_at",
+            )
+            .bind(connection_id)
+            .bind(sha256)
+            .bind(wasm.len() as i64)
+            .bind(json_text(&actions)?)
+            .bind(wasm)
+            .bind(now())
+            .fetch_one(&self.pool)
+            .await;
+            match inserted {
+                Ok(row) => return script_version(&row, None),
+                Err(sqlx::Error::Database(db)) if db.is_unique_violation() => continue,
+                Err(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => {
+                    return Err(StoreError::NotFound(format!(
+                        "connection `{connection_id}`"
+                    )));
+                }
+                Err(e) => return Err(database(e)),
+            }
+        }
+        Err(StoreError::Database(
+            "too many concurrent script uploads".into(),
+        ))
+    }
+
+    async fn scripts(&self, connection_id: &str) -> StoreResult<Vec<ScriptVersion>> {
+        let active: Option<i64> =
+            sqlx::query("SELECT active_version FROM connections WHERE id = $1")
+                .bind(connection_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(database)?
+                .ok_or_else(|| StoreError::NotFound(format!("connection `{connection_id}`")))?
+                .try_get("active_version")
+                .map_err(database)?;
+        sqlx::query(
+            "SELECT version, sha256, size_bytes, actions, created_at FROM scripts \
+             WHERE connection_id = $1 ORDER BY version",
+        )
+        .bind(connection_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database)?
+        .iter()
+        .map(|row| script_version(row, active))
+        .collect()
+    }
+
+    async fn activate_script(&self, connection_id: &str, version: i64) -> StoreResult<()> {
+        let updated = sqlx::query(
+            "UPDATE connections SET active_version = $1, updated_at = $2 WHERE id = $3 \
+             AND EXISTS (SELECT 1 FROM scripts WHERE connection_id = $3 AND version = $1)",
+        )
+        .bind(version)
+        .bind(now())
+        .bind(connection_id)
+        .execute(&self.pool)
+        .await
+        .map_err(database)?;
+        match updated.rows_affected() {
+            0 => Err(StoreError::NotFound(format!(
+                "script version {version} of connection `{connection_id}`"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    async fn active_script(&self, connection_id: &str) -> StoreResult<(ScriptVersion, Vec<u8>)> {
+        let row = sqlx::query(
+            "SELECT s.version, s.sha256, s.size_bytes, s.actions, s.created_at, s.wasm \
+             FROM connections c JOIN scripts s \
+             ON s.connection_id = c.id AND s.version = c.active_version WHERE c.id = $1",
+        )
+        .bind(connection_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?
+        .ok_or_else(|| {
+            StoreError::NotFound(format!("an active script of connection `{connection_id}`"))
+        })?;
+        let version = script_version(&row, None)?;
+        let wasm: Vec<u8> = row.try_get("wasm").map_err(database)?;
+        Ok((
+            ScriptVersion {
+                active: true,
+                ..version
+            },
+            wasm,
+        ))
+    }
+
+    async fn record_login(&self, login: LoginRecord<'_>) -> StoreResult<CachedUser> {
+        let profile = login.profile;
+        let returned = script_attributes(profile)?;
+        let email_key = profile.email.as_deref().map(str::to_lowercase);
+        let at = now();
+        loop {
+            // With "sync root attributes" on (the default) nothing of the
+            // cached row is needed: a login is one statement. Off, the
+            // first-login attributes are read and the write is conditional.
+            let mut attributes = returned.clone();
+            let mut expected_revision = None;
+            if !login.sync_root_attributes {
+                match self.user(login.tenant_id, &profile.user_id).await {
+                    Ok(user) => {
+                        for key in FIRST_LOGIN_ATTRIBUTES {
+                            match user.attributes.get(*key) {
+                                Some(kept) => attributes.insert(key.to_string(), kept.clone()),
+                                None => attributes.remove(*key),
+                            };
+                        }
+                        expected_revision = Some(user.revision);
+                    }
+                    Err(StoreError::NotFound(_)) => {}
+                    Err(other) => return Err(other),
+                }
+            }
+            // Metadata is the Management API's after the first login: untouched.
+            let updated = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE users SET connection_id = $1, email = $2, email_key = $3, username = $4, \
+                 profile = $5, updated_at = $6, last_login = COALESCE($11, last_login), \
+                 last_ip = COALESCE($7, last_ip), logins_count = logins_count + $12, \
+                 revision = revision + 1 \
+                 WHERE tenant_id = $8 AND user_id = $9 AND ($10 IS NULL OR revision = $10) \
+                 RETURNING {USER_COLUMNS}"
+            )))
+            .bind(login.connection_id)
+            .bind(profile.email.as_deref())
+            .bind(email_key.as_deref())
+            .bind(profile.username.as_deref())
+            .bind(json_text(&attributes)?)
+            .bind(&at)
+            .bind(login.ip)
+            .bind(login.tenant_id)
+            .bind(&profile.user_id)
+            .bind(expected_revision)
+            .bind(login.is_login.then_some(&at))
+            .bind(i64::from(login.is_login))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?;
+            if let Some(row) = updated {
+                return cached_user(&row);
+            }
+            if expected_revision.is_some() {
+                continue; // Another write came between the read and ours.
+            }
+            if !login.is_login {
+                return Err(StoreError::NotFound(format!("user `{}`", profile.user_id)));
+            }
+            // First login: the script's metadata seeds the cache.
+            let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO users (tenant_id, user_id, connection_id, email, email_key, username, \
+                 profile, user_metadata, app_metadata, blocked, created_at, updated_at, last_login, \
+                 last_ip, logins_count, migrated, revision) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10, $10, $11, 1, 0, 1) \
+                 ON CONFLICT (tenant_id, user_id) DO NOTHING RETURNING {USER_COLUMNS}"
+            )))
+            .bind(login.tenant_id)
+            .bind(&profile.user_id)
+            .bind(login.connection_id)
+            .bind(profile.email.as_deref())
+            .bind(email_key.as_deref())
+            .bind(profile.username.as_deref())
+            .bind(json_text(&attributes)?)
+            .bind(json_text(&profile.user_metadata)?)
+            .bind(json_text(&profile.app_metadata)?)
+            .bind(&at)
+            .bind(login.ip)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?;
+            if let Some(row) = inserted {
+                return cached_user(&row);
+            }
+            // A concurrent first login inserted it: now it is an update.
+        }
+    }
+
+    async fn record_migration(&self, migration: MigrationRecord<'_>) -> StoreResult<CachedUser> {
+        let profile = migration.profile;
+        let at = now();
+        let login = migration.reason == MigrationReason::Login;
+        let reset = migration.reason == MigrationReason::PasswordReset;
+        // A user cached before import mode was on keeps its metadata, block
+        // and counters; one already migrated is left alone.
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO users (tenant_id, user_id, connection_id, email, email_key, username, \
+             profile, user_metadata, app_metadata, blocked, created_at, updated_at, last_login, \
+             last_ip, logins_count, migrated, migrated_at, password_hash, last_password_reset, \
+             revision) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10, $11, $12, $13, 1, $10, $14, $15, 1) \
+             ON CONFLICT (tenant_id, user_id) DO UPDATE SET connection_id = excluded.connection_id, \
+             email = excluded.email, email_key = excluded.email_key, username = excluded.username, \
+             profile = excluded.profile, updated_at = excluded.updated_at, \
+             last_login = COALESCE(excluded.last_login, users.last_login), \
+             last_ip = COALESCE(excluded.last_ip, users.last_ip), \
+             logins_count = users.logins_count + excluded.logins_count, migrated = 1, \
+             migrated_at = excluded.migrated_at, password_hash = excluded.password_hash, \
+             last_password_reset = COALESCE(excluded.last_password_reset, users.last_password_reset), \
+             revision = users.revision + 1 \
+             WHERE users.migrated = 0 RETURNING {USER_COLUMNS}"
+        )))
+        .bind(migration.tenant_id)
+        .bind(&profile.user_id)
+        .bind(migration.connection_id)
+        .bind(profile.email.as_deref())
+        .bind(profile.email.as_deref().map(str::to_lowercase))
+        .bind(profile.username.as_deref())
+        .bind(json_text(&script_attributes(profile)?)?)
+        .bind(json_text(&profile.user_metadata)?)
+        .bind(json_text(&profile.app_metadata)?)
+        .bind(&at)
+        .bind(login.then_some(&at))
+        .bind(migration.ip)
+        .bind(i64::from(login))
+        .bind(migration.password_hash)
+        .bind(reset.then_some(&at))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?
+        .ok_or_else(|| StoreError::Exists(format!("migrated user `{}`", profile.user_id)))?;
+        cached_user(&row)
+    }
+
+    async fn count_login(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        ip: Option<&str>,
+    ) -> StoreResult<CachedUser> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE users SET logins_count = logins_count + 1, last_login = $1, updated_at = $1, \
+             last_ip = COALESCE($2, last_ip), revision = revision + 1 \
+             WHERE tenant_id = $3 AND user_id = $4 RETURNING {USER_COLUMNS}"
+        )))
+        .bind(now())
+        .bind(ip)
+        .bind(tenant_id)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?
+        .ok_or_else(|| StoreError::NotFound(format!("user `{user_id}`")))?;
+        cached_user(&row)
+    }
+
+    async fn credentials(
+        &self,
+        tenant_id: &str,
+        connection_id: &str,
+        key: &str,
+    ) -> StoreResult<Option<StoredCredentials>> {
+        let row = sqlx::query(
+            "SELECT user_id, migrated, password_hash FROM users \
+             WHERE tenant_id = $1 AND connection_id = $2 AND (email_key = $3 OR username = $4) \
+             ORDER BY CASE WHEN email_key = $3 THEN 0 ELSE 1 END LIMIT 1",
+        )
+        .bind(tenant_id)
+        .bind(connection_id)
+        .bind(key.to_lowercase())
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?;
+        row.map(|row| {
+            Ok(StoredCredentials {
+                user_id: row.try_get("user_id").map_err(database)?,
+                migrated: row.try_get::<i64, _>("migrated").map_err(database)? != 0,
+                password_hash: row.try_get("password_hash").map_err(database)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn user(&self, tenant_id: &str, user_id: &str) -> StoreResult<CachedUser> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND user_id = $2"
+        )))
+        .bind(tenant_id)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?
+        .ok_or_else(|| StoreError::NotFound(format!("user `{user_id}`")))?;
+        cached_user(&row)
+    }
+
+    async fn users_by_email(&self, tenant_id: &str, email: &str) -> StoreResult<Vec<CachedUser>> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND email_key = $2 ORDER BY user_id"
+        )))
+        .bind(tenant_id)
+        .bind(email.to_lowercase())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database)?
+        .iter()
+        .map(cached_user)
+        .collect()
+    }
+
+    async fn users_of_connection(
+        &self,
+        tenant_id: &str,
+        connection_id: &str,
+        page: u32,
+        per_page: u32,
+    ) -> StoreResult<(Vec<CachedUser>, u64)> {
+        let users = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND connection_id = $2 \
+             ORDER BY email_key, user_id LIMIT $3 OFFSET $4"
+        )))
+        .bind(tenant_id)
+        .bind(connection_id)
+        .bind(i64::from(per_page))
+        .bind(i64::from(page) * i64::from(per_page))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database)?
+        .iter()
+        .map(cached_user)
+        .collect::<StoreResult<Vec<_>>>()?;
+        let total: i64 = sqlx::query(
+            "SELECT COUNT(*) AS total FROM users WHERE tenant_id = $1 AND connection_id = $2",
+        )
+        .bind(tenant_id)
+        .bind(connection_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(database)?
+        .try_get("total")
+        .map_err(database)?;
+        Ok((users, total.max(0) as u64))
+    }
+
+    async fn delete_user(&self, tenant_id: &str, user_id: &str) -> StoreResult<()> {
+        let deleted = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND user_id = $2")
+            .bind(tenant_id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(database)?;
+        match deleted.rows_affected() {
+            0 => Err(StoreError::NotFound(format!("user `{user_id}`"))),
+            _ => Ok(()),
+        }
+    }
+
+    async fn update_user(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        revision: i64,
+        changes: &UserChanges,
+    ) -> StoreResult<Option<CachedUser>> {
+        let text = |object: &Option<Map<String, Value>>| object.as_ref().map(json_text).transpose();
+        let attribute = |key: &str| {
+            changes
+                .attributes
+                .as_ref()
+                .and_then(|a| a.get(key))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let email = attribute("email");
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE users SET user_metadata = COALESCE($1, user_metadata), \
+             app_metadata = COALESCE($2, app_metadata), blocked = COALESCE($3, blocked), \
+             profile = COALESCE($8, profile), \
+             email = CASE WHEN $8 IS NULL THEN email ELSE $9 END, \
+             email_key = CASE WHEN $8 IS NULL THEN email_key ELSE $10 END, \
+             username = CASE WHEN $8 IS NULL THEN username ELSE $11 END, \
+             last_password_reset = COALESCE($12, last_password_reset), \
+             password_hash = COALESCE($13, password_hash), updated_at = $4, revision = revision + 1 \
+             WHERE tenant_id = $5 AND user_id = $6 AND revision = $7 RETURNING {USER_COLUMNS}"
+        )))
+        .bind(text(&changes.user_metadata)?)
+        .bind(text(&changes.app_metadata)?)
+        .bind(changes.blocked.map(i64::from))
+        .bind(now())
+        .bind(tenant_id)
+        .bind(user_id)
+        .bind(revision)
+        .bind(text(&changes.attributes)?)
+        .bind(email.clone())
+        .bind(email.map(|e| e.to_lowercase()))
+        .bind(attribute("username"))
+        .bind(changes.last_password_reset.as_deref())
+        .bind(changes.password_hash.as_deref())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?
+        .as_ref()
+        .map(cached_user)
+        .transpose()
+    }
+}

@@ -1,0 +1,484 @@
+//! One suite, run on SQLite (always) and PostgreSQL (with
+//! `AUTHBOX_TEST_POSTGRES_URL`, in a fresh schema).
+
+use serde_json::{Map, Value, json};
+
+use super::*;
+use crate::runtime::profile::{ProfileSource, normalize};
+use authbox_tests::legacy::{Backend, LegacyDb};
+
+/// The stores to test: a SQLite file, and PostgreSQL when configured.
+async fn stores(test: &str) -> Vec<(SqlStore, LegacyDb)> {
+    let mut stores = Vec::new();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if let Some(db) = LegacyDb::empty(backend, test).await {
+            stores.push((SqlStore::open(&db.url).await.unwrap(), db));
+        }
+    }
+    stores
+}
+
+fn profile(value: Value) -> crate::runtime::profile::NormalizedProfile {
+    let Value::Object(map) = value else { panic!() };
+    normalize(map, &ProfileSource::default()).unwrap().profile
+}
+
+fn object(value: Value) -> Map<String, Value> {
+    value.as_object().unwrap().clone()
+}
+
+#[tokio::test]
+async fn tenants_and_connections_are_named_uniquely_and_kept_apart() {
+    for (store, db) in stores("tenants_and_connections").await {
+        let acme = store.create_tenant("acme").await.unwrap();
+        let other = store.create_tenant("other").await.unwrap();
+        assert!(matches!(
+            store.create_tenant("acme").await,
+            Err(StoreError::Exists(_))
+        ));
+        assert_eq!(store.tenant_by_name("acme").await.unwrap(), acme);
+        assert!(matches!(
+            store.tenant_by_name("nope").await,
+            Err(StoreError::NotFound(_))
+        ));
+
+        let settings = ConnectionSettings {
+            import_mode: true,
+            ..ConnectionSettings::default()
+        };
+        let legacy = store
+            .create_connection(&acme.id, "legacy", &settings)
+            .await
+            .unwrap();
+        assert_eq!(legacy.settings, settings);
+        assert!(matches!(
+            store.create_connection(&acme.id, "legacy", &settings).await,
+            Err(StoreError::Exists(_))
+        ));
+        // The same name in another tenant is another connection.
+        store
+            .create_connection(&other.id, "legacy", &settings)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.connection_by_name(&acme.id, "legacy").await.unwrap(),
+            legacy
+        );
+        assert_eq!(
+            store.connections(&acme.id).await.unwrap(),
+            std::slice::from_ref(&legacy)
+        );
+        assert!(matches!(
+            store.connection(&other.id, &legacy.id).await,
+            Err(StoreError::NotFound(_))
+        ));
+
+        let mut changed = settings.clone();
+        changed.config.insert("secret".into(), "s3cret".into());
+        let updated = store
+            .update_connection(&acme.id, &legacy.id, &changed)
+            .await
+            .unwrap();
+        assert_eq!(updated.settings, changed);
+        assert!(!format!("{:?}", updated.settings).contains("s3cret"));
+        store.delete_connection(&acme.id, &legacy.id).await.unwrap();
+        assert!(matches!(
+            store.delete_connection(&acme.id, &legacy.id).await,
+            Err(StoreError::NotFound(_))
+        ));
+        store.close().await;
+        db.drop().await;
+    }
+}
+
+#[tokio::test]
+async fn script_versions_are_numbered_and_one_is_active() {
+    for (store, db) in stores("script_versions").await {
+        let tenant = store.create_tenant("acme").await.unwrap();
+        let conn = store
+            .create_connection(&tenant.id, "legacy", &ConnectionSettings::default())
+            .await
+            .unwrap();
+        assert!(matches!(
+            store.active_script(&conn.id).await,
+            Err(StoreError::NotFound(_))
+        ));
+        let actions = vec!["login".to_string(), "get-user".to_string()];
+        let v1 = store
+            .add_script(&conn.id, b"first", "aa", &actions)
+            .await
+            .unwrap();
+        let v2 = store
+            .add_script(&conn.id, b"second", "bb", &actions)
+            .await
+            .unwrap();
+        assert_eq!((v1.version, v2.version), (1, 2));
+        store.activate_script(&conn.id, 2).await.unwrap();
+        assert_eq!(store.active_script(&conn.id).await.unwrap().1, b"second");
+        // Rollback.
+        store.activate_script(&conn.id, 1).await.unwrap();
+        let (active, wasm) = store.active_script(&conn.id).await.unwrap();
+        assert_eq!(
+            (active.version, active.sha256.as_str(), wasm.as_slice()),
+            (1, "aa", &b"first"[..])
+        );
+        let listed = store.scripts(&conn.id).await.unwrap();
+        assert_eq!(
+            listed
+                .iter()
+                .map(|s| (s.version, s.active))
+                .collect::<Vec<_>>(),
+            [(1, true), (2, false)]
+        );
+        assert_eq!(listed[1].size_bytes, 6);
+        assert!(matches!(
+            store.activate_script(&conn.id, 3).await,
+            Err(StoreError::NotFound(_))
+        ));
+        store.close().await;
+        db.drop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_login_refreshes_the_profile_but_never_the_metadata() {
+    for (store, db) in stores("login_cache").await {
+        let tenant = store.create_tenant("acme").await.unwrap();
+        let conn = store
+            .create_connection(&tenant.id, "legacy", &ConnectionSettings::default())
+            .await
+            .unwrap();
+        let first = profile(json!({
+            "user_id": "legacy|1", "email": "Ada@Example.com", "name": "Ada",
+            "user_metadata": {"theme": "dark"}, "app_metadata": {"plan": "pro"}
+        }));
+        let record = |profile, sync| LoginRecord {
+            is_login: true,
+            tenant_id: &tenant.id,
+            connection_id: &conn.id,
+            profile,
+            ip: Some("192.0.2.1"),
+            sync_root_attributes: sync,
+        };
+        let cached = store.record_login(record(&first, true)).await.unwrap();
+        assert_eq!(cached.user_id, "auth0|legacy|1");
+        assert_eq!(cached.logins_count, 1);
+        assert_eq!(cached.user_metadata, object(json!({"theme": "dark"})));
+        assert_eq!(cached.attributes["name"], json!("Ada"));
+        assert_eq!(cached.last_ip.as_deref(), Some("192.0.2.1"));
+
+        let second = profile(json!({
+            "user_id": "legacy|1", "email": "Ada@Example.com", "name": "Ada Lovelace",
+            "user_metadata": {"theme": "light"}
+        }));
+        let cached = store.record_login(record(&second, true)).await.unwrap();
+        assert_eq!(cached.logins_count, 2);
+        assert_eq!(cached.attributes["name"], json!("Ada Lovelace"));
+        assert_eq!(cached.user_metadata, object(json!({"theme": "dark"})));
+        assert_eq!(cached.app_metadata, object(json!({"plan": "pro"})));
+
+        // Sync off: the first-login root attributes stay.
+        let third =
+            profile(json!({"user_id": "legacy|1", "email": "Ada@Example.com", "name": "A. L."}));
+        let cached = store.record_login(record(&third, false)).await.unwrap();
+        assert_eq!(cached.attributes["name"], json!("Ada Lovelace"));
+        assert_eq!(cached.logins_count, 3);
+
+        let found = store
+            .users_by_email(&tenant.id, "ada@example.COM")
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        let shown = found[0].to_json();
+        assert_eq!(shown["user_id"], json!("auth0|legacy|1"));
+        assert_eq!(shown["logins_count"], json!(3));
+        assert_eq!(shown["identities"][0]["connection"], json!("custom-db"));
+        store.close().await;
+        db.drop().await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_logins_of_one_user_all_count() {
+    for (store, db) in stores("concurrent_logins").await {
+        let tenant = store.create_tenant("acme").await.unwrap();
+        let conn = store
+            .create_connection(&tenant.id, "legacy", &ConnectionSettings::default())
+            .await
+            .unwrap();
+        let user = profile(json!({"user_id": "legacy|7", "email": "g@example.com"}));
+        let logins = (0..20).map(|_| {
+            store.record_login(LoginRecord {
+                is_login: true,
+                tenant_id: &tenant.id,
+                connection_id: &conn.id,
+                profile: &user,
+                ip: None,
+                sync_root_attributes: true,
+            })
+        });
+        for result in futures_util::future::join_all(logins).await {
+            result.unwrap();
+        }
+        assert_eq!(
+            store
+                .user(&tenant.id, "auth0|legacy|7")
+                .await
+                .unwrap()
+                .logins_count,
+            20
+        );
+        store.close().await;
+        db.drop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_migration_keeps_cached_metadata_and_is_never_overwritten() {
+    for (store, db) in stores("migration").await {
+        let tenant = store.create_tenant("acme").await.unwrap();
+        let conn = store
+            .create_connection(&tenant.id, "legacy", &ConnectionSettings::default())
+            .await
+            .unwrap();
+        let ada = profile(json!({
+            "user_id": "legacy|1", "email": "Ada@Example.com", "username": "ada",
+            "user_metadata": {"theme": "dark"}
+        }));
+        // Cached before import mode: not migrated, no hash.
+        store
+            .record_login(LoginRecord {
+                is_login: true,
+                tenant_id: &tenant.id,
+                connection_id: &conn.id,
+                profile: &ada,
+                ip: None,
+                sync_root_attributes: true,
+            })
+            .await
+            .unwrap();
+        let found = store
+            .credentials(&tenant.id, &conn.id, "ADA@example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((found.migrated, found.password_hash), (false, None));
+
+        let renamed = profile(json!({
+            "user_id": "legacy|1", "email": "ada@example.com", "username": "ada", "name": "Ada L.",
+            "user_metadata": {"theme": "light"}
+        }));
+        let migration = |profile, hash| MigrationRecord {
+            reason: MigrationReason::Login,
+            tenant_id: &tenant.id,
+            connection_id: &conn.id,
+            profile,
+            password_hash: hash,
+            ip: Some("192.0.2.9"),
+        };
+        let migrated = store
+            .record_migration(migration(&renamed, "$2b$10$first"))
+            .await
+            .unwrap();
+        assert!(migrated.migrated && migrated.migrated_at.is_some());
+        assert_eq!(migrated.logins_count, 2);
+        assert_eq!(migrated.attributes["name"], json!("Ada L."));
+        assert_eq!(migrated.user_metadata, object(json!({"theme": "dark"})));
+        assert_eq!(migrated.last_ip.as_deref(), Some("192.0.2.9"));
+
+        // A second migration of the same user is refused; the copy stays.
+        assert!(matches!(
+            store
+                .record_migration(migration(&ada, "$2b$10$second"))
+                .await,
+            Err(StoreError::Exists(_))
+        ));
+        let by_username = store
+            .credentials(&tenant.id, &conn.id, "ada")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(by_username.migrated);
+        assert_eq!(by_username.password_hash.as_deref(), Some("$2b$10$first"));
+        assert!(!format!("{by_username:?}").contains("$2b$"));
+
+        let counted = store
+            .count_login(&tenant.id, &migrated.user_id, None)
+            .await
+            .unwrap();
+        assert_eq!(counted.logins_count, 3);
+        assert_eq!(counted.attributes["name"], json!("Ada L."));
+        let changes = UserChanges {
+            password_hash: Some("$2b$10$third".into()),
+            ..UserChanges::default()
+        };
+        store
+            .update_user(&tenant.id, &migrated.user_id, counted.revision, &changes)
+            .await
+            .unwrap()
+            .unwrap();
+        let found = store
+            .credentials(&tenant.id, &conn.id, "ada")
+            .await
+            .unwrap();
+        assert_eq!(
+            found.unwrap().password_hash.as_deref(),
+            Some("$2b$10$third")
+        );
+        // A password reset migrates without counting a login.
+        let grace = profile(json!({"user_id": "legacy|2", "email": "grace@example.com"}));
+        let reset = store
+            .record_migration(MigrationRecord {
+                reason: MigrationReason::PasswordReset,
+                ..migration(&grace, "$2b$10$reset")
+            })
+            .await
+            .unwrap();
+        assert!(reset.migrated && reset.last_password_reset.is_some());
+        assert_eq!((reset.logins_count, reset.last_login), (0, None));
+        // Another connection's users are not found.
+        let other = store
+            .create_connection(&tenant.id, "other", &ConnectionSettings::default())
+            .await
+            .unwrap();
+        let elsewhere = store.credentials(&tenant.id, &other.id, "ada").await;
+        assert_eq!(elsewhere.unwrap(), None);
+        store.close().await;
+        db.drop().await;
+    }
+}
+
+#[tokio::test]
+async fn keys_and_clients_are_found_by_their_secrets_hash_only() {
+    for (store, db) in stores("access").await {
+        let tenant = store.create_tenant("acme").await.unwrap();
+        let scopes = vec!["read:users".to_string(), "update:users".to_string()];
+        let key = store
+            .create_api_key(&tenant.id, &secret_hash("abk_secret"), &scopes)
+            .await
+            .unwrap();
+        let found = store.api_key(&secret_hash("abk_secret")).await.unwrap();
+        assert_eq!(found.as_ref(), Some(&key));
+        assert_eq!(key.scopes, scopes);
+        assert_eq!(
+            store.api_key(&secret_hash("abk_other")).await.unwrap(),
+            None
+        );
+        assert!(matches!(
+            store
+                .create_api_key("ten_none", &secret_hash("k2"), &scopes)
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+
+        let client = store
+            .create_client(&tenant.id, "cli_1", "web", &secret_hash("s3cret"))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.client("cli_1", &secret_hash("s3cret")).await.unwrap(),
+            Some(client)
+        );
+        assert_eq!(
+            store.client("cli_1", &secret_hash("wrong")).await.unwrap(),
+            None
+        );
+
+        assert_eq!(store.signing_key(&tenant.id).await.unwrap(), None);
+        let key = |kid: &str| SigningKey {
+            kid: kid.into(),
+            private_key_pem: "-----BEGIN PRIVATE KEY-----".into(),
+        };
+        let first = store
+            .add_signing_key(&tenant.id, &key("kid-1"))
+            .await
+            .unwrap();
+        // A second process's key loses: both use the first.
+        let again = store
+            .add_signing_key(&tenant.id, &key("kid-2"))
+            .await
+            .unwrap();
+        assert_eq!((first.kid.as_str(), &again), ("kid-1", &first));
+        assert_eq!(
+            store.signing_key(&tenant.id).await.unwrap(),
+            Some(first.clone())
+        );
+        assert_eq!(
+            store.signing_keys().await.unwrap(),
+            [(tenant.id.clone(), first.clone())]
+        );
+        assert!(!format!("{first:?}").contains("PRIVATE"));
+        store.close().await;
+        db.drop().await;
+    }
+}
+
+/// With several connections writing, SQLite's own checkpoints never restart
+/// the log (it grew by gigabytes under load); the store's restarts do. A
+/// restart shows in the log file's header: its checkpoint sequence number
+/// goes up at the first write after it. Fewer than 1,000 pages are written,
+/// so SQLite's own checkpoint never runs and cannot be what restarted it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_stores_log_starts_again_after_concurrent_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let store = SqlStore::open(&format!("sqlite:{}", path.display()))
+        .await
+        .unwrap();
+    let tenant = store.create_tenant("acme").await.unwrap();
+    let conn = store
+        .create_connection(&tenant.id, "legacy", &ConnectionSettings::default())
+        .await
+        .unwrap();
+    let users: Vec<_> = (0..40)
+        .map(|i| {
+            profile(json!({"user_id": format!("legacy|{i}"), "email": format!("u{i}@example.com")}))
+        })
+        .collect();
+    let login = |user| {
+        store.record_login(LoginRecord {
+            is_login: true,
+            tenant_id: &tenant.id,
+            connection_id: &conn.id,
+            profile: user,
+            ip: None,
+            sync_root_attributes: true,
+        })
+    };
+    for result in futures_util::future::join_all(users.iter().map(login)).await {
+        result.unwrap();
+    }
+    let checkpoint_sequence = || {
+        let log = std::fs::read(dir.path().join("store.db-wal")).unwrap();
+        u32::from_be_bytes(log[12..16].try_into().unwrap())
+    };
+    let before = checkpoint_sequence();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    for user in users.iter().cycle() {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        login(user).await.unwrap();
+        if checkpoint_sequence() > before {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log was never restarted"
+        );
+    }
+    let (_, total) = store
+        .users_of_connection(&tenant.id, &conn.id, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(total, 40);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn an_in_memory_sqlite_store_is_refused() {
+    for url in ["sqlite::memory:", "sqlite:file:store?mode=memory"] {
+        match SqlStore::open(url).await {
+            Err(StoreError::Open { reason, .. }) => assert!(reason.contains("file path")),
+            other => panic!("{url}: {:?}", other.map(|_| ())),
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! `authbox tenant`, `authbox keys`, `authbox clients`: set a deployment up
+//! from the command line, against the same store `authbox serve` uses.
+
+use std::path::PathBuf;
+
+use authbox::flows::{Authbox, AuthboxConfig, FlowError, SCOPES};
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use super::{EXIT_FAILURE, EXIT_OK};
+
+/// Where authbox keeps its state.
+#[derive(Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// Directory of the embedded store (SQLite) and the compiled-script cache
+    /// [default: authbox-data].
+    #[arg(long, value_name = "DIR", env = "AUTHBOX_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+
+    /// A PostgreSQL URL to keep the state there instead (shared by several
+    /// `authbox serve` processes).
+    #[arg(long, value_name = "URL", env = "AUTHBOX_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+}
+
+impl StoreArgs {
+    /// The data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("authbox-data"))
+    }
+
+    /// The library's configuration for this store.
+    pub fn config(&self) -> Result<AuthboxConfig, String> {
+        let data_dir = self.data_dir();
+        std::fs::create_dir_all(&data_dir).map_err(|e| {
+            format!(
+                "could not create the data directory {}: {e}",
+                data_dir.display()
+            )
+        })?;
+        let path = data_dir.join("authbox.db");
+        let mut config = AuthboxConfig::sqlite(&path.to_string_lossy());
+        if let Some(url) = &self.database_url {
+            config.store_url = url.clone();
+        }
+        Ok(config)
+    }
+
+    /// Opens the store (migrating it).
+    pub async fn open(&self) -> Result<Authbox, String> {
+        Authbox::open(self.config()?)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Manage tenants.
+#[derive(Args)]
+pub struct TenantArgs {
+    #[command(subcommand)]
+    command: TenantCommand,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant.
+    Create {
+        /// Its unique name.
+        name: String,
+    },
+}
+
+/// Manage Management API keys.
+#[derive(Args)]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    command: KeysCommand,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key for a tenant; it is printed once and stored hashed.
+    Create {
+        /// The tenant's name.
+        #[arg(long)]
+        tenant: String,
+        /// Comma-separated scopes [default: all: read:users, update:users,
+        /// create:users, delete:users, read:connections, create:connections,
+        /// update:connections, delete:connections, read:tenant_settings,
+        /// update:tenant_settings].
+        #[arg(long, value_delimiter = ',')]
+        scopes: Vec<String>,
+    },
+}
+
+/// Manage applications (clients of the Authentication API).
+#[derive(Args)]
+pub struct ClientsArgs {
+    #[command(subcommand)]
+    command: ClientsCommand,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum ClientsCommand {
+    /// Create an application; its secret is printed once and stored hashed.
+    Create {
+        /// The tenant's name.
+        #[arg(long)]
+        tenant: String,
+        /// A name for people.
+        #[arg(long, default_value = "default")]
+        name: String,
+    },
+}
+
+/// Prints `value` as JSON, or `text`.
+fn print(json: bool, value: serde_json::Value, text: String) -> u8 {
+    if json {
+        println!("{value:#}");
+    } else {
+        println!("{text}");
+    }
+    EXIT_OK
+}
+
+fn failed(message: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {message}");
+    EXIT_FAILURE
+}
+
+async fn tenant_id(authbox: &Authbox, name: &str) -> Result<String, FlowError> {
+    Ok(authbox.tenant_by_name(name).await?.id)
+}
+
+/// Runs `authbox tenant ...`.
+pub async fn tenant(args: TenantArgs) -> u8 {
+    let authbox = match args.store.open().await {
+        Ok(authbox) => authbox,
+        Err(e) => return failed(e),
+    };
+    let TenantCommand::Create { name } = args.command;
+    match authbox.create_tenant(&name).await {
+        Ok(tenant) => print(
+            args.json,
+            json!({"id": tenant.id, "name": tenant.name, "created_at": tenant.created_at}),
+            format!("created tenant `{}` ({})", tenant.name, tenant.id),
+        ),
+        Err(e) => failed(e),
+    }
+}
+
+/// Runs `authbox keys ...`.
+pub async fn keys(args: KeysArgs) -> u8 {
+    let authbox = match args.store.open().await {
+        Ok(authbox) => authbox,
+        Err(e) => return failed(e),
+    };
+    let KeysCommand::Create { tenant, mut scopes } = args.command;
+    if scopes.is_empty() {
+        scopes = SCOPES.iter().map(|s| s.to_string()).collect();
+    }
+    let created = match tenant_id(&authbox, &tenant).await {
+        Ok(id) => authbox.create_api_key(&id, &scopes).await,
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok((record, key)) => print(
+            args.json,
+            json!({"id": record.id, "tenant": tenant, "scopes": record.scopes, "key": key}),
+            format!(
+                "{key}\n\nThe Management API key of tenant `{tenant}` (scopes: {}). \
+                 It is shown only now: keep it. Use it as `Authorization: Bearer {key}`.",
+                record.scopes.join(" ")
+            ),
+        ),
+        Err(e) => failed(e),
+    }
+}
+
+/// Runs `authbox clients ...`.
+pub async fn clients(args: ClientsArgs) -> u8 {
+    let authbox = match args.store.open().await {
+        Ok(authbox) => authbox,
+        Err(e) => return failed(e),
+    };
+    let ClientsCommand::Create { tenant, name } = args.command;
+    let created = match tenant_id(&authbox, &tenant).await {
+        Ok(id) => authbox.create_client(&id, &name).await,
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok((client, secret)) => print(
+            args.json,
+            json!({"client_id": client.client_id, "client_secret": secret, "tenant": tenant, "name": client.name}),
+            format!(
+                "client_id:     {}\nclient_secret: {secret}\n\nThe secret is shown only now: keep it.",
+                client.client_id
+            ),
+        ),
+        Err(e) => failed(e),
+    }
+}

@@ -1,0 +1,74 @@
+//! `authbox check SCRIPT`: is this file a valid script, and what does it do?
+
+use std::path::PathBuf;
+
+use authbox::runtime::ScriptInfo;
+use clap::Args;
+use serde_json::json;
+
+use super::script_file::{self, CacheArgs, ScriptFileError};
+use super::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+
+/// Check a script: prints the actions it implements, the capabilities it
+/// imports, its size and its compile time. Exit 0 valid, 64 not.
+#[derive(Args)]
+pub struct CheckArgs {
+    /// The script: a WebAssembly component built for wasm32-wasip2.
+    script: PathBuf,
+
+    /// Print exactly one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+
+    #[command(flatten)]
+    cache: CacheArgs,
+}
+
+/// Runs the command; returns the exit status.
+pub async fn check(args: CheckArgs) -> u8 {
+    let loaded = script_file::load(&args.script, &args.cache, false).await;
+    let script = match loaded {
+        Ok((_, script)) => script,
+        Err(error) => {
+            let status = if matches!(error, ScriptFileError::Runtime(_)) {
+                EXIT_FAILURE
+            } else {
+                EXIT_USAGE
+            };
+            if args.json {
+                println!("{}", json!({ "valid": false, "error": error.to_string() }));
+            } else {
+                eprintln!("error: {}: {error}", args.script.display());
+            }
+            return status;
+        }
+    };
+    let info = script.info();
+    if args.json {
+        let mut report = serde_json::to_value(info).unwrap_or_default();
+        report["valid"] = json!(true);
+        report["load_ms"] = json!(info.load_time.as_secs_f64() * 1000.0);
+        println!("{report}");
+    } else {
+        print_human(&args.script, info);
+    }
+    EXIT_OK
+}
+
+fn print_human(path: &std::path::Path, info: &ScriptInfo) {
+    let actions: Vec<&str> = info.actions.iter().map(|a| a.name()).collect();
+    println!("{}: a valid custom-database script", path.display());
+    println!("  actions:  {}", actions.join(", "));
+    println!("  imports:  {}", info.imports.join(", "));
+    println!("  size:     {} bytes", info.size_bytes);
+    println!("  sha256:   {}", info.sha256);
+    let how = if info.compiled {
+        "compiled"
+    } else {
+        "loaded from the artifact cache"
+    };
+    println!(
+        "  load:     {how} in {:.1} ms",
+        info.load_time.as_secs_f64() * 1000.0
+    );
+}

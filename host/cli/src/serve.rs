@@ -1,0 +1,143 @@
+//! `authbox serve`: the HTTP API on the store in `--data-dir` (SQLite) or
+//! at `--database-url` (PostgreSQL).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use authbox_server::ServerSettings;
+use clap::Args;
+
+use super::admin::StoreArgs;
+use super::demo;
+use super::settings_file::SettingsFile;
+use super::{EXIT_FAILURE, EXIT_OK};
+
+/// Serve the Management API over HTTP.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// The address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR", env = "AUTHBOX_LISTEN")]
+    listen: Option<SocketAddr>,
+
+    /// A TOML settings file with any of: listen, data_dir, database_url,
+    /// issuer, sqlite_dir (flags and environment variables win over it).
+    /// `--config FILE` and AUTHBOX_CONFIG, its old names, still work.
+    #[arg(long, value_name = "FILE", env = "AUTHBOX_SETTINGS", alias = "config")]
+    settings: Option<PathBuf>,
+
+    /// The public base URL of this server, the `iss` of its tokens
+    /// [default: http://ADDR/ of --listen].
+    #[arg(long, value_name = "URL", env = "AUTHBOX_ISSUER")]
+    issuer: Option<String>,
+
+    /// The directory tenants' `sqlite:` data sources must be in (none: they
+    /// are refused, so that a tenant cannot name any file of the server).
+    #[arg(long, value_name = "DIR", env = "AUTHBOX_SQLITE_DIR")]
+    sqlite_dir: Option<std::path::PathBuf>,
+
+    /// Set up (once) and serve a demo tenant: a `legacy` connection backed
+    /// by the `sqlite` template and a sample legacy database, with its
+    /// credentials and `curl` commands printed.
+    #[arg(long)]
+    demo: bool,
+
+    /// The `sqlite` template for --demo.
+    #[arg(long, value_name = "PATH", default_value = demo::DEFAULT_SCRIPT)]
+    demo_script: PathBuf,
+
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+/// Completes at SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    tracing::info!("shutting down: finishing the requests in flight");
+}
+
+/// Runs the server until a signal; returns the exit status.
+pub async fn serve(mut args: ServeArgs) -> u8 {
+    // The file's old environment variable.
+    let path = args
+        .settings
+        .take()
+        .or_else(|| std::env::var_os("AUTHBOX_CONFIG").map(PathBuf::from));
+    let file = match path.as_deref().map(SettingsFile::read).transpose() {
+        Ok(file) => file.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    args.store.data_dir = args.store.data_dir.or(file.data_dir);
+    args.store.database_url = args.store.database_url.or(file.database_url);
+    args.issuer = args.issuer.or(file.issuer);
+    args.sqlite_dir = args.sqlite_dir.or(file.sqlite_dir);
+    let listen = args
+        .listen
+        .or(file.listen)
+        .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let authbox = match args.store.open().await {
+        Ok(authbox) => authbox,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("error: could not listen on {listen}: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let address = listener.local_addr().map_or(listen, |a| a);
+    let mut issuer = args.issuer.unwrap_or_else(|| format!("http://{address}/"));
+    if !issuer.ends_with('/') {
+        issuer.push('/');
+    }
+    let mut sqlite_dir = match args.sqlite_dir.map(std::fs::canonicalize).transpose() {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("error: --sqlite-dir: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    if args.demo {
+        let base = issuer.trim_end_matches('/');
+        match demo::set_up(&authbox, &args.store.data_dir(), &args.demo_script, base).await {
+            // The demo tenant's legacy database is where it may point.
+            Ok(dir) => sqlite_dir = sqlite_dir.or(Some(dir)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_FAILURE;
+            }
+        }
+    }
+    let settings = ServerSettings { issuer, sqlite_dir };
+    eprintln!("authbox listening on http://{address}");
+    let served =
+        authbox_server::serve(listener, authbox.clone(), settings, shutdown_signal()).await;
+    authbox.close().await;
+    match served {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            eprintln!("error: the server stopped: {e}");
+            EXIT_FAILURE
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! The TOML settings file of `authbox serve --settings FILE` (also accepted
+//! as `--config FILE`, its old name): the same settings as the flags, which
+//! (like their environment variables) win over it.
+//!
+//! ```toml
+//! listen = "0.0.0.0:8080"
+//! data_dir = "/var/lib/authbox"            # or:
+//! database_url = "postgres://authbox@db/authbox"
+//! issuer = "https://auth.example.com/"
+//! sqlite_dir = "/var/lib/authbox/tenants"
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// What the file may set.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsFile {
+    /// `--listen`.
+    pub listen: Option<SocketAddr>,
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--database-url`.
+    pub database_url: Option<String>,
+    /// `--issuer`.
+    pub issuer: Option<String>,
+    /// `--sqlite-dir`.
+    pub sqlite_dir: Option<PathBuf>,
+}
+
+impl SettingsFile {
+    /// Reads and parses `path`; the error names the file and what is wrong.
+    pub fn read(path: &Path) -> Result<SettingsFile, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("could not read the settings file {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("settings file {}: {e}", path.display()))
+    }
+}

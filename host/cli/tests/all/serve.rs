@@ -1,0 +1,372 @@
+//! `authbox serve` as a process, set up with the `tenant`, `keys` and
+//! `clients` commands: a login and a PATCH over HTTP, graceful shutdown on
+//! SIGTERM, and two processes sharing one PostgreSQL store (with
+//! `AUTHBOX_TEST_POSTGRES_URL`).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use authbox_tests::legacy::{Backend, LegacyDb};
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_authbox");
+
+/// Runs an `authbox` command with `--json`; answers its output.
+fn authbox(args: &[&str], store: &[String]) -> Value {
+    let output = Command::new(BIN)
+        .args(args)
+        .args(store)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// A running `authbox serve`.
+struct Server {
+    child: Child,
+    base: String,
+    /// Its log lines so far.
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    fn start(store: &[String], sqlite_dir: &Path) -> Server {
+        let sqlite_dir = sqlite_dir.display().to_string();
+        Server::spawn(&["--sqlite-dir", &sqlite_dir], store)
+    }
+
+    /// Runs `authbox serve` with these arguments and `store`, logging at
+    /// debug level (so that what must never be logged is looked for in
+    /// everything that could be).
+    fn spawn(args: &[&str], store: &[String]) -> Server {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .args(store)
+            .env("AUTHBOX_LOG", "debug")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("serve exited before listening")
+                .unwrap();
+            if let Some(address) = line.strip_prefix("authbox listening on ") {
+                break address.trim().to_string();
+            }
+        };
+        // Keep reading its log so that it never blocks on a full pipe.
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                kept.lock().unwrap().push(line);
+            }
+        });
+        Server { child, base, log }
+    }
+
+    /// Its log so far.
+    fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    fn stop(mut self) -> Option<i32> {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+/// A tenant with a key, a client, and a `legacy` connection running the
+/// `sqlite` template on `legacy`, set up through the CLI and `server`.
+struct Tenant {
+    key: String,
+    client_id: String,
+    client_secret: String,
+}
+
+async fn set_up(server: &Server, store: &[String], legacy: &LegacyDb) -> Tenant {
+    authbox(&["tenant", "create", "acme"], store);
+    let key = authbox(&["keys", "create", "--tenant", "acme"], store)["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let client = authbox(&["clients", "create", "--tenant", "acme"], store);
+    let http = reqwest::Client::new();
+    let body = json!({"name": "legacy", "options": {"datasources": {"users": legacy.url}}});
+    let created: Value = http
+        .post(format!("{}/api/v2/connections", server.base))
+        .bearer_auth(&key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"));
+    let upload = http
+        .put(format!("{}/api/v2/connections/{id}/script", server.base))
+        .bearer_auth(&key)
+        .header("content-type", "application/wasm")
+        .body(std::fs::read(authbox_tests::SQLITE).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status(), 201);
+    Tenant {
+        key,
+        client_id: client["client_id"].as_str().unwrap().to_string(),
+        client_secret: client["client_secret"].as_str().unwrap().to_string(),
+    }
+}
+
+async fn login(server: &Server, tenant: &Tenant) -> Value {
+    let response = reqwest::Client::new()
+        .post(format!("{}/oauth/token", server.base))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "ada@example.com"),
+            ("password", "correct horse battery staple"),
+            ("client_id", &tenant.client_id),
+            ("client_secret", &tenant.client_secret),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+const ADA: &str = "/api/v2/users/auth0%7Csqlite%7C1";
+
+async fn user(
+    server: &Server,
+    tenant: &Tenant,
+    method: reqwest::Method,
+    body: Option<Value>,
+) -> Value {
+    let mut request = reqwest::Client::new()
+        .request(method, format!("{}{ADA}", server.base))
+        .bearer_auth(&tenant.key);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+/// The legacy SQLite database and the directory the server allows it in.
+async fn legacy() -> (LegacyDb, std::path::PathBuf) {
+    let legacy = LegacyDb::seeded(Backend::Sqlite, "serve_cli")
+        .await
+        .unwrap();
+    let path = legacy.url.strip_prefix("sqlite:").unwrap();
+    let dir = Path::new(path).parent().unwrap().canonicalize().unwrap();
+    (legacy, dir)
+}
+
+/// The credentials `serve --demo` printed.
+fn demo_credentials(server: &mut Server) -> Tenant {
+    let mut reader = BufReader::new(server.child.stdout.take().unwrap());
+    let mut printed = String::new();
+    while !printed.contains("client secret:") {
+        assert!(reader.read_line(&mut printed).unwrap() > 0, "{printed}");
+    }
+    let field = |label: &str| {
+        printed
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .unwrap_or_else(|| panic!("no {label} in {printed}"))
+            .trim()
+            .to_string()
+    };
+    Tenant {
+        key: field("Management API key:"),
+        client_id: field("client id:"),
+        client_secret: field("client secret:"),
+    }
+}
+
+#[tokio::test]
+async fn the_demo_prints_credentials_that_work_and_keeps_them() {
+    let data = tempfile::tempdir().unwrap();
+    let store = vec!["--data-dir".to_string(), data.path().display().to_string()];
+    let start = || Server::spawn(&["--demo", "--demo-script", authbox_tests::SQLITE], &store);
+    let mut server = start();
+    let tenant = demo_credentials(&mut server);
+    login(&server, &tenant).await;
+    let ada = user(&server, &tenant, reqwest::Method::GET, None).await;
+    assert_eq!(ada["logins_count"], json!(1));
+    assert_eq!(server.stop(), Some(0));
+
+    // Started again, it keeps the tenant, its users and its credentials.
+    let mut again = start();
+    assert_eq!(demo_credentials(&mut again).key, tenant.key);
+    let ada = user(&again, &tenant, reqwest::Method::GET, None).await;
+    assert_eq!(ada["logins_count"], json!(1));
+}
+
+#[tokio::test]
+async fn serve_on_sqlite_logs_in_patches_and_stops_on_sigterm() {
+    let (legacy, sqlite_dir) = legacy().await;
+    let data = tempfile::tempdir().unwrap();
+    let store = vec!["--data-dir".to_string(), data.path().display().to_string()];
+    let server = Server::start(&store, &sqlite_dir);
+    let tenant = set_up(&server, &store, &legacy).await;
+
+    let tokens = login(&server, &tenant).await;
+    assert!(tokens["id_token"].as_str().unwrap().split('.').count() == 3);
+    let wrong = reqwest::Client::new()
+        .post(format!("{}/oauth/token", server.base))
+        .json(&json!({
+            "grant_type": "password", "username": "ada@example.com", "password": "Tr0ub4dor&3-wrong",
+            "client_id": tenant.client_id, "client_secret": tenant.client_secret,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 403);
+    let patch = json!({"user_metadata": {"lang": "fr"}});
+    let patched = user(&server, &tenant, reqwest::Method::PATCH, Some(patch)).await;
+    assert_eq!(patched["user_metadata"]["lang"], json!("fr"));
+    assert_eq!(patched["logins_count"], json!(1));
+
+    // Every request is logged with its id, method and path; never a
+    // password, a secret or a token, even at debug level.
+    let log = server.log();
+    assert!(
+        log.contains("method=POST path=/oauth/token"),
+        "no request line in\n{log}"
+    );
+    assert!(log.contains("request{id="), "no request id in\n{log}");
+    let access = tokens["access_token"].as_str().unwrap();
+    for secret in [
+        "correct horse battery staple",
+        "Tr0ub4dor&3-wrong",
+        &tenant.client_secret,
+        &tenant.key,
+        access,
+    ] {
+        assert!(!log.contains(secret), "{secret} is in the log");
+    }
+    assert_eq!(server.stop(), Some(0));
+    assert!(data.path().join("authbox.db").exists());
+}
+
+#[tokio::test]
+async fn two_processes_share_one_postgres_store() {
+    let Some(db) = LegacyDb::empty(Backend::Postgres, "serve_two").await else {
+        return;
+    };
+    let (legacy, sqlite_dir) = legacy().await;
+    let store = vec!["--database-url".to_string(), db.url.clone()];
+    let first = Server::start(&store, &sqlite_dir);
+    let second = Server::start(&store, &sqlite_dir);
+    let tenant = set_up(&first, &store, &legacy).await;
+
+    // Log in through the first, PATCH through the second, read through the first.
+    login(&first, &tenant).await;
+    let patch = json!({"app_metadata": {"plan": "enterprise"}});
+    user(&second, &tenant, reqwest::Method::PATCH, Some(patch)).await;
+    let read = user(&first, &tenant, reqwest::Method::GET, None).await;
+    assert_eq!(read["app_metadata"]["plan"], json!("enterprise"));
+    assert_eq!(read["logins_count"], json!(1));
+    // Both sign with the tenant's one key: the second's token verifies
+    // with the first's JWKS.
+    let token = login(&second, &tenant).await;
+    let header_segment = token["id_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap()
+        .to_string();
+    let jwks: Value = reqwest::get(format!("{}/.well-known/jwks.json", first.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
+    let header: Value = serde_json::from_slice(&base64_url_decode(&header_segment)).unwrap();
+    assert_eq!(header["kid"], jwks["keys"][0]["kid"]);
+    assert_eq!(first.stop(), Some(0));
+    assert_eq!(second.stop(), Some(0));
+    db.drop().await;
+}
+
+/// Base64url without padding, as JWT segments are.
+fn base64_url_decode(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_toml_settings_file_sets_what_flags_do_and_bad_ones_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("state");
+    let config = dir.path().join("authbox.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"{}\"\nissuer = \"https://auth.example.test\"\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let config_arg = config.display().to_string();
+    let server = Server::spawn(&["--settings", &config_arg], &[]);
+    let jwks = reqwest::get(format!("{}/.well-known/jwks.json", server.base))
+        .await
+        .unwrap();
+    assert_eq!(jwks.status(), 200);
+    assert!(data.join("authbox.db").exists());
+    assert_eq!(server.stop(), Some(0));
+
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:0\"\ndata_directory = \"x\"\n",
+    )
+    .unwrap();
+    // `--config`, the flag's old name, still works.
+    let output = Command::new(BIN)
+        .args(["serve", "--config", &config_arg])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("data_directory"), "{error}");
+}

@@ -1,0 +1,53 @@
+//! The host capabilities a script imports, one folder each: its settings,
+//! its per-call state, its `Host` implementation of its WIT interface (in
+//! `guest-sdk/wit/`) and its tests. A capability knows nothing of the
+//! sandbox: it implements [`Capability`], and the sandbox composes every
+//! capability in one list (`sandbox/compose.rs`).
+
+pub mod config;
+pub mod log;
+pub mod password;
+pub mod sql;
+
+use std::fmt;
+use std::time::Instant;
+
+use wasmtime::component::Linker;
+
+use log::CallLog;
+
+/// What every capability of one call shares: when the call must end, and
+/// where its log goes.
+pub struct CallScope<'a> {
+    /// The call's deadline: host work done for the call stops by then.
+    pub deadline: Instant,
+    /// The call's capped log.
+    pub log: &'a CallLog,
+}
+
+/// A host capability: the state one call has of it, made from settings at
+/// three levels, and how it joins a linker.
+pub trait Capability: Send + Sized + 'static {
+    /// The WIT interface it serves, without its version
+    /// (`authbox:script/config`): what a script may import for it.
+    const INTERFACE: &'static str;
+    /// The connection's settings for it, part of every call's context.
+    type Settings: Clone + Default + fmt::Debug + Send + Sync + 'static;
+    /// The process's settings for it, part of the runtime's configuration.
+    type Config: Clone + Default + fmt::Debug + Send + Sync + 'static;
+    /// What the process holds for it, made once and shared by every call.
+    type Shared: Clone + Send + Sync + 'static;
+
+    /// The process-wide state, when the runtime starts.
+    fn shared(config: &Self::Config) -> Self::Shared;
+
+    /// The state of one call.
+    fn for_call(settings: &Self::Settings, shared: &Self::Shared, scope: &CallScope<'_>) -> Self;
+
+    /// Adds the interface to `linker`, served by the state `get` finds in
+    /// the store's data.
+    fn add_to_linker<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        get: fn(&mut T) -> &mut Self,
+    ) -> wasmtime::Result<()>;
+}

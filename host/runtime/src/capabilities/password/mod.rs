@@ -1,0 +1,92 @@
+//! `authbox:script/password`: bcrypt / argon2 / pbkdf2 / scrypt done by the
+//! host, on tokio's blocking pool behind a semaphore: one cost-12 bcrypt
+//! never stalls the calls around it, and a burst of logins cannot take
+//! every blocking thread.
+
+mod hasher;
+mod hashing;
+
+use wasmtime::component::{HasSelf, Linker};
+
+pub use hasher::PasswordHasher;
+pub use hashing::{Algorithm, CostLimits, HashError, hash, verify};
+
+use super::{CallScope, Capability};
+use crate::bindings::authbox::script::password;
+
+impl From<HashError> for password::PasswordError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Unsupported(m) => password::PasswordError::UnsupportedHash(m),
+            HashError::TooCostly(m) => password::PasswordError::TooCostly(m),
+            HashError::Failed(m) => password::PasswordError::Failed(m),
+        }
+    }
+}
+
+impl password::Host for PasswordHasher {
+    async fn verify(
+        &mut self,
+        password: String,
+        hash: String,
+    ) -> wasmtime::Result<Result<bool, password::PasswordError>> {
+        Ok(PasswordHasher::verify(self, password, hash)
+            .await
+            .map_err(Into::into))
+    }
+
+    async fn hash(
+        &mut self,
+        password: String,
+        algorithm: password::Algorithm,
+    ) -> wasmtime::Result<Result<String, password::PasswordError>> {
+        let algorithm = match algorithm {
+            password::Algorithm::Bcrypt(cost) => Algorithm::Bcrypt(cost),
+            password::Algorithm::Argon2id => Algorithm::Argon2id,
+        };
+        Ok(PasswordHasher::hash(self, password, algorithm)
+            .await
+            .map_err(Into::into))
+    }
+}
+
+/// The process's settings for hashing.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordConfig {
+    /// Hashes computed at once (on the blocking pool).
+    pub concurrency: usize,
+    /// The most work one hash may ask for.
+    pub costs: CostLimits,
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        PasswordConfig {
+            concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            costs: CostLimits::default(),
+        }
+    }
+}
+
+/// A call's state is a handle on the process's one hasher.
+impl Capability for PasswordHasher {
+    const INTERFACE: &'static str = "authbox:script/password";
+    type Settings = ();
+    type Config = PasswordConfig;
+    type Shared = PasswordHasher;
+
+    fn shared(config: &PasswordConfig) -> PasswordHasher {
+        PasswordHasher::new(config.concurrency, config.costs)
+    }
+
+    fn for_call((): &(), hasher: &PasswordHasher, _: &CallScope<'_>) -> Self {
+        hasher.clone()
+    }
+
+    fn add_to_linker<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        get: fn(&mut T) -> &mut Self,
+    ) -> wasmtime::Result<()> {
+        password::add_to_linker::<T, HasSelf<Self>>(linker, get)
+    }
+}

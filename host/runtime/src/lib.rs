@@ -1,0 +1,21 @@
+//! The authbox runtime: the sandbox that runs custom-database scripts, the
+//! host capabilities they import, the normalization of what they return,
+//! and the report of a call. It has no store, no HTTP and no CLI: a service
+//! embeds it to run scripts of its own.
+//!
+//! - [`sandbox`]: one [`Runtime`] per process (a wasmtime `Engine` with the
+//!   pooling allocator), one [`Script`] per loaded component, a fresh
+//!   instance for every call under [`CallLimits`].
+//! - [`capabilities`]: `config`, `log`, `password`, `sql`, one folder each.
+//! - [`profile`]: what `login` and `get-user` return, normalized and checked.
+//! - [`report`]: how a call ended, by name, with its logs and what it used.
+
+#![warn(missing_docs)]
+
+mod bindings;
+pub mod capabilities;
+pub mod profile;
+pub mod report;
+pub mod sandbox;
+
+pub use sandbox::*;

@@ -1,0 +1,358 @@
+//! One call: a fresh store and instance, the deadline, the memory cap, the
+//! captured log, and the classification of how it ended.
+
+use std::time::{Duration, Instant};
+
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Engine, Store, Trap, UpdateDeadline};
+use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use super::Action;
+use super::action::{ActionCall, ActionOutput, profile_attributes, wit_new_user};
+use super::compose::{Capabilities, CapabilitySettings, HasCapabilities, SharedCapabilities};
+use super::limits::{CallLimiter, CallLimits};
+use crate::bindings::{self, CustomDatabasePre, ScriptError};
+use crate::capabilities::CallScope;
+use crate::capabilities::log::{CallLog, LogLevel, LogLine};
+
+/// What a call may use: its connection's settings of each capability (its
+/// configuration, its data sources...) and its limits.
+#[derive(Debug, Clone, Default)]
+pub struct CallContext {
+    /// The connection's settings of each capability.
+    pub capabilities: CapabilitySettings,
+    /// The call's limits.
+    pub limits: CallLimits,
+}
+
+/// How a call ended other than with success.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// The script refused the credentials.
+    #[error("wrong credentials{}", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
+    WrongCredentials {
+        /// Whom the attempt was for, if the script said.
+        user_id: Option<String>,
+        /// The script's reason.
+        message: Option<String>,
+    },
+    /// The script refused the user; the message is for the end user.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// `create`: the user exists.
+    #[error("user exists")]
+    UserExists,
+    /// `create`: the input was refused.
+    #[error("validation failed ({code}): {message}")]
+    Validation {
+        /// The script's code.
+        code: String,
+        /// The script's message.
+        message: String,
+    },
+    /// The script does not implement the action.
+    #[error("the script does not implement `{0}`")]
+    NotImplemented(Action),
+    /// The script reported a failure.
+    #[error("the script failed: {0}")]
+    Failed(String),
+    /// The script called `exit` instead of returning (WASI 0.2 passes only
+    /// success, 0, or failure, 1).
+    #[error("the script called exit (status {0}) instead of returning")]
+    Exited(i32),
+    /// The call ran past its deadline.
+    #[error("the script ran past its {}-ms deadline", .0.as_millis())]
+    Timeout(Duration),
+    /// The script asked for more memory than the call may have.
+    #[error("the script went over its memory limit of {0} bytes")]
+    MemoryLimit(usize),
+    /// The script trapped: a panic, a stack overflow, fuel exhausted...
+    #[error("the script trapped: {0}")]
+    Trap(String),
+    /// The host could not run the call.
+    #[error("the host could not run the script: {0}")]
+    Host(String),
+}
+
+/// What a call used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CallStats {
+    /// Wall-clock time, instantiation included.
+    pub duration: Duration,
+    /// The most linear memory the instance had at once.
+    pub peak_memory_bytes: usize,
+    /// Fuel burned, when the runtime meters fuel.
+    pub fuel_consumed: Option<u64>,
+}
+
+/// A finished call.
+#[derive(Debug, Clone)]
+pub struct CallResult {
+    /// What the script returned, or how it failed.
+    pub outcome: Result<ActionOutput, CallError>,
+    /// What it logged and printed, capped.
+    pub logs: Vec<LogLine>,
+    /// What it used.
+    pub stats: CallStats,
+}
+
+/// The data of one call's store: WASI with nothing granted, the capabilities
+/// and the limiter.
+pub struct CallState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limiter: CallLimiter,
+    capabilities: Capabilities,
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl bindings::authbox::script::types::Host for CallState {}
+
+impl HasCapabilities for CallState {
+    fn capabilities(&mut self) -> &mut Capabilities {
+        &mut self.capabilities
+    }
+}
+
+impl CallState {
+    /// No files, no environment, no arguments, no network, no stdin;
+    /// stdout and stderr go to the call's capped log. Clocks and randomness work.
+    fn new(
+        ctx: &CallContext,
+        shared: &SharedCapabilities,
+        scope: &CallScope<'_>,
+        memory_cap: usize,
+    ) -> Self {
+        let log = scope.log;
+        let wasi = WasiCtxBuilder::new()
+            .stdout(log.stream(LogLevel::Stdout))
+            .stderr(log.stream(LogLevel::Stderr))
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        CallState {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: CallLimiter::new(memory_cap),
+            capabilities: Capabilities::for_call(&ctx.capabilities, shared, scope),
+        }
+    }
+}
+
+/// What the guest returned: an action's output, or its `implemented` list.
+pub(crate) enum Returned {
+    Output(ActionOutput),
+    Implemented(Vec<Action>),
+}
+
+impl Returned {
+    /// The output of an action call.
+    pub(crate) fn into_output(self) -> ActionOutput {
+        match self {
+            Returned::Output(output) => output,
+            Returned::Implemented(_) => unreachable!("an action call returns its output"),
+        }
+    }
+}
+
+/// How to make the fresh instance.
+#[derive(Clone, Copy)]
+pub(crate) enum Instantiate<'a> {
+    /// From the script's `InstancePre`: imports resolved at load time.
+    Pre(&'a CustomDatabasePre<CallState>),
+    /// The plain way, kept as the benchmarks' baseline: the linker resolves
+    /// every import on every call.
+    Linker(&'a Linker<CallState>, &'a Component),
+}
+
+impl Instantiate<'_> {
+    fn engine(&self) -> &Engine {
+        match self {
+            Instantiate::Pre(pre) => pre.engine(),
+            Instantiate::Linker(_, component) => component.engine(),
+        }
+    }
+
+    async fn instantiate(
+        self,
+        store: &mut Store<CallState>,
+    ) -> wasmtime::Result<bindings::CustomDatabase> {
+        match self {
+            Instantiate::Pre(pre) => pre.instantiate_async(store).await,
+            Instantiate::Linker(linker, component) => {
+                bindings::CustomDatabase::instantiate_async(store, component, linker).await
+            }
+        }
+    }
+}
+
+/// What to invoke on a fresh instance.
+pub(crate) enum Invocation<'a> {
+    Action(&'a ActionCall),
+    Implemented,
+}
+
+/// Runs `invocation` in a fresh instance of `pre` under `ctx`'s limits.
+pub(crate) async fn run(
+    pre: Instantiate<'_>,
+    invocation: Invocation<'_>,
+    ctx: &CallContext,
+    memory_ceiling: usize,
+    fuel_metering: bool,
+    shared: &SharedCapabilities,
+) -> (Result<Returned, CallError>, Vec<LogLine>, CallStats) {
+    let started = Instant::now();
+    let limits = ctx.limits;
+    let memory_cap = limits.memory_bytes.min(memory_ceiling);
+    let log = CallLog::new(limits.log_bytes);
+    let deadline = started + limits.timeout;
+    let scope = CallScope {
+        deadline,
+        log: &log,
+    };
+    let mut store = Store::new(
+        pre.engine(),
+        CallState::new(ctx, shared, &scope, memory_cap),
+    );
+    store.limiter(|state| &mut state.limiter);
+    // At every epoch tick a running script yields to the async runtime (so a
+    // spinning script never holds a thread others need) and, once past its
+    // deadline, is interrupted.
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        Ok(if Instant::now() >= deadline {
+            UpdateDeadline::Interrupt
+        } else {
+            UpdateDeadline::Yield(1)
+        })
+    });
+    let fuel = limits.fuel.unwrap_or(u64::MAX);
+    if fuel_metering {
+        // Cannot fail: fuel is enabled on the engine.
+        let _ = store.set_fuel(fuel);
+    }
+
+    let invoked = tokio::time::timeout(limits.timeout, invoke(pre, &mut store, invocation)).await;
+    let state = store.data();
+    let outcome = match invoked {
+        Err(_elapsed) => Err(CallError::Timeout(limits.timeout)),
+        Ok(Ok(Ok(returned))) => Ok(returned),
+        Ok(Ok(Err(refusal))) => Err(refusal),
+        Ok(Err(_)) if state.limiter.memory_cap_hit => Err(CallError::MemoryLimit(memory_cap)),
+        Ok(Err(error)) => Err(classify(error, limits.timeout)),
+    };
+    let stats = CallStats {
+        duration: started.elapsed(),
+        peak_memory_bytes: state.limiter.peak_memory,
+        fuel_consumed: fuel_metering.then(|| fuel - store.get_fuel().unwrap_or(fuel)),
+    };
+    (outcome, log.finish(), stats)
+}
+
+async fn invoke(
+    pre: Instantiate<'_>,
+    store: &mut Store<CallState>,
+    invocation: Invocation<'_>,
+) -> wasmtime::Result<Result<Returned, CallError>> {
+    let instance = pre.instantiate(store).await?;
+    let actions = instance.authbox_script_actions();
+    let call = match invocation {
+        Invocation::Implemented => {
+            let list = actions.call_implemented(&mut *store).await?;
+            return Ok(Ok(Returned::Implemented(
+                list.into_iter().map(Action::from).collect(),
+            )));
+        }
+        Invocation::Action(call) => call,
+    };
+    let action = call.action();
+    let returned = match call {
+        ActionCall::Login {
+            username_or_email,
+            password,
+        } => actions
+            .call_login(&mut *store, username_or_email, password)
+            .await?
+            .map(|p| ActionOutput::Profile(profile_attributes(p))),
+        ActionCall::GetUser { email } => actions
+            .call_get_user(&mut *store, email)
+            .await?
+            .map(|p| ActionOutput::MaybeProfile(p.map(profile_attributes))),
+        ActionCall::Create(user) => actions
+            .call_create(&mut *store, &wit_new_user(user))
+            .await?
+            .map(|()| ActionOutput::Done),
+        ActionCall::Verify { email } => actions
+            .call_verify(&mut *store, email)
+            .await?
+            .map(ActionOutput::Bool),
+        ActionCall::ChangePassword {
+            email,
+            new_password,
+        } => actions
+            .call_change_password(&mut *store, email, new_password)
+            .await?
+            .map(ActionOutput::Bool),
+        ActionCall::Delete { user_id } => actions
+            .call_delete(&mut *store, user_id)
+            .await?
+            .map(|()| ActionOutput::Done),
+        ActionCall::ChangeEmail {
+            email,
+            new_email,
+            verified,
+        } => actions
+            .call_change_email(&mut *store, email, new_email, *verified)
+            .await?
+            .map(ActionOutput::Bool),
+    };
+    Ok(returned
+        .map(Returned::Output)
+        .map_err(|e| refusal(e, action)))
+}
+
+fn refusal(error: ScriptError, action: Action) -> CallError {
+    match error {
+        ScriptError::WrongCredentials(w) => CallError::WrongCredentials {
+            user_id: w.user_id,
+            message: w.message,
+        },
+        ScriptError::Unauthorized(m) => CallError::Unauthorized(m),
+        ScriptError::UserExists => CallError::UserExists,
+        ScriptError::Validation(v) => CallError::Validation {
+            code: v.code,
+            message: v.message,
+        },
+        ScriptError::NotImplemented => CallError::NotImplemented(action),
+        ScriptError::Failed(m) => CallError::Failed(m),
+    }
+}
+
+/// Names a wasmtime error: a deadline, an exit, a trap or a host failure.
+fn classify(error: wasmtime::Error, timeout: Duration) -> CallError {
+    if let Some(exit) = error.downcast_ref::<I32Exit>() {
+        return CallError::Exited(exit.0);
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => CallError::Timeout(timeout),
+        Some(Trap::StackOverflow) => {
+            CallError::Trap("stack overflow (the script recursed too deeply)".into())
+        }
+        Some(Trap::OutOfFuel) => CallError::Trap("fuel exhausted".into()),
+        Some(Trap::UnreachableCodeReached) => CallError::Trap(
+            "wasm `unreachable` executed (a Rust script panicked or aborted; see its stderr)"
+                .into(),
+        ),
+        Some(trap) => CallError::Trap(trap.to_string()),
+        None => CallError::Host(format!("{error:#}")),
+    }
+}

@@ -1,0 +1,482 @@
+//! `/api/v2/connections`: a tenant's connections, their settings (the
+//! configuration values and data-source URLs are write-only: never
+//! answered), their script versions, and "try" (one action of the active
+//! script, answered as `authbox run --json` prints it).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::auth::Caller;
+use super::body::{JsonBody, WasmBody};
+use super::error::{ApiError, ErrorBody, KeyRefused};
+use authbox::runtime::ActionCall;
+use authbox::runtime::capabilities::sql::DataSourceUrl;
+use authbox::runtime::report::Report;
+use authbox::store::{
+    Connection, ConnectionLimits, ConnectionSettings, PasswordHashing, ScriptVersion,
+};
+
+/// How long validating and compiling an uploaded script may take.
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The routes, each documented in the OpenAPI document; `max_script_bytes`
+/// caps an upload.
+pub fn routes(max_script_bytes: usize) -> OpenApiRouter<AppState> {
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(upload))
+        .layer(DefaultBodyLimit::max(max_script_bytes));
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(read, update, remove))
+        .routes(routes!(versions))
+        .routes(routes!(activate))
+        .routes(routes!(try_action))
+        .merge(uploads)
+}
+
+/// A connection as answered: secrets by name only.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Connection)]
+struct ConnectionJson {
+    id: String,
+    name: String,
+    /// Always `auth0` (a custom database).
+    strategy: &'static str,
+    /// The connection's name: the `realm` of a password-realm login.
+    realms: [String; 1],
+    options: OptionsOut,
+    /// The active script's version; none before the first upload.
+    active_script_version: Option<i64>,
+    /// RFC 3339.
+    created_at: String,
+    /// RFC 3339.
+    updated_at: String,
+}
+
+/// A connection's options as answered.
+#[derive(Serialize, ToSchema)]
+struct OptionsOut {
+    import_mode: bool,
+    set_user_root_attributes: RootAttributes,
+    password_hashing: PasswordHashing,
+    limits: ConnectionLimits,
+    /// The names of the configuration values (the values are write-only).
+    configuration_keys: Vec<String>,
+    /// The names of the data sources (their URLs are write-only).
+    datasource_names: Vec<String>,
+}
+
+fn shown(connection: &Connection) -> ConnectionJson {
+    let settings = &connection.settings;
+    ConnectionJson {
+        id: connection.id.clone(),
+        name: connection.name.clone(),
+        strategy: "auth0",
+        realms: [connection.name.clone()],
+        options: OptionsOut {
+            import_mode: settings.import_mode,
+            set_user_root_attributes: if settings.sync_root_attributes {
+                RootAttributes::OnEachLogin
+            } else {
+                RootAttributes::OnFirstLogin
+            },
+            password_hashing: settings.password_hashing,
+            limits: settings.limits,
+            configuration_keys: settings.config.keys().cloned().collect(),
+            datasource_names: settings.datasources.keys().cloned().collect(),
+        },
+        active_script_version: connection.active_version,
+        created_at: connection.created_at.clone(),
+        updated_at: connection.updated_at.clone(),
+    }
+}
+
+/// When the root attributes of a cached profile are refreshed from what the
+/// script returns.
+#[derive(Serialize, Deserialize, Clone, Copy, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum RootAttributes {
+    OnEachLogin,
+    OnFirstLogin,
+}
+
+/// `options` of a create or update: what is given replaces what was.
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct OptionsIn {
+    /// Import mode (automatic migration).
+    import_mode: Option<bool>,
+    set_user_root_attributes: Option<RootAttributes>,
+    /// The hash import mode keeps of a migrated user's password.
+    password_hashing: Option<PasswordHashing>,
+    limits: Option<ConnectionLimits>,
+    /// Values the script reads with `config::get` (write-only).
+    configuration: Option<BTreeMap<String, String>>,
+    /// Name to database URL, for the `sql` capability (write-only).
+    datasources: Option<BTreeMap<String, String>>,
+}
+
+impl OptionsIn {
+    /// Refuses `sqlite:` data sources outside the operator's directory.
+    fn check_sqlite(&self, allowed: Option<&std::path::Path>) -> Result<(), ApiError> {
+        for (name, url) in self.datasources.iter().flatten() {
+            let Ok(url) = url.parse::<DataSourceUrl>() else {
+                continue; // The library names what is wrong with it.
+            };
+            let Some(path) = url.sqlite_path() else {
+                continue;
+            };
+            let inside = allowed.is_some_and(|dir| {
+                path.is_absolute()
+                    && path.starts_with(dir)
+                    && !path
+                        .components()
+                        .any(|c| c == std::path::Component::ParentDir)
+            });
+            if !inside {
+                let rule = match allowed {
+                    Some(dir) => format!("must be a file under {}", dir.display()),
+                    None => {
+                        "are not allowed on this server (its operator set no --sqlite-dir)".into()
+                    }
+                };
+                return Err(ApiError::invalid_body(format!(
+                    "options.datasources.{name}: sqlite data sources {rule}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(self, settings: &mut ConnectionSettings) {
+        if let Some(import_mode) = self.import_mode {
+            settings.import_mode = import_mode;
+        }
+        if let Some(root) = self.set_user_root_attributes {
+            settings.sync_root_attributes = matches!(root, RootAttributes::OnEachLogin);
+        }
+        if let Some(hashing) = self.password_hashing {
+            settings.password_hashing = hashing;
+        }
+        if let Some(limits) = self.limits {
+            settings.limits = limits;
+        }
+        if let Some(config) = self.configuration {
+            settings.config = config;
+        }
+        if let Some(datasources) = self.datasources {
+            settings.datasources = datasources;
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CreateConnection {
+    /// 1 to 128 letters, digits, `-` or `_`; unique in the tenant.
+    name: String,
+    /// `auth0` (the only one served) if given.
+    strategy: Option<String>,
+    #[serde(default)]
+    options: OptionsIn,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct UpdateConnection {
+    #[serde(default)]
+    options: OptionsIn,
+}
+
+/// 1 to 128 letters, digits, `-` or `_`.
+fn check_name(name: &str) -> Result<(), ApiError> {
+    let valid = (1..=128).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_body(format!(
+            "name: must be 1 to 128 letters, digits, `-` or `_`, not {name:?}"
+        )))
+    }
+}
+
+/// The key's tenant's connections.
+#[utoipa::path(
+    get,
+    path = "/api/v2/connections",
+    operation_id = "list_connections",
+    tag = "connections",
+    security(("api_key" = ["read:connections"])),
+    responses(
+        (status = 200, body = Vec<ConnectionJson>, description = "The tenant's connections."),
+        KeyRefused,
+    )
+)]
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ConnectionJson>>, ApiError> {
+    caller.require("read:connections")?;
+    let connections = state.authbox.connections(&caller.tenant_id).await?;
+    Ok(Json(connections.iter().map(shown).collect()))
+}
+
+/// A connection (its secrets by name only).
+#[utoipa::path(
+    get,
+    path = "/api/v2/connections/{id}",
+    operation_id = "get_connection",
+    tag = "connections",
+    params(("id" = String, Path, description = "The connection's id.")),
+    security(("api_key" = ["read:connections"])),
+    responses(
+        (status = 200, body = ConnectionJson, description = "The connection."),
+        KeyRefused,
+        (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
+    )
+)]
+async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ConnectionJson>, ApiError> {
+    caller.require("read:connections")?;
+    let connection = state.authbox.connection(&caller.tenant_id, &id).await?;
+    Ok(Json(shown(&connection)))
+}
+
+/// Creates a connection.
+#[utoipa::path(
+    post,
+    path = "/api/v2/connections",
+    operation_id = "create_connection",
+    tag = "connections",
+    request_body = CreateConnection,
+    security(("api_key" = ["create:connections"])),
+    responses(
+        (status = 201, body = ConnectionJson, description = "Created (with no script yet)."),
+        (status = 400, body = ErrorBody, description = "Malformed body or invalid option (named)."),
+        KeyRefused,
+        (status = 409, body = ErrorBody, description = "The tenant has a connection of that name."),
+    )
+)]
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<CreateConnection>,
+) -> Result<Response, ApiError> {
+    caller.require("create:connections")?;
+    check_name(&body.name)?;
+    if let Some(strategy) = body.strategy.filter(|s| s != "auth0") {
+        return Err(ApiError::invalid_body(format!(
+            "strategy: only `auth0` (a custom database) is served, not {strategy:?}"
+        )));
+    }
+    body.options.check_sqlite(state.sqlite_dir.as_deref())?;
+    let mut settings = ConnectionSettings::default();
+    body.options.apply(&mut settings);
+    let connection = state
+        .authbox
+        .create_connection(&caller.tenant_id, &body.name, &settings)
+        .await?;
+    Ok((StatusCode::CREATED, Json(shown(&connection))).into_response())
+}
+
+/// Changes a connection's options: each option given replaces the old one.
+#[utoipa::path(
+    patch,
+    path = "/api/v2/connections/{id}",
+    operation_id = "update_connection",
+    tag = "connections",
+    params(("id" = String, Path, description = "The connection's id.")),
+    request_body = UpdateConnection,
+    security(("api_key" = ["update:connections"])),
+    responses(
+        (status = 200, body = ConnectionJson, description = "The connection as changed."),
+        (status = 400, body = ErrorBody, description = "Malformed body or invalid option (named)."),
+        KeyRefused,
+        (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
+    )
+)]
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<UpdateConnection>,
+) -> Result<Json<ConnectionJson>, ApiError> {
+    caller.require("update:connections")?;
+    let mut settings = state
+        .authbox
+        .connection(&caller.tenant_id, &id)
+        .await?
+        .settings;
+    body.options.check_sqlite(state.sqlite_dir.as_deref())?;
+    body.options.apply(&mut settings);
+    let connection = state
+        .authbox
+        .update_connection(&caller.tenant_id, &id, &settings)
+        .await?;
+    Ok(Json(shown(&connection)))
+}
+
+/// Deletes a connection, its scripts and its cached users.
+#[utoipa::path(
+    delete,
+    path = "/api/v2/connections/{id}",
+    operation_id = "delete_connection",
+    tag = "connections",
+    params(("id" = String, Path, description = "The connection's id.")),
+    security(("api_key" = ["delete:connections"])),
+    responses(
+        (status = 204, description = "Deleted, with its scripts and cached users."),
+        KeyRefused,
+        (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
+    )
+)]
+async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require("delete:connections")?;
+    state
+        .authbox
+        .delete_connection(&caller.tenant_id, &id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Uploads a script: it becomes the active version.
+#[utoipa::path(
+    put,
+    path = "/api/v2/connections/{id}/script",
+    operation_id = "upload_script",
+    tag = "connections",
+    params(("id" = String, Path, description = "The connection's id.")),
+    request_body(content = Vec<u8>, content_type = "application/wasm", description = "A component of the `authbox:script` world."),
+    security(("api_key" = ["update:connections"])),
+    responses(
+        (status = 201, body = ScriptVersion, description = "Validated, compiled and active."),
+        (status = 400, body = ErrorBody, description = "Not a component of the world, or too slow to compile; the active script is unchanged."),
+        KeyRefused,
+        (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
+        (status = 413, body = ErrorBody, description = "Over the script size cap."),
+        (status = 415, body = ErrorBody, description = "Not `application/wasm`."),
+    )
+)]
+async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    WasmBody(wasm): WasmBody,
+) -> Result<Response, ApiError> {
+    caller.require("update:connections")?;
+    let upload = state.authbox.upload_script(&caller.tenant_id, &id, &wasm);
+    let version = tokio::time::timeout(UPLOAD_TIMEOUT, upload)
+        .await
+        .map_err(|_| {
+            ApiError::invalid_body(format!(
+                "the script took more than {} s to validate and compile",
+                UPLOAD_TIMEOUT.as_secs()
+            ))
+        })??;
+    Ok((StatusCode::CREATED, Json(version)).into_response())
+}
+
+/// The connection's script versions.
+#[utoipa::path(
+    get,
+    path = "/api/v2/connections/{id}/scripts",
+    operation_id = "list_scripts",
+    tag = "connections",
+    params(("id" = String, Path, description = "The connection's id.")),
+    security(("api_key" = ["read:connections"])),
+    responses(
+        (status = 200, body = Vec<ScriptVersion>, description = "Every version, the active one marked."),
+        KeyRefused,
+        (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
+    )
+)]
+async fn versions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ScriptVersion>>, ApiError> {
+    caller.require("read:connections")?;
+    let versions = state.authbox.scripts(&caller.tenant_id, &id).await?;
+    Ok(Json(versions))
+}
+
+/// Makes an earlier (or later) script version the active one: a rollback.
+#[utoipa::path(
+    post,
+    path = "/api/v2/connections/{id}/scripts/{version}/activate",
+    operation_id = "activate_script",
+    tag = "connections",
+    params(
+        ("id" = String, Path, description = "The connection's id."),
+        ("version" = i64, Path, description = "The version to make active."),
+    ),
+    security(("api_key" = ["update:connections"])),
+    responses(
+        (status = 200, body = ConnectionJson, description = "The connection, with that version active."),
+        KeyRefused,
+        (status = 404, body = ErrorBody, description = "No such connection or version."),
+    )
+)]
+async fn activate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, version)): Path<(String, i64)>,
+) -> Result<Json<ConnectionJson>, ApiError> {
+    caller.require("update:connections")?;
+    state
+        .authbox
+        .activate_script(&caller.tenant_id, &id, version)
+        .await?;
+    let connection = state.authbox.connection(&caller.tenant_id, &id).await?;
+    Ok(Json(shown(&connection)))
+}
+
+/// Runs one action of the active script, as Auth0's "Try" button does.
+#[utoipa::path(
+    post,
+    path = "/api/v2/connections/{id}/try",
+    operation_id = "try_action",
+    tag = "connections",
+    params(("id" = String, Path, description = "The connection's id.")),
+    request_body(content = Object, description = "`{\"action\": \"login\" | \"get-user\" | \"create\" | \"verify\" | \"change-password\" | \"delete\" | \"change-email\", ...its arguments}`", example = json!({"action": "login", "username": "ada@example.com", "password": "correct horse"})),
+    security(("api_key" = ["update:connections"])),
+    responses(
+        (status = 200, body = Object, description = "The report `authbox run --json` prints: outcome, normalized profile or error, stats, logs. Nothing is cached."),
+        (status = 400, body = ErrorBody, description = "Unknown action, or a missing or unknown argument (named); or no script."),
+        KeyRefused,
+        (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
+    )
+)]
+async fn try_action(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(call): JsonBody<ActionCall>,
+) -> Result<Json<Report>, ApiError> {
+    caller.require("update:connections")?;
+    let report = state
+        .authbox
+        .try_action(&caller.tenant_id, &id, call)
+        .await?;
+    Ok(Json(report))
+}

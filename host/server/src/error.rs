@@ -1,0 +1,163 @@
+//! Errors in Auth0's Management API shape:
+//! `{"statusCode", "error", "message", "errorCode"}`.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use authbox::flows::FlowError;
+use authbox::management::UpdateError;
+use authbox::store::StoreError;
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+    code: &'static str,
+}
+
+impl ApiError {
+    /// An answer with this status, message and `errorCode`.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+            code,
+        }
+    }
+
+    /// 400 with Auth0's "Payload validation error" message.
+    pub fn invalid_body(detail: impl std::fmt::Display) -> Self {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            format!("Payload validation error: '{detail}'"),
+        )
+    }
+
+    /// 404: another tenant's things are not found either, never forbidden.
+    pub fn not_found(what: &str) -> Self {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "inexistent_resource",
+            format!("The {what} does not exist."),
+        )
+    }
+}
+
+/// The JSON of an error answer.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// The HTTP status, again.
+    #[schema(example = 404)]
+    status_code: u16,
+    /// The status's reason phrase.
+    #[schema(example = "Not Found")]
+    error: &'static str,
+    /// What went wrong, naming the offending property where there is one.
+    #[schema(example = "The user does not exist.")]
+    message: String,
+    /// A stable code for programs: `invalid_body`, `invalid_token`,
+    /// `insufficient_scope`, `inexistent_resource`, `operation_not_supported`...
+    #[schema(example = "inexistent_resource")]
+    error_code: &'static str,
+}
+
+/// What every Management API operation may answer about its key, in its
+/// OpenAPI responses.
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "never answered as such: only documents answers")]
+pub enum KeyRefused {
+    /// No key, or an invalid one.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// The key lacks the scope.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            status_code: self.status.as_u16(),
+            error: self.status.canonical_reason().unwrap_or(""),
+            message: self.message,
+            error_code: self.code,
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<FlowError> for ApiError {
+    fn from(error: FlowError) -> Self {
+        let message = error.to_string();
+        match error {
+            FlowError::Store(StoreError::NotFound(what)) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "inexistent_resource",
+                format!("{what} does not exist"),
+            ),
+            FlowError::Store(StoreError::Exists(_)) => {
+                ApiError::new(StatusCode::CONFLICT, "already_exists", message)
+            }
+            FlowError::UserExists => ApiError::new(StatusCode::CONFLICT, "user_exists", message),
+            FlowError::Update(UpdateError::Policy(
+                authbox::management::PolicyError::NotUpdatable { .. },
+            )) => ApiError::new(StatusCode::BAD_REQUEST, "operation_not_supported", message),
+            FlowError::Update(UpdateError::Taken(_)) => {
+                ApiError::new(StatusCode::CONFLICT, "user_exists", message)
+            }
+            FlowError::Update(UpdateError::Store(StoreError::NotFound(_))) => {
+                ApiError::not_found("user")
+            }
+            FlowError::Update(UpdateError::Store(_)) => internal(message),
+            FlowError::Update(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message),
+            FlowError::Validation { .. }
+            | FlowError::InvalidSettings { .. }
+            | FlowError::UnknownScope(_)
+            | FlowError::BadScript { .. } => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message)
+            }
+            FlowError::Migrated(_)
+            | FlowError::NotImplemented { .. }
+            | FlowError::NotDone { .. } => {
+                ApiError::new(StatusCode::BAD_REQUEST, "operation_not_supported", message)
+            }
+            FlowError::UnknownUser(_) => ApiError::not_found("user"),
+            FlowError::NoScript(_) => ApiError::new(StatusCode::BAD_REQUEST, "no_script", message),
+            FlowError::NoDefaultConnection => {
+                ApiError::new(StatusCode::BAD_REQUEST, "no_default_connection", message)
+            }
+            FlowError::WrongCredentials { .. }
+            | FlowError::Unauthorized(_)
+            | FlowError::Blocked => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+            }
+            FlowError::Script(_)
+            | FlowError::PasswordHash(_)
+            | FlowError::Runtime(_)
+            | FlowError::Store(_) => internal(message),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        FlowError::Store(error).into()
+    }
+}
+
+/// 500; the detail is logged (it may name the tenant's database), the
+/// answer says only that it failed.
+fn internal(detail: String) -> ApiError {
+    tracing::error!(error = %detail, "request failed");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "The request failed on the server; its log has the detail.",
+    )
+}

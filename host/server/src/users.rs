@@ -1,0 +1,370 @@
+//! `/api/v2/users`: the cached users of the caller's tenant, on Auth0's
+//! paths and JSON shapes, with the library's semantics (field policy,
+//! metadata merge, import mode).
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::auth::Caller;
+use super::body::{JsonBody, ObjectBody};
+use super::error::{ApiError, ErrorBody, KeyRefused};
+use authbox::flows::LoginContext;
+use authbox::runtime::NewUser;
+use authbox::store::UserJson;
+
+/// The routes, each documented in the OpenAPI document.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(by_email))
+        .routes(routes!(read, update, remove))
+        .routes(routes!(refresh))
+}
+
+/// A user of the key's tenant.
+#[utoipa::path(
+    get,
+    path = "/api/v2/users/{id}",
+    operation_id = "get_user",
+    tag = "users",
+    params(("id" = String, Path, description = "The user's `user_id`.")),
+    security(("api_key" = ["read:users"])),
+    responses(
+        (status = 200, body = UserJson, description = "The cached profile."),
+        KeyRefused,
+        (status = 404, body = ErrorBody, description = "No such user in the key's tenant."),
+    )
+)]
+async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<UserJson>, ApiError> {
+    caller.require("read:users")?;
+    let user = state.authbox.get_user(&caller.tenant_id, &id).await?;
+    Ok(Json(UserJson::from(&user)))
+}
+
+/// Changes a user, as the field policy allows (docs/behaviour.md §4): `user_metadata` and
+/// `app_metadata` are merged (a `null` value removes a key), `blocked`
+/// always; root attributes of a user not migrated belong to the legacy
+/// database and are refused, naming them.
+#[utoipa::path(
+    patch,
+    path = "/api/v2/users/{id}",
+    operation_id = "update_user",
+    tag = "users",
+    params(("id" = String, Path, description = "The user's `user_id`.")),
+    request_body(content = Object, description = "The attributes to change.", example = json!({"user_metadata": {"theme": "dark"}})),
+    security(("api_key" = ["update:users"])),
+    responses(
+        (status = 200, body = UserJson, description = "The user as changed."),
+        (status = 400, body = ErrorBody, description = "Malformed body, or attributes the policy refuses (named)."),
+        KeyRefused,
+        (status = 404, body = ErrorBody, description = "No such user in the key's tenant."),
+        (status = 409, body = ErrorBody, description = "Another user of the connection has that email or username."),
+        (status = 413, body = ErrorBody, description = "The body is over 1 MiB."),
+    )
+)]
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(patch): ObjectBody,
+) -> Result<Json<UserJson>, ApiError> {
+    caller.require("update:users")?;
+    let user = state
+        .authbox
+        .update_user(&caller.tenant_id, &id, &patch)
+        .await?;
+    Ok(Json(UserJson::from(&user)))
+}
+
+/// Deletes a user through the connection's `delete` script, then from the
+/// cache (a migrated user: from authbox only).
+#[utoipa::path(
+    delete,
+    path = "/api/v2/users/{id}",
+    operation_id = "delete_user",
+    tag = "users",
+    params(("id" = String, Path, description = "The user's `user_id`.")),
+    security(("api_key" = ["delete:users"])),
+    responses(
+        (status = 204, description = "Deleted."),
+        KeyRefused,
+        (status = 404, body = ErrorBody, description = "No such user in the key's tenant."),
+    )
+)]
+async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require("delete:users")?;
+    state.authbox.delete_user(&caller.tenant_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// authbox's own: re-reads the user from the legacy database (`get-user`)
+/// and caches what it answers.
+#[utoipa::path(
+    post,
+    path = "/api/v2/users/{id}/refresh",
+    operation_id = "refresh_user",
+    tag = "users",
+    params(("id" = String, Path, description = "The user's `user_id`.")),
+    security(("api_key" = ["update:users"])),
+    responses(
+        (status = 200, body = UserJson, description = "The refreshed profile."),
+        (status = 400, body = ErrorBody, description = "The user is migrated, or the script has no `get-user`."),
+        KeyRefused,
+        (status = 404, body = ErrorBody, description = "No such user, or the legacy database no longer has it."),
+    )
+)]
+async fn refresh(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<UserJson>, ApiError> {
+    caller.require("update:users")?;
+    let user = state.authbox.refresh_user(&caller.tenant_id, &id).await?;
+    Ok(Json(UserJson::from(&user)))
+}
+
+/// `POST /api/v2/users`: a signup through the connection.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CreateUser {
+    /// The connection's name.
+    connection: String,
+    email: String,
+    password: String,
+    username: Option<String>,
+    /// E.164.
+    phone_number: Option<String>,
+    user_metadata: Option<Map<String, Value>>,
+    app_metadata: Option<Map<String, Value>>,
+}
+
+/// Signs a user up through the connection's `create` script (in import
+/// mode: in authbox only), then caches the user.
+#[utoipa::path(
+    post,
+    path = "/api/v2/users",
+    operation_id = "create_user",
+    tag = "users",
+    request_body = CreateUser,
+    security(("api_key" = ["create:users"])),
+    responses(
+        (status = 201, body = UserJson, description = "Created."),
+        (status = 400, body = ErrorBody, description = "Malformed body or invalid attribute (named)."),
+        KeyRefused,
+        (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
+        (status = 409, body = ErrorBody, description = "The user already exists."),
+    )
+)]
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<CreateUser>,
+) -> Result<Response, ApiError> {
+    caller.require("create:users")?;
+    let user = NewUser {
+        email: body.email,
+        password: body.password,
+        username: body.username,
+        phone_number: body.phone_number,
+        user_metadata: body.user_metadata,
+        app_metadata: body.app_metadata,
+    };
+    let created = state
+        .authbox
+        .signup(
+            &caller.tenant_id,
+            &body.connection,
+            user,
+            &LoginContext::default(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(UserJson::from(&created))).into_response())
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ByEmail {
+    /// Matched in any case.
+    email: String,
+}
+
+/// The tenant's users with this email, in every connection.
+#[utoipa::path(
+    get,
+    path = "/api/v2/users-by-email",
+    operation_id = "users_by_email",
+    tag = "users",
+    params(ByEmail),
+    security(("api_key" = ["read:users"])),
+    responses(
+        (status = 200, body = Vec<UserJson>, description = "The users (maybe none)."),
+        (status = 400, body = ErrorBody, description = "No `email`."),
+        KeyRefused,
+    )
+)]
+async fn by_email(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ByEmail>,
+) -> Result<Json<Vec<UserJson>>, ApiError> {
+    caller.require("read:users")?;
+    let users = state
+        .authbox
+        .users_by_email(&caller.tenant_id, &query.email)
+        .await?;
+    Ok(Json(users.iter().map(UserJson::from).collect::<Vec<_>>()))
+}
+
+/// `GET /api/v2/users`: `q` is `email:"..."` or `identities.connection:"..."`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    /// `email:"ada@example.com"` or `identities.connection:"legacy"`.
+    q: Option<String>,
+    /// The page, from 0.
+    #[serde(default)]
+    page: u32,
+    /// Users per page, 1 to 100 (50).
+    #[serde(default = "default_per_page")]
+    #[param(default = 50, minimum = 1, maximum = 100)]
+    per_page: u32,
+    /// Answer `{start, limit, length, total, users}` instead of an array.
+    #[serde(default)]
+    include_totals: bool,
+}
+
+/// A page of users: an array, or with its totals.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+enum UserList {
+    Users(Vec<UserJson>),
+    WithTotals(UserPage),
+}
+
+/// A page with its totals (`include_totals=true`).
+#[derive(Serialize, ToSchema)]
+struct UserPage {
+    start: u64,
+    limit: u32,
+    length: usize,
+    total: u64,
+    users: Vec<UserJson>,
+}
+
+fn default_per_page() -> u32 {
+    50
+}
+
+/// The most users one page may have (as Auth0).
+const MAX_PER_PAGE: u32 = 100;
+
+/// What a `q` asks for.
+enum Search {
+    Email(String),
+    Connection(String),
+}
+
+fn search(q: &str) -> Result<Search, ApiError> {
+    let (field, value) = q.split_once(':').ok_or_else(|| bad_query(q))?;
+    let value = value.trim();
+    let value = value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or(value)
+        .to_string();
+    match field.trim() {
+        "email" if !value.is_empty() => Ok(Search::Email(value)),
+        "identities.connection" if !value.is_empty() => Ok(Search::Connection(value)),
+        _ => Err(bad_query(q)),
+    }
+}
+
+fn bad_query(q: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_query_string",
+        format!("Unsupported query `{q}`: use q=email:\"...\" or q=identities.connection:\"...\""),
+    )
+}
+
+/// A page of the tenant's users found by email or by connection.
+#[utoipa::path(
+    get,
+    path = "/api/v2/users",
+    operation_id = "list_users",
+    tag = "users",
+    params(ListQuery),
+    security(("api_key" = ["read:users"])),
+    responses(
+        (status = 200, body = UserList, description = "The page: an array, or an object with the totals when `include_totals=true`."),
+        (status = 400, body = ErrorBody, description = "Unsupported `q` or `per_page` out of range."),
+        KeyRefused,
+        (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
+    )
+)]
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<UserList>, ApiError> {
+    caller.require("read:users")?;
+    if !(1..=MAX_PER_PAGE).contains(&query.per_page) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query_string",
+            format!("per_page must be from 1 to {MAX_PER_PAGE}"),
+        ));
+    }
+    let q = query.q.as_deref().ok_or_else(|| bad_query(""))?;
+    // A huge page is an empty one, not an overflow.
+    let start = u64::from(query.page) * u64::from(query.per_page);
+    let (users, total) = match search(q)? {
+        Search::Email(email) => {
+            let users = state
+                .authbox
+                .users_by_email(&caller.tenant_id, &email)
+                .await?;
+            let total = users.len() as u64;
+            let start = usize::try_from(start).unwrap_or(usize::MAX);
+            let page = users
+                .into_iter()
+                .skip(start)
+                .take(query.per_page as usize)
+                .collect();
+            (page, total)
+        }
+        Search::Connection(name) => {
+            state
+                .authbox
+                .users_of_connection(&caller.tenant_id, &name, query.page, query.per_page)
+                .await?
+        }
+    };
+    let users: Vec<UserJson> = users.iter().map(UserJson::from).collect();
+    if !query.include_totals {
+        return Ok(Json(UserList::Users(users)));
+    }
+    Ok(Json(UserList::WithTotals(UserPage {
+        start,
+        limit: query.per_page,
+        length: users.len(),
+        total,
+        users,
+    })))
+}

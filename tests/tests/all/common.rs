@@ -1,0 +1,91 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use authbox::runtime::profile::ProfileSource;
+use authbox::runtime::report::{Outcome, Report};
+use authbox::runtime::{
+    ActionCall, CallContext, CallLimits, CapabilitySettings, Runtime, RuntimeConfig, Script,
+};
+
+pub fn runtime() -> Runtime {
+    Runtime::new(RuntimeConfig {
+        max_concurrent_calls: 32,
+        ..RuntimeConfig::default()
+    })
+    .expect("runtime")
+}
+
+pub async fn load(runtime: &Runtime, path: &str) -> Script {
+    let bytes = std::fs::read(path).expect("guest built by tests/build.rs");
+    runtime.load(&bytes).await.expect("a valid script")
+}
+
+pub fn login(username: &str, password: &str) -> ActionCall {
+    ActionCall::Login {
+        username_or_email: username.into(),
+        password: password.into(),
+    }
+}
+
+pub fn context(config: &[(&str, &str)], timeout: Duration) -> CallContext {
+    let config: BTreeMap<String, String> = config
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    CallContext {
+        capabilities: CapabilitySettings {
+            config: Arc::new(config),
+            ..CapabilitySettings::default()
+        },
+        limits: CallLimits {
+            timeout,
+            ..CallLimits::default()
+        },
+        ..CallContext::default()
+    }
+}
+
+pub async fn report(
+    runtime: &Runtime,
+    script: &Script,
+    call: ActionCall,
+    ctx: &CallContext,
+) -> Report {
+    let action = call.action();
+    let result = runtime.call(script, &call, ctx).await;
+    Report::new(action, result, &ProfileSource::default())
+}
+
+/// The normal call that must still succeed after a hostile one.
+pub async fn assert_still_serving(runtime: &Runtime, script: &Script) {
+    let report = report(
+        runtime,
+        script,
+        login("ok@example.com", "secret"),
+        &CallContext::default(),
+    )
+    .await;
+    assert_eq!(
+        report.outcome,
+        Outcome::Ok,
+        "a normal call after a hostile one: {report:?}"
+    );
+    assert_eq!(
+        report.profile.unwrap().email.as_deref(),
+        Some("ok@example.com")
+    );
+}
+
+pub fn logs_text(report: &Report) -> String {
+    report
+        .logs
+        .iter()
+        .map(|l| l.message.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
