@@ -46,7 +46,6 @@ pub fn context(config: &[(&str, &str)], timeout: Duration) -> CallContext {
             timeout,
             ..CallLimits::default()
         },
-        ..CallContext::default()
     }
 }
 
