@@ -10,8 +10,9 @@
 //! The legacy database is made from `scripts/sqlite/schema.sql` and
 //! `seed.sql` in a temporary directory; so is authbox's own store.
 
-use authbox::flows::{Authbox, AuthboxConfig, FlowError, LoginContext};
+use authbox::runtime::Refusal;
 use authbox::store::ConnectionSettings;
+use authbox::{Authbox, AuthboxConfig, FlowError, LoginContext};
 use serde_json::json;
 use sqlx::{ConnectOptions, Executor};
 
@@ -84,7 +85,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .await
     {
-        Err(FlowError::WrongCredentials { .. }) => println!("a wrong password is refused"),
+        Err(FlowError::Refused(Refusal::WrongCredentials { .. })) => {
+            println!("a wrong password is refused")
+        }
         other => return Err(format!("unexpected: {other:?}").into()),
     }
 

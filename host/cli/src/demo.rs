@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use authbox::flows::{Authbox, FlowError, SCOPES};
-use authbox::store::{ConnectionSettings, StoreError};
+use authbox::store::ConnectionSettings;
 use serde::{Deserialize, Serialize};
 use sqlx::ConnectOptions;
 
@@ -66,7 +66,7 @@ async fn create(authbox: &Authbox, dir: &Path, script: &Path) -> Result<Credenti
     }
     let tenant = match authbox.tenant_by_name("demo").await {
         Ok(tenant) => tenant,
-        Err(FlowError::Store(StoreError::NotFound(_))) => authbox
+        Err(FlowError::NotFound(_)) => authbox
             .create_tenant("demo")
             .await
             .map_err(|e| e.to_string())?,

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::capabilities::log::{LogLevel, LogLine};
 use crate::profile::{self, NormalizedProfile, ProfileSource};
-use crate::sandbox::{Action, ActionOutput, CallError, CallResult};
+use crate::sandbox::{Action, ActionOutput, CallError, CallResult, Refusal};
 
 /// How a call ended, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -87,15 +87,22 @@ impl Outcome {
     /// The outcome a failed call ended with.
     pub fn of(error: &CallError) -> Outcome {
         match error {
-            CallError::WrongCredentials { .. } => Outcome::WrongCredentials,
-            CallError::Unauthorized(_) => Outcome::Unauthorized,
-            CallError::UserExists => Outcome::UserExists,
-            CallError::Validation { .. } => Outcome::Validation,
+            CallError::Refused(refusal) => Outcome::refused(refusal),
             CallError::NotImplemented(_) => Outcome::NotImplemented,
             CallError::Failed(_) | CallError::Exited(_) | CallError::Host(_) => Outcome::Error,
             CallError::Timeout(_) => Outcome::Timeout,
             CallError::MemoryLimit(_) => Outcome::MemoryLimit,
             CallError::Trap(_) => Outcome::Trap,
+        }
+    }
+
+    /// The outcome a refusal is.
+    pub fn refused(refusal: &Refusal) -> Outcome {
+        match refusal {
+            Refusal::WrongCredentials { .. } => Outcome::WrongCredentials,
+            Refusal::Unauthorized(_) => Outcome::Unauthorized,
+            Refusal::UserExists => Outcome::UserExists,
+            Refusal::Validation { .. } => Outcome::Validation,
         }
     }
 
@@ -218,7 +225,9 @@ impl Report {
             Err(call_error) => {
                 let outcome = Outcome::of(&call_error);
                 let user_id = match &call_error {
-                    CallError::WrongCredentials { user_id, .. } => user_id.clone(),
+                    CallError::Refused(Refusal::WrongCredentials { user_id, .. }) => {
+                        user_id.clone()
+                    }
                     _ => None,
                 };
                 let error = ReportError {

@@ -4,7 +4,7 @@
 //! latency through `/oauth/token` (the `echo-user` script, which checks no
 //! password, so what is measured is the server: the call, the cache and an
 //! RS256 id token), and metadata PATCHes per second through the Management
-//! API. Run: `cargo bench -p authbox --bench serve`.
+//! API. Run: `cargo bench -p authbox-server --bench serve`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -8,7 +8,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use authbox::flows::FlowError;
-use authbox::management::UpdateError;
+use authbox::management::{PolicyError, UpdateError};
+use authbox::runtime::Refusal;
 use authbox::store::StoreError;
 
 /// An error answer.
@@ -96,7 +97,8 @@ impl From<FlowError> for ApiError {
     fn from(error: FlowError) -> Self {
         let message = error.to_string();
         match error {
-            FlowError::Store(StoreError::NotFound(what)) => ApiError::new(
+            FlowError::Refused(refusal) => refusal.into(),
+            FlowError::NotFound(what) => ApiError::new(
                 StatusCode::NOT_FOUND,
                 "inexistent_resource",
                 format!("{what} does not exist"),
@@ -104,20 +106,15 @@ impl From<FlowError> for ApiError {
             FlowError::Store(StoreError::Exists(_)) => {
                 ApiError::new(StatusCode::CONFLICT, "already_exists", message)
             }
-            FlowError::UserExists => ApiError::new(StatusCode::CONFLICT, "user_exists", message),
-            FlowError::Update(UpdateError::Policy(
-                authbox::management::PolicyError::NotUpdatable { .. },
-            )) => ApiError::new(StatusCode::BAD_REQUEST, "operation_not_supported", message),
+            FlowError::Update(UpdateError::Policy(PolicyError::NotUpdatable { .. })) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "operation_not_supported", message)
+            }
             FlowError::Update(UpdateError::Taken(_)) => {
                 ApiError::new(StatusCode::CONFLICT, "user_exists", message)
             }
-            FlowError::Update(UpdateError::Store(StoreError::NotFound(_))) => {
-                ApiError::not_found("user")
-            }
             FlowError::Update(UpdateError::Store(_)) => internal(message),
             FlowError::Update(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message),
-            FlowError::Validation { .. }
-            | FlowError::InvalidSettings { .. }
+            FlowError::InvalidSettings { .. }
             | FlowError::UnknownScope(_)
             | FlowError::BadScript { .. } => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message)
@@ -127,20 +124,39 @@ impl From<FlowError> for ApiError {
             | FlowError::NotDone { .. } => {
                 ApiError::new(StatusCode::BAD_REQUEST, "operation_not_supported", message)
             }
-            FlowError::UnknownUser(_) => ApiError::not_found("user"),
             FlowError::NoScript(_) => ApiError::new(StatusCode::BAD_REQUEST, "no_script", message),
             FlowError::NoDefaultConnection => {
                 ApiError::new(StatusCode::BAD_REQUEST, "no_default_connection", message)
             }
-            FlowError::WrongCredentials { .. }
-            | FlowError::Unauthorized(_)
-            | FlowError::Blocked => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
-            }
+            FlowError::Blocked => ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message),
             FlowError::Script(_)
             | FlowError::PasswordHash(_)
             | FlowError::Runtime(_)
             | FlowError::Store(_) => internal(message),
+        }
+    }
+}
+
+/// A script's (or authbox's) no, as the Management API answers it.
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::UserExists => ApiError::new(
+                StatusCode::CONFLICT,
+                "user_exists",
+                "The user already exists.",
+            ),
+            Refusal::Validation { message, .. } => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message)
+            }
+            Refusal::WrongCredentials { .. } => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Wrong email or password.",
+            ),
+            Refusal::Unauthorized(message) => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+            }
         }
     }
 }

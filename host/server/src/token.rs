@@ -20,6 +20,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use authbox::flows::{FlowError, LoginContext};
+use authbox::runtime::Refusal;
 use authbox::store::{CachedUser, UserJson};
 
 /// How long an id token is valid (Auth0's default: 10 hours).
@@ -368,26 +369,39 @@ async fn issue(
     }))
 }
 
-/// Spec section 6: what a failed login answers.
+/// What a failed login answers (docs/behaviour.md §6).
 fn login_error(error: FlowError, request_id: &str) -> OAuthError {
     match error {
-        FlowError::WrongCredentials { .. } | FlowError::UnknownUser(_) => OAuthError::new(
-            StatusCode::FORBIDDEN,
-            "invalid_grant",
-            "Wrong email or password.",
-        ),
-        FlowError::Unauthorized(message) => {
-            OAuthError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
-        }
+        FlowError::Refused(refusal) => refusal.into(),
         FlowError::Blocked => {
             OAuthError::new(StatusCode::UNAUTHORIZED, "unauthorized", "user is blocked")
         }
-        FlowError::Store(authbox::store::StoreError::NotFound(what)) => OAuthError::new(
+        FlowError::NotFound(what) => OAuthError::new(
             StatusCode::FORBIDDEN,
             "invalid_grant",
             format!("Unknown connection: {what}"),
         ),
         other => OAuthError::server_error(other, request_id),
+    }
+}
+
+/// A script's (or authbox's) no to a login, in OAuth's shape.
+impl From<Refusal> for OAuthError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::WrongCredentials { .. } => OAuthError::new(
+                StatusCode::FORBIDDEN,
+                "invalid_grant",
+                "Wrong email or password.",
+            ),
+            Refusal::Unauthorized(message) => {
+                OAuthError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+            }
+            // A login never asks for these; said plainly if a script answers one.
+            Refusal::UserExists | Refusal::Validation { .. } => {
+                OAuthError::invalid_request(refusal.to_string())
+            }
+        }
     }
 }
 

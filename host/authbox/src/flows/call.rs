@@ -17,22 +17,10 @@ impl Authbox {
     ) -> Result<Report, FlowError> {
         let result = self.run(connection, &call).await?;
         let (action, duration) = (call.action(), result.stats.duration);
-        let refusal = match &result.outcome {
-            Err(CallError::WrongCredentials { user_id, .. }) => Some(FlowError::WrongCredentials {
-                user_id: user_id.clone(),
-            }),
-            Err(CallError::Unauthorized(message)) => Some(FlowError::Unauthorized(message.clone())),
-            Err(CallError::UserExists) => Some(FlowError::UserExists),
-            Err(CallError::Validation { code, message }) => Some(FlowError::Validation {
-                code: code.clone(),
-                message: message.clone(),
-            }),
-            _ => None,
-        };
-        if let (Some(refusal), Err(error)) = (refusal, &result.outcome) {
-            let metrics = &self.inner.metrics;
-            metrics.script_call(action, Outcome::of(error), duration);
-            return Err(refusal);
+        if let Err(CallError::Refused(refusal)) = &result.outcome {
+            let outcome = Outcome::refused(refusal);
+            self.inner.metrics.script_call(action, outcome, duration);
+            return Err(FlowError::Refused(refusal.clone()));
         }
         let report = Report::new(action, result, &self.source(connection));
         self.inner

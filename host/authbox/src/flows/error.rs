@@ -1,6 +1,7 @@
 //! How a flow (login, refresh, update...) can fail, for callers to match on.
 
 use crate::management::UpdateError;
+use crate::runtime::Refusal;
 use crate::runtime::capabilities::password::HashError;
 use crate::runtime::report::Report;
 use crate::store::StoreError;
@@ -9,32 +10,17 @@ use crate::store::StoreError;
 /// script fails.
 #[derive(Debug, thiserror::Error)]
 pub enum FlowError {
-    /// Unknown user or bad password.
-    #[error("wrong email or password")]
-    WrongCredentials {
-        /// Whom the attempt was for, if the script said.
-        user_id: Option<String>,
-    },
-    /// The script refused the user; the message is for the end user.
-    #[error("{0}")]
-    Unauthorized(String),
-    /// Signup: the custom database already has the user.
-    #[error("the user already exists")]
-    UserExists,
-    /// Signup: the script refused the new user's data.
-    #[error("{message}")]
-    Validation {
-        /// The script's code.
-        code: String,
-        /// Its message.
-        message: String,
-    },
+    /// The script, or authbox for a user it holds, answered no: wrong
+    /// credentials, unauthorized, user exists, validation.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     /// The user is blocked (the login was still counted).
     #[error("user is blocked")]
     Blocked,
-    /// The connection's script has no such user (`get-user`).
-    #[error("the connection's database has no user {0}")]
-    UnknownUser(String),
+    /// What was asked for does not exist: a tenant, a connection, a
+    /// user (cached, or in the connection's database).
+    #[error("{0} not found")]
+    NotFound(String),
     /// The script failed, timed out, trapped or returned an invalid profile;
     /// the report says how, for the tenant's logs.
     #[error("the {} script failed ({}): {}", .0.action, .0.outcome.name(), .0.error.as_ref().map_or("", |e| e.message.as_str()))]
@@ -93,10 +79,30 @@ pub enum FlowError {
     /// The sandbox could not start.
     #[error("{0}")]
     Runtime(String),
-    /// A Management API update was refused or failed.
+    /// A Management API update was refused.
     #[error(transparent)]
-    Update(#[from] UpdateError),
-    /// The store failed, or something asked for does not exist.
+    Update(UpdateError),
+    /// The store failed.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
+}
+
+/// "Not found" arrives as [`FlowError::NotFound`] only.
+impl From<StoreError> for FlowError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(what) => FlowError::NotFound(what),
+            other => FlowError::Store(other),
+        }
+    }
+}
+
+/// The store's failures of an update arrive as the store's own.
+impl From<UpdateError> for FlowError {
+    fn from(error: UpdateError) -> Self {
+        match error {
+            UpdateError::Store(error) => error.into(),
+            other => FlowError::Update(other),
+        }
+    }
 }

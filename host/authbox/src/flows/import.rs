@@ -11,7 +11,7 @@ use super::{Authbox, FlowError, LoginContext};
 use crate::metrics::LoginResult;
 use crate::runtime::capabilities::password::Algorithm;
 use crate::runtime::profile::{NormalizedProfile, normalize};
-use crate::runtime::{ActionCall, NewUser};
+use crate::runtime::{ActionCall, NewUser, Refusal};
 use crate::store::{CachedUser, Connection, MigrationReason, MigrationRecord, StoreError};
 
 impl Authbox {
@@ -37,7 +37,7 @@ impl Authbox {
         let profile = self
             .call_for_profile(connection, call)
             .await?
-            .ok_or_else(|| FlowError::UnknownUser(username_or_email.into()))?;
+            .ok_or(Refusal::wrong_credentials(None))?;
         let migrated = self
             .migrate(
                 connection,
@@ -55,9 +55,7 @@ impl Authbox {
                 .local_login(connection, username_or_email, password, context)
                 .await?
                 .map(|user| (user, LoginResult::Local))
-                .ok_or(FlowError::WrongCredentials {
-                    user_id: Some(profile.user_id),
-                }),
+                .ok_or_else(|| Refusal::wrong_credentials(Some(profile.user_id)).into()),
         }
     }
 
@@ -80,9 +78,7 @@ impl Authbox {
         let hash = found.password_hash.unwrap_or_default();
         let hasher = &self.inner.runtime.capabilities().password;
         if !hasher.verify(password.into(), hash).await? {
-            return Err(FlowError::WrongCredentials {
-                user_id: Some(found.user_id),
-            });
+            return Err(Refusal::wrong_credentials(Some(found.user_id)).into());
         }
         let user = self
             .store()
@@ -153,14 +149,14 @@ impl Authbox {
                 .credentials(&connection.tenant_id, &connection.id, key)
                 .await?;
             if known.is_some() {
-                return Err(FlowError::UserExists);
+                return Err(Refusal::UserExists.into());
             }
         }
         let lookup = ActionCall::GetUser {
             email: user.email.clone(),
         };
         if self.call_for_profile(connection, lookup).await?.is_some() {
-            return Err(FlowError::UserExists);
+            return Err(Refusal::UserExists.into());
         }
         self.migrate(
             connection,
@@ -170,7 +166,7 @@ impl Authbox {
             context,
         )
         .await?
-        .ok_or(FlowError::UserExists)
+        .ok_or_else(|| Refusal::UserExists.into())
     }
 
     /// The profile of a user signing up, with a new id (checks the signup).
@@ -202,9 +198,12 @@ impl Authbox {
         }
         normalize(attributes, &self.source(connection))
             .map(|normalized| normalized.profile)
-            .map_err(|e| FlowError::Validation {
-                code: "invalid_signup".into(),
-                message: e.to_string(),
+            .map_err(|e| {
+                Refusal::Validation {
+                    code: "invalid_signup".into(),
+                    message: e.to_string(),
+                }
+                .into()
             })
     }
 
@@ -222,7 +221,9 @@ impl Authbox {
         let profile = self
             .call_for_profile(connection, lookup)
             .await?
-            .ok_or_else(|| FlowError::UnknownUser(email.into()))?;
+            .ok_or_else(|| {
+                FlowError::NotFound(format!("user `{email}` in the connection's database"))
+            })?;
         let migrated = self
             .migrate(
                 connection,

@@ -27,7 +27,7 @@ pub use error::FlowError;
 use crate::management::{self, DEFAULT_MAX_METADATA_BYTES, UpdateSettings};
 use crate::metrics::{LoginResult, Metrics};
 use crate::runtime::profile::{DEFAULT_MAX_PROFILE_BYTES, DEFAULT_PROVIDER, ProfileSource};
-use crate::runtime::{ActionCall, NewUser, Runtime, RuntimeConfig};
+use crate::runtime::{ActionCall, NewUser, Refusal, Runtime, RuntimeConfig};
 use crate::store::{
     AccessStore, ApiKey, CachedUser, Client, Connection, LoginRecord, SqlStore, Store,
 };
@@ -191,10 +191,10 @@ impl Authbox {
         });
         self.inner.metrics.login(match &result {
             Ok((_, via)) => *via,
-            Err(FlowError::WrongCredentials { .. } | FlowError::UnknownUser(_)) => {
+            Err(FlowError::Refused(Refusal::WrongCredentials { .. })) => {
                 LoginResult::WrongCredentials
             }
-            Err(FlowError::Blocked | FlowError::Unauthorized(_)) => LoginResult::Refused,
+            Err(FlowError::Blocked | FlowError::Refused(_)) => LoginResult::Refused,
             Err(_) => LoginResult::Failed,
         });
         result.map(|(user, _)| user)
@@ -215,7 +215,7 @@ impl Authbox {
         let profile = self
             .call_for_profile(connection, call)
             .await?
-            .ok_or_else(|| FlowError::UnknownUser(username_or_email.into()))?;
+            .ok_or(Refusal::wrong_credentials(None))?;
         Ok(self
             .store()
             .record_login(LoginRecord {
@@ -256,7 +256,7 @@ impl Authbox {
             email: user.email.clone(),
         };
         if self.call_for_profile(&connection, lookup).await?.is_some() {
-            return Err(FlowError::UserExists);
+            return Err(Refusal::UserExists.into());
         }
         let (email, password) = (user.email.clone(), user.password.clone());
         self.call_for_profile(&connection, ActionCall::Create(user))
@@ -284,13 +284,17 @@ impl Authbox {
         let key = ["email", "username"]
             .iter()
             .find_map(|k| user.attributes.get(*k).and_then(Value::as_str))
-            .ok_or_else(|| FlowError::UnknownUser(user_id.into()))?
+            .ok_or_else(|| {
+                FlowError::NotFound(format!("an email or username of user `{user_id}`"))
+            })?
             .to_string();
         let profile = self
             .call_for_profile(&connection, ActionCall::GetUser { email: key.clone() })
             .await?
             .filter(|profile| profile.user_id == user.user_id)
-            .ok_or(FlowError::UnknownUser(key))?;
+            .ok_or_else(|| {
+                FlowError::NotFound(format!("user `{key}` in the connection's database"))
+            })?;
         Ok(self
             .store()
             .record_login(LoginRecord {

@@ -11,6 +11,7 @@ use super::Action;
 use super::action::{ActionCall, ActionOutput, profile_attributes, wit_new_user};
 use super::compose::{Capabilities, CapabilitySettings, HasCapabilities, SharedCapabilities};
 use super::limits::{CallLimiter, CallLimits};
+use super::refusal::Refusal;
 use crate::bindings::{self, CustomDatabasePre, ScriptError};
 use crate::capabilities::CallScope;
 use crate::capabilities::log::{CallLog, LogLevel, LogLine};
@@ -28,28 +29,9 @@ pub struct CallContext {
 /// How a call ended other than with success.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallError {
-    /// The script refused the credentials.
-    #[error("wrong credentials{}", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
-    WrongCredentials {
-        /// Whom the attempt was for, if the script said.
-        user_id: Option<String>,
-        /// The script's reason.
-        message: Option<String>,
-    },
-    /// The script refused the user; the message is for the end user.
-    #[error("unauthorized: {0}")]
-    Unauthorized(String),
-    /// `create`: the user exists.
-    #[error("user exists")]
-    UserExists,
-    /// `create`: the input was refused.
-    #[error("validation failed ({code}): {message}")]
-    Validation {
-        /// The script's code.
-        code: String,
-        /// The script's message.
-        message: String,
-    },
+    /// The script answered no.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     /// The script does not implement the action.
     #[error("the script does not implement `{0}`")]
     NotImplemented(Action),
@@ -322,16 +304,16 @@ async fn invoke(
 
 fn refusal(error: ScriptError, action: Action) -> CallError {
     match error {
-        ScriptError::WrongCredentials(w) => CallError::WrongCredentials {
+        ScriptError::WrongCredentials(w) => CallError::Refused(Refusal::WrongCredentials {
             user_id: w.user_id,
             message: w.message,
-        },
-        ScriptError::Unauthorized(m) => CallError::Unauthorized(m),
-        ScriptError::UserExists => CallError::UserExists,
-        ScriptError::Validation(v) => CallError::Validation {
+        }),
+        ScriptError::Unauthorized(m) => CallError::Refused(Refusal::Unauthorized(m)),
+        ScriptError::UserExists => CallError::Refused(Refusal::UserExists),
+        ScriptError::Validation(v) => CallError::Refused(Refusal::Validation {
             code: v.code,
             message: v.message,
-        },
+        }),
         ScriptError::NotImplemented => CallError::NotImplemented(action),
         ScriptError::Failed(m) => CallError::Failed(m),
     }

@@ -9,6 +9,7 @@ mod baseline;
 mod call;
 mod compose;
 mod limits;
+mod refusal;
 mod script;
 
 use std::path::PathBuf;
@@ -24,6 +25,7 @@ pub use baseline::PlainRunner;
 pub use call::{CallContext, CallError, CallResult, CallState, CallStats};
 pub use compose::{CapabilityConfig, CapabilitySettings, INTERFACES, SharedCapabilities};
 pub use limits::CallLimits;
+pub use refusal::Refusal;
 pub use script::{ACTIONS_EXPORT, DEFAULT_MAX_SCRIPT_BYTES, LoadError, Script, ScriptInfo};
 
 use crate::bindings::{self, CustomDatabasePre};

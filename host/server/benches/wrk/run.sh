@@ -34,7 +34,7 @@ connection=$(curl -sf -X POST "$base/api/v2/connections" -H "authorization: Bear
 curl -sf -X PUT "$base/api/v2/connections/$connection/script" -H "authorization: Bearer $API_KEY" \
   -H 'content-type: application/wasm' --data-binary "@$wasm" >/dev/null
 
-here=host/benches/wrk
+here=host/server/benches/wrk
 # Warm-up: every user logs in once, the tenant's signing key is made.
 wrk -t1 -c8 -d3s -s "$here/login.lua" "$base" >/dev/null
 for c in 32 16 8; do

@@ -61,7 +61,7 @@ async fn a_user_migrates_at_first_login_then_logs_in_without_the_script() {
     assert_eq!(again.logins_count, 2);
     let wrong = s.login(ADA, "not the password").await;
     assert!(
-        matches!(&wrong, Err(FlowError::WrongCredentials { user_id: Some(id) }) if id == ADA_ID),
+        matches!(&wrong, Err(FlowError::Refused(Refusal::WrongCredentials { user_id: Some(id), .. })) if id == ADA_ID),
         "{wrong:?}"
     );
     assert_eq!(s.script_calls(Action::Login), 1);
@@ -158,7 +158,7 @@ async fn a_migrated_users_email_and_password_are_authboxs_to_change() {
     s.login("countess", "new secret 1815").await.unwrap();
     assert!(matches!(
         s.login("countess", ADA_PASSWORD).await,
-        Err(FlowError::WrongCredentials { .. })
+        Err(FlowError::Refused(Refusal::WrongCredentials { .. }))
     ));
     assert_eq!(s.script_calls(Action::Login), 2);
 
@@ -192,7 +192,7 @@ async fn a_deleted_migrated_user_is_migrated_again_at_next_login() {
     assert_eq!(s.script_calls(Action::Delete), 0);
     assert!(matches!(
         s.authbox.get_user(&s.tenant, ADA_ID).await,
-        Err(FlowError::Store(StoreError::NotFound(_)))
+        Err(FlowError::NotFound(_))
     ));
 
     // The custom database still has Ada: the next login migrates her again,
@@ -233,7 +233,10 @@ async fn signup_asks_get_user_then_creates_the_user_in_authbox_only() {
     let ctx = LoginContext::default();
     let signup = |email: &'static str| s.authbox.signup(&s.tenant, "legacy", new_user(email), &ctx);
     // The custom database knows Ada: user exists, nothing created.
-    assert!(matches!(signup(ADA).await, Err(FlowError::UserExists)));
+    assert!(matches!(
+        signup(ADA).await,
+        Err(FlowError::Refused(Refusal::UserExists))
+    ));
     assert_eq!(s.script_calls(Action::GetUser), 1);
 
     let created = signup("new@example.com").await.unwrap();
@@ -255,7 +258,7 @@ async fn signup_asks_get_user_then_creates_the_user_in_authbox_only() {
     assert_eq!(s.script_calls(Action::Login), 0);
     assert!(matches!(
         signup("NEW@example.com").await,
-        Err(FlowError::UserExists)
+        Err(FlowError::Refused(Refusal::UserExists))
     ));
 }
 
@@ -278,7 +281,7 @@ async fn a_password_reset_migrates_a_user_with_the_new_password() {
     s.login("grace", "a new one 1906").await.unwrap();
     assert!(matches!(
         s.login("grace", "hopper1906").await,
-        Err(FlowError::WrongCredentials { .. })
+        Err(FlowError::Refused(Refusal::WrongCredentials { .. }))
     ));
     assert_eq!(s.script_calls(Action::Login), 0);
     assert_eq!(s.script_calls(Action::ChangePassword), 0);
@@ -287,6 +290,6 @@ async fn a_password_reset_migrates_a_user_with_the_new_password() {
         s.authbox
             .reset_password(&s.tenant, "legacy", "nobody@example.com", "x")
             .await,
-        Err(FlowError::UnknownUser(_))
+        Err(FlowError::NotFound(_))
     ));
 }

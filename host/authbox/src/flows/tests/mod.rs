@@ -182,7 +182,7 @@ async fn cache_follows_the_legacy_database(s: &Setup) {
     let before = s.authbox.get_user(&s.tenant, &user.user_id).await.unwrap();
     let wrong = login("not the password").await;
     assert!(
-        matches!(&wrong, Err(FlowError::WrongCredentials { user_id: Some(id) }) if id == "sqlite|1"),
+        matches!(&wrong, Err(FlowError::Refused(Refusal::WrongCredentials { user_id: Some(id), .. })) if id == "sqlite|1"),
         "{wrong:?}"
     );
     assert_eq!(
@@ -216,7 +216,7 @@ async fn an_older_script_version_is_a_rollback_loaded_from_the_artifact_cache() 
     // Version 2 does not know Ada.
     assert!(matches!(
         s.login(ADA, ADA_PASSWORD).await,
-        Err(FlowError::WrongCredentials { .. })
+        Err(FlowError::Refused(Refusal::WrongCredentials { .. }))
     ));
     s.authbox
         .activate_script(&s.tenant, &s.connection, 1)
@@ -244,7 +244,7 @@ async fn an_older_script_version_is_a_rollback_loaded_from_the_artifact_cache() 
     }
     assert!(matches!(
         s.authbox.activate_script(&s.tenant, &s.connection, 9).await,
-        Err(FlowError::Store(StoreError::NotFound(_)))
+        Err(FlowError::NotFound(_))
     ));
 }
 
@@ -341,12 +341,15 @@ async fn users_are_listed_by_page_and_deleted_through_the_script() {
         .login(&s.tenant, "legacy", "grace", "hopper1906", &ctx)
         .await;
     assert!(
-        matches!(again, Err(FlowError::WrongCredentials { .. })),
+        matches!(
+            again,
+            Err(FlowError::Refused(Refusal::WrongCredentials { .. }))
+        ),
         "{again:?}"
     );
     assert!(matches!(
         s.authbox.delete_user(&s.tenant, "auth0|sqlite|2").await,
-        Err(FlowError::Store(StoreError::NotFound(_)))
+        Err(FlowError::NotFound(_))
     ));
 }
 
@@ -390,7 +393,10 @@ async fn signup_creates_in_the_custom_database_then_caches_the_login() {
         .authbox
         .signup(&s.tenant, "legacy", new_user(ADA), &ctx)
         .await;
-    assert!(matches!(exists, Err(FlowError::UserExists)), "{exists:?}");
+    assert!(
+        matches!(exists, Err(FlowError::Refused(Refusal::UserExists))),
+        "{exists:?}"
+    );
 }
 
 #[tokio::test]
