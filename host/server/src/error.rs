@@ -98,11 +98,7 @@ impl From<FlowError> for ApiError {
         let message = error.to_string();
         match error {
             FlowError::Refused(refusal) => refusal.into(),
-            FlowError::NotFound(what) => ApiError::new(
-                StatusCode::NOT_FOUND,
-                "inexistent_resource",
-                format!("{what} does not exist"),
-            ),
+            FlowError::NotFound(what) => ApiError::not_found(&what),
             FlowError::Store(StoreError::Exists(_)) => {
                 ApiError::new(StatusCode::CONFLICT, "already_exists", message)
             }

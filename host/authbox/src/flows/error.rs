@@ -18,7 +18,8 @@ pub enum FlowError {
     #[error("user is blocked")]
     Blocked,
     /// What was asked for does not exist: a tenant, a connection, a
-    /// user (cached, or in the connection's database).
+    /// user (cached, or in the connection's database). The text names it
+    /// without an article: "user `auth0|42`".
     #[error("{0} not found")]
     NotFound(String),
     /// The script failed, timed out, trapped or returned an invalid profile;

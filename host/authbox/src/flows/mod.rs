@@ -284,9 +284,7 @@ impl Authbox {
         let key = ["email", "username"]
             .iter()
             .find_map(|k| user.attributes.get(*k).and_then(Value::as_str))
-            .ok_or_else(|| {
-                FlowError::NotFound(format!("an email or username of user `{user_id}`"))
-            })?
+            .ok_or_else(|| FlowError::NotFound(format!("email or username of user `{user_id}`")))?
             .to_string();
         let profile = self
             .call_for_profile(&connection, ActionCall::GetUser { email: key.clone() })

@@ -230,5 +230,5 @@ fn email_of(user: &CachedUser) -> Result<String, FlowError> {
         .get("email")
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .ok_or_else(|| FlowError::NotFound(format!("an email of user `{}`", user.user_id)))
+        .ok_or_else(|| FlowError::NotFound(format!("email of user `{}`", user.user_id)))
 }

@@ -173,8 +173,8 @@ pub(crate) trait Store: Send + Sync {
     async fn active_script(&self, connection_id: &str) -> StoreResult<(ScriptVersion, Vec<u8>)>;
 
     /// Writes a successful login, or a refresh, into the cache
-    /// (docs/behaviour.md §3) and answers the cached user. A refresh of a user not in
-    /// the cache is `NotFound`.
+    /// (docs/behaviour.md §3) and answers the cached user. A refresh of a
+    /// user not in the cache is `NotFound`.
     async fn record_login(&self, login: LoginRecord<'_>) -> StoreResult<CachedUser>;
     /// Stores a user migrated by import mode, new or cached before, with
     /// its password hash; metadata already cached is kept. A user already

@@ -32,7 +32,8 @@ pub trait Capability: Send + Sized + 'static {
     /// (`authbox:script/config`): what a script may import for it.
     const INTERFACE: &'static str;
     /// The connection's settings for it, part of every call's context.
-    type Settings: Clone + Default + fmt::Debug + Send + Sync + 'static;
+    /// They may hold secrets, so they need no `Debug`.
+    type Settings: Clone + Default + Send + Sync + 'static;
     /// The process's settings for it, part of the runtime's configuration.
     type Config: Clone + Default + fmt::Debug + Send + Sync + 'static;
     /// What the process holds for it, made once and shared by every call.

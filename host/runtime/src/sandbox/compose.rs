@@ -24,8 +24,9 @@ const TYPES_INTERFACE: &str = "authbox:script/types";
 macro_rules! compose {
     ($($name:ident: $capability:ty),* $(,)?) => {
         /// Every capability's settings for one connection, part of each call's
-        /// [`CallContext`](super::CallContext).
-        #[derive(Debug, Clone, Default)]
+        /// [`CallContext`](super::CallContext). `Debug` names the capabilities
+        /// only: the settings hold secrets (configuration values).
+        #[derive(Clone, Default)]
         pub struct CapabilitySettings {
             $(
                 #[doc = concat!("For `", stringify!($name), "`.")]
@@ -41,6 +42,14 @@ macro_rules! compose {
                 #[doc = concat!("For `", stringify!($name), "`.")]
                 pub $name: <$capability as Capability>::Config,
             )*
+        }
+
+        impl std::fmt::Debug for CapabilitySettings {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct("CapabilitySettings")
+                    $(.field(stringify!($name), &"<hidden>"))*
+                    .finish()
+            }
         }
 
         /// What the process holds for every capability, shared by every call.

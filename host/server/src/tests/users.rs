@@ -29,12 +29,20 @@ async fn keys_see_their_own_tenant_only_and_scopes_are_enforced() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(!error.to_string().contains(ADA), "{error}");
     let patch = json!({"user_metadata": {"x": 1}});
-    let (status, _) = s
+    let (status, error) = s
         .call(Method::PATCH, &ada, Some(&s.other), Some(patch))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = s.call(Method::DELETE, &ada, Some(&s.other), None).await;
+    // The one "not found" answer, whichever layer found nothing.
+    assert_eq!(error["errorCode"], json!("inexistent_resource"), "{error}");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("The user `") && message.ends_with("` does not exist."),
+        "{message}"
+    );
+    let (status, same) = s.call(Method::DELETE, &ada, Some(&s.other), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(same["message"], error["message"]);
     let by_email = format!("/api/v2/users-by-email?email={ADA}");
     let (status, found) = s.call(Method::GET, &by_email, Some(&s.other), None).await;
     assert_eq!((status, found), (StatusCode::OK, json!([])));
