@@ -8,6 +8,7 @@
 use serde_json::{Map, Value};
 
 use super::{Authbox, FlowError, LoginContext};
+use crate::management::{UpdateSource, UserUpdate};
 use crate::metrics::LoginResult;
 use crate::runtime::capabilities::password::Algorithm;
 use crate::runtime::profile::{NormalizedProfile, normalize};
@@ -237,12 +238,10 @@ impl Authbox {
             Some(user) => Ok(user),
             // Migrated meanwhile: now a local password change.
             None => {
-                self.update_user(
-                    &connection.tenant_id,
-                    &profile.user_id,
-                    &Map::from_iter([("password".into(), new_password.into())]),
-                )
-                .await
+                let update = UserUpdate::password(new_password).checked()?;
+                let (tenant_id, user_id) = (&connection.tenant_id, &profile.user_id);
+                self.change_user(tenant_id, user_id, &update, UpdateSource::Request)
+                    .await
             }
         }
     }

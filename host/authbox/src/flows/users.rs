@@ -1,14 +1,16 @@
 //! Flows on one cached user. For a user the custom database owns, the
 //! script makes the change there, then the cache follows (a `false` from
 //! the script changes nothing). A user migrated by import mode is authbox's
-//! own: the change is made here, through the same update as a Management API
-//! PATCH, and no script is called.
+//! own: the change is made here, checked as a Management API PATCH is, and
+//! no script is called. Either way the cache is written by one typed
+//! [`UserUpdate`] through the one loop of `management::change_user`.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{Authbox, FlowError};
+use crate::management::{self, UpdateSource, UserUpdate};
 use crate::runtime::ActionCall;
-use crate::store::{CachedUser, Connection, UserChanges, now};
+use crate::store::{CachedUser, Connection};
 
 impl Authbox {
     /// The cached user and its connection.
@@ -25,26 +27,19 @@ impl Authbox {
         Ok((user, connection))
     }
 
-    /// Writes `change` of the latest cached copy, retrying if another write
-    /// comes between the read and this one.
-    async fn change_cached(
+    /// Writes `update` into the cached user, in the user's turn.
+    pub(super) async fn change_user(
         &self,
         tenant_id: &str,
         user_id: &str,
-        change: impl Fn(&CachedUser) -> UserChanges,
+        update: &UserUpdate,
+        source: UpdateSource,
     ) -> Result<CachedUser, FlowError> {
         let _turn = self.inner.user_locks.lock(tenant_id, user_id).await;
-        loop {
-            let user = self.store().user(tenant_id, user_id).await?;
-            let changes = change(&user);
-            if let Some(updated) = self
-                .store()
-                .update_user(tenant_id, user_id, user.revision, &changes)
-                .await?
-            {
-                return Ok(updated);
-            }
-        }
+        let settings = &self.inner.update;
+        let changed =
+            management::change_user(self.store(), settings, tenant_id, user_id, update, source);
+        Ok(changed.await?)
     }
 
     /// Marks the user's email verified: the `verify` script, then the cache.
@@ -54,27 +49,20 @@ impl Authbox {
         user_id: &str,
     ) -> Result<CachedUser, FlowError> {
         let (user, connection) = self.user_and_connection(tenant_id, user_id).await?;
+        let verified = UserUpdate {
+            email_verified: Some(true),
+            ..UserUpdate::default()
+        };
         if user.migrated {
             return self
-                .update_user(
-                    tenant_id,
-                    user_id,
-                    &patch([("email_verified", true.into())]),
-                )
+                .change_user(tenant_id, user_id, &verified, UpdateSource::Request)
                 .await;
         }
         let email = email_of(&user)?;
         self.call_for_yes(&connection, ActionCall::Verify { email })
             .await?;
-        self.change_cached(tenant_id, user_id, |cached| {
-            let mut attributes = cached.attributes.clone();
-            attributes.insert("email_verified".into(), Value::Bool(true));
-            UserChanges {
-                attributes: Some(attributes),
-                ..UserChanges::default()
-            }
-        })
-        .await
+        self.change_user(tenant_id, user_id, &verified, UpdateSource::CustomDatabase)
+            .await
     }
 
     /// Sets a new password: a migrated user's here; in import mode, a user
@@ -87,12 +75,14 @@ impl Authbox {
         new_password: &str,
     ) -> Result<CachedUser, FlowError> {
         let (user, connection) = self.user_and_connection(tenant_id, user_id).await?;
+        let update = UserUpdate::password(new_password);
         if user.migrated {
             return self
-                .update_user(
+                .change_user(
                     tenant_id,
                     user_id,
-                    &patch([("password", new_password.into())]),
+                    &update.checked()?,
+                    UpdateSource::Request,
                 )
                 .await;
         }
@@ -106,12 +96,8 @@ impl Authbox {
             new_password: new_password.into(),
         };
         self.call_for_yes(&connection, call).await?;
-        let at = now();
-        self.change_cached(tenant_id, user_id, |_| UserChanges {
-            last_password_reset: Some(at.clone()),
-            ..UserChanges::default()
-        })
-        .await
+        self.change_user(tenant_id, user_id, &update, UpdateSource::CustomDatabase)
+            .await
     }
 
     /// Changes the user's email: a migrated user's here (refused if another
@@ -125,12 +111,16 @@ impl Authbox {
         verified: bool,
     ) -> Result<CachedUser, FlowError> {
         let (user, connection) = self.user_and_connection(tenant_id, user_id).await?;
+        let update = UserUpdate::email(new_email, verified);
         if user.migrated {
-            let change = patch([
-                ("email", new_email.into()),
-                ("email_verified", verified.into()),
-            ]);
-            return self.update_user(tenant_id, user_id, &change).await;
+            return self
+                .change_user(
+                    tenant_id,
+                    user_id,
+                    &update.checked()?,
+                    UpdateSource::Request,
+                )
+                .await;
         }
         let call = ActionCall::ChangeEmail {
             email: email_of(&user)?,
@@ -138,16 +128,8 @@ impl Authbox {
             verified,
         };
         self.call_for_yes(&connection, call).await?;
-        self.change_cached(tenant_id, user_id, |cached| {
-            let mut attributes = cached.attributes.clone();
-            attributes.insert("email".into(), Value::String(new_email.into()));
-            attributes.insert("email_verified".into(), Value::Bool(verified));
-            UserChanges {
-                attributes: Some(attributes),
-                ..UserChanges::default()
-            }
-        })
-        .await
+        self.change_user(tenant_id, user_id, &update, UpdateSource::CustomDatabase)
+            .await
     }
 
     /// Deletes a user: the connection's `delete` script removes it from the
@@ -214,14 +196,6 @@ impl Authbox {
         self.call_for_yes(&connection, call).await?;
         Ok(None)
     }
-}
-
-/// A patch of these attributes.
-fn patch<const N: usize>(values: [(&str, Value); N]) -> Map<String, Value> {
-    values
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
 }
 
 /// The email the scripts know the user by.

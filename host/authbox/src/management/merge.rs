@@ -31,19 +31,20 @@ pub enum MetadataError {
     },
 }
 
-/// `current` with `update` (the request's value of the attribute `field`)
-/// merged in.
-pub fn merge(
-    current: &Map<String, Value>,
-    update: &Value,
-    field: &str,
-) -> Result<Map<String, Value>, MetadataError> {
-    let Value::Object(update) = update else {
+/// The request's value of the metadata attribute `field`, checked: an
+/// object whose keys (at any depth) have no `.` or `$`.
+pub fn metadata_update(value: &Value, field: &str) -> Result<Map<String, Value>, MetadataError> {
+    let Value::Object(update) = value else {
         return Err(MetadataError::NotAnObject(field.into()));
     };
     metadata_keys(update, field).map_err(|e| MetadataError::InvalidKey(e.to_string()))?;
+    Ok(update.clone())
+}
+
+/// `current` with `update` merged in.
+pub fn merge(current: &Map<String, Value>, update: &Map<String, Value>) -> Map<String, Value> {
     if update.is_empty() {
-        return Ok(Map::new());
+        return Map::new();
     }
     let mut merged = current.clone();
     for (key, value) in update {
@@ -52,7 +53,7 @@ pub fn merge(
             other => merged.insert(key.clone(), other.clone()),
         };
     }
-    Ok(merged)
+    merged
 }
 
 /// Refuses metadata over `max` bytes of JSON, both objects together.
@@ -85,13 +86,9 @@ mod tests {
     #[test]
     fn top_level_keys_merge_null_deletes_nested_objects_replace() {
         let current = object(json!({"a": 1, "b": {"x": 1, "y": 2}, "c": 3}));
-        let merged = merge(
-            &current,
-            &json!({"a": 2, "b": {"z": 9}, "c": null, "d": [1]}),
-            "user_metadata",
-        );
+        let update = object(json!({"a": 2, "b": {"z": 9}, "c": null, "d": [1]}));
         assert_eq!(
-            Value::Object(merged.unwrap()),
+            Value::Object(merge(&current, &update)),
             json!({"a": 2, "b": {"z": 9}, "d": [1]})
         );
     }
@@ -99,22 +96,23 @@ mod tests {
     #[test]
     fn an_empty_object_clears() {
         let current = object(json!({"a": 1}));
-        assert_eq!(merge(&current, &json!({}), "app_metadata"), Ok(Map::new()));
+        assert_eq!(merge(&current, &Map::new()), Map::new());
     }
 
     #[test]
     fn bad_keys_and_non_objects_are_refused() {
-        let current = Map::new();
-        let dotted = merge(&current, &json!({"ok": {"a.b": 1}}), "user_metadata").unwrap_err();
+        let dotted = metadata_update(&json!({"ok": {"a.b": 1}}), "user_metadata").unwrap_err();
         assert!(
             dotted.to_string().contains("user_metadata.ok.a.b"),
             "{dotted}"
         );
-        assert!(merge(&current, &json!({"$set": 1}), "user_metadata").is_err());
+        assert!(metadata_update(&json!({"$set": 1}), "user_metadata").is_err());
         assert_eq!(
-            merge(&current, &json!([1]), "app_metadata"),
+            metadata_update(&json!([1]), "app_metadata"),
             Err(MetadataError::NotAnObject("app_metadata".into()))
         );
+        let fine = json!({"ok": {"nested": 1}});
+        assert_eq!(metadata_update(&fine, "user_metadata"), Ok(object(fine)));
     }
 
     #[test]
