@@ -1,5 +1,8 @@
 //! What authbox counts, as Prometheus metrics: script calls by action and
-//! outcome, their durations, and logins by result. Whoever serves them
+//! outcome, their durations, logins by result, calls refused for a full
+//! share per tenant, and (sampled at each scrape) the call slots and
+//! hashing workers each tenant holds and waits for. Labels are names and
+//! tenant ids, never a user's data or a secret. Whoever serves them
 //! (`authbox serve` at `/metrics`) registers its own beside these.
 
 use std::time::Duration;
@@ -7,11 +10,13 @@ use std::time::Duration;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::runtime::Action;
 use crate::runtime::report::Outcome;
+use crate::runtime::share::{PoolStats, Saturated};
+use crate::runtime::{Action, Runtime};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CallLabels {
@@ -22,6 +27,52 @@ struct CallLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ActionLabels {
     action: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RefusedLabels {
+    tenant: String,
+    full: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TenantLabels {
+    tenant: String,
+}
+
+/// What one pool holds and queues per tenant, as two gauges.
+#[derive(Clone, Debug, Default)]
+struct PoolGauges {
+    held: Family<TenantLabels, Gauge>,
+    waiting: Family<TenantLabels, Gauge>,
+}
+
+impl PoolGauges {
+    /// Replaces the values with `stats` (tenants gone since are dropped).
+    fn set(&self, stats: &PoolStats) {
+        self.held.clear();
+        self.waiting.clear();
+        for (tenant, held, waiting) in &stats.tenants {
+            let labels = TenantLabels {
+                tenant: tenant.to_string(),
+            };
+            self.held.get_or_create(&labels).set(*held as i64);
+            self.waiting.get_or_create(&labels).set(*waiting as i64);
+        }
+    }
+
+    fn register(&self, registry: &mut Registry, name: &str, what: &str) {
+        registry.register(
+            format!("authbox_{name}_held"),
+            format!("{what} held, per tenant"),
+            self.held.clone(),
+        );
+        registry.register(
+            format!("authbox_{name}_waiting"),
+            format!("{what} waited for, per tenant"),
+            self.waiting.clone(),
+        );
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -62,6 +113,9 @@ pub struct Metrics {
     script_calls: Family<CallLabels, Counter>,
     script_seconds: Family<ActionLabels, Histogram>,
     logins: Family<LoginLabels, Counter>,
+    calls_refused: Family<RefusedLabels, Counter>,
+    call_slots: PoolGauges,
+    hash_workers: PoolGauges,
 }
 
 impl Default for Metrics {
@@ -73,6 +127,9 @@ impl Default for Metrics {
                 Histogram::new(exponential_buckets(0.0005, 2.0, 16))
             }),
             logins: Family::default(),
+            calls_refused: Family::default(),
+            call_slots: PoolGauges::default(),
+            hash_workers: PoolGauges::default(),
         }
     }
 }
@@ -91,6 +148,38 @@ impl Metrics {
                 action: action.name(),
             })
             .observe(duration.as_secs_f64());
+    }
+
+    /// Counts a call refused because `saturated` was full.
+    pub fn call_refused(&self, tenant: &str, saturated: Saturated) {
+        self.calls_refused
+            .get_or_create(&RefusedLabels {
+                tenant: tenant.to_string(),
+                full: saturated.name(),
+            })
+            .inc();
+    }
+
+    /// Calls of `tenant` refused for a full share so far.
+    pub fn calls_refused(&self, tenant: &str) -> u64 {
+        [Saturated::Tenant, Saturated::Connection, Saturated::Host]
+            .iter()
+            .filter_map(|full| {
+                self.calls_refused.get(&RefusedLabels {
+                    tenant: tenant.to_string(),
+                    full: full.name(),
+                })
+            })
+            .map(|counter| counter.get())
+            .sum()
+    }
+
+    /// Reads what `runtime`'s call slots and hashing workers hold and
+    /// queue per tenant now, for the next scrape.
+    pub fn sample(&self, runtime: &Runtime) {
+        self.call_slots.set(&runtime.slot_stats());
+        self.hash_workers
+            .set(&runtime.capabilities().password.stats());
     }
 
     /// Counts one login.
@@ -139,5 +228,14 @@ impl Metrics {
             self.script_seconds.clone(),
         );
         registry.register("authbox_logins", "Logins by result", self.logins.clone());
+        registry.register(
+            "authbox_script_calls_refused",
+            "Script calls refused for a full share, by tenant and by what was full (tenant, connection, host)",
+            self.calls_refused.clone(),
+        );
+        self.call_slots
+            .register(registry, "call_slots", "Script call slots");
+        self.hash_workers
+            .register(registry, "hash_workers", "Password hashing workers");
     }
 }

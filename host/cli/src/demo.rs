@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use authbox::flows::{Authbox, FlowError, SCOPES};
+use authbox::flows::{Authbox, FlowError, SCOPES, TenantChange};
 use authbox::store::ConnectionSettings;
 use serde::{Deserialize, Serialize};
 use sqlx::ConnectOptions;
@@ -84,8 +84,12 @@ async fn create(authbox: &Authbox, dir: &Path, script: &Path) -> Result<Credenti
                 .await
                 .map_err(|e| e.to_string())?;
             // `grant_type=password` logs in here even once others are added.
+            let change = TenantChange {
+                default_connection: Some(Some("legacy".into())),
+                ..TenantChange::default()
+            };
             authbox
-                .set_default_connection(&tenant.id, Some("legacy"))
+                .update_tenant(&tenant.id, change)
                 .await
                 .map_err(|e| e.to_string())?;
             connection

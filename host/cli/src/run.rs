@@ -264,6 +264,8 @@ pub async fn run(args: RunArgs) -> u8 {
             fuel: args.fuel,
             ..CallLimits::default()
         },
+        // One local caller: no share to keep.
+        ..CallContext::default()
     };
     let source = ProfileSource {
         provider: args.provider,

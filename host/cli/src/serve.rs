@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use authbox::flows::Authbox;
 use authbox_server::ServerSettings;
 use clap::Args;
 
@@ -20,7 +21,8 @@ pub struct ServeArgs {
     listen: Option<SocketAddr>,
 
     /// A TOML settings file with any of: listen, data_dir, database_url,
-    /// issuer, sqlite_dir (flags and environment variables win over it).
+    /// issuer, sqlite_dir, tenant_calls, tenant_calls_max (flags and
+    /// environment variables win over it).
     /// `--config FILE` and AUTHBOX_CONFIG, its old names, still work.
     #[arg(long, value_name = "FILE", env = "AUTHBOX_SETTINGS", alias = "config")]
     settings: Option<PathBuf>,
@@ -34,6 +36,17 @@ pub struct ServeArgs {
     /// are refused, so that a tenant cannot name any file of the server).
     #[arg(long, value_name = "DIR", env = "AUTHBOX_SQLITE_DIR")]
     sqlite_dir: Option<std::path::PathBuf>,
+
+    /// Script calls one tenant may have in flight, unless its settings say
+    /// otherwise; more wait (3 s at most, then 429) [default: 4 per core,
+    /// at least 8].
+    #[arg(long, value_name = "N", env = "AUTHBOX_TENANT_CALLS", value_parser = clap::value_parser!(u32).range(1..))]
+    tenant_calls: Option<u32>,
+
+    /// The most a tenant's or a connection's settings may set its cap on
+    /// calls in flight to [default: --tenant-calls].
+    #[arg(long, value_name = "N", env = "AUTHBOX_TENANT_CALLS_MAX", value_parser = clap::value_parser!(u32).range(1..))]
+    tenant_calls_max: Option<u32>,
 
     /// Set up (once) and serve a demo tenant: a `legacy` connection backed
     /// by the `sqlite` template and a sample legacy database, with its
@@ -69,6 +82,29 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing the requests in flight");
 }
 
+/// Opens the store with the tenants' shares of the host.
+async fn open(args: &ServeArgs) -> Result<Authbox, String> {
+    let mut config = args.store.config()?;
+    let calls = &mut config.tenant_calls;
+    if let Some(default) = args.tenant_calls {
+        calls.default = default;
+        calls.max = default;
+    }
+    if let Some(max) = args.tenant_calls_max {
+        calls.max = max;
+    }
+    if calls.default == 0 {
+        return Err("tenant_calls must be at least 1".into());
+    }
+    if calls.max < calls.default {
+        return Err(format!(
+            "--tenant-calls-max ({}) is below --tenant-calls ({}): raise it, or lower --tenant-calls",
+            calls.max, calls.default
+        ));
+    }
+    Authbox::open(config).await.map_err(|e| e.to_string())
+}
+
 /// Runs the server until a signal; returns the exit status.
 pub async fn serve(mut args: ServeArgs) -> u8 {
     // The file's old environment variable.
@@ -87,11 +123,13 @@ pub async fn serve(mut args: ServeArgs) -> u8 {
     args.store.database_url = args.store.database_url.or(file.database_url);
     args.issuer = args.issuer.or(file.issuer);
     args.sqlite_dir = args.sqlite_dir.or(file.sqlite_dir);
+    args.tenant_calls = args.tenant_calls.or(file.tenant_calls);
+    args.tenant_calls_max = args.tenant_calls_max.or(file.tenant_calls_max);
     let listen = args
         .listen
         .or(file.listen)
         .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)));
-    let authbox = match args.store.open().await {
+    let authbox = match open(&args).await {
         Ok(authbox) => authbox,
         Err(e) => {
             eprintln!("error: {e}");

@@ -8,6 +8,8 @@
 //! database_url = "postgres://authbox@db/authbox"
 //! issuer = "https://auth.example.com/"
 //! sqlite_dir = "/var/lib/authbox/tenants"
+//! tenant_calls = 16                        # script calls in flight per tenant
+//! tenant_calls_max = 64                    # the most a tenant may set
 //! ```
 
 use std::net::SocketAddr;
@@ -29,6 +31,10 @@ pub struct SettingsFile {
     pub issuer: Option<String>,
     /// `--sqlite-dir`.
     pub sqlite_dir: Option<PathBuf>,
+    /// `--tenant-calls`.
+    pub tenant_calls: Option<u32>,
+    /// `--tenant-calls-max`.
+    pub tenant_calls_max: Option<u32>,
 }
 
 impl SettingsFile {

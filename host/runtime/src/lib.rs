@@ -7,6 +7,8 @@
 //!   pooling allocator), one [`Script`] per loaded component, a fresh
 //!   instance for every call under [`CallLimits`].
 //! - [`capabilities`]: `config`, `log`, `password`, `sql`, one folder each.
+//! - [`share`]: fair shares of the host's call slots and hashing workers
+//!   across tenants.
 //! - [`profile`]: what `login` and `get-user` return, normalized and checked.
 //! - [`report`]: how a call ended, by name, with its logs and what it used.
 
@@ -17,5 +19,6 @@ pub mod capabilities;
 pub mod profile;
 pub mod report;
 pub mod sandbox;
+pub mod share;
 
 pub use sandbox::*;

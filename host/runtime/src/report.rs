@@ -36,6 +36,11 @@ pub enum Outcome {
     Trap,
     /// The returned profile does not validate.
     InvalidProfile,
+    /// The script handed the host more than one crossing may carry.
+    Oversized,
+    /// No call slot came free in time (the tenant's, the connection's or
+    /// the host's calls in flight were at their cap); the script did not run.
+    Busy,
 }
 
 /// What an outcome means for whoever called.
@@ -51,7 +56,7 @@ pub enum Verdict {
 
 impl Outcome {
     /// Every outcome.
-    pub const ALL: [Outcome; 12] = [
+    pub const ALL: [Outcome; 14] = [
         Outcome::Ok,
         Outcome::NotFound,
         Outcome::WrongCredentials,
@@ -64,6 +69,8 @@ impl Outcome {
         Outcome::MemoryLimit,
         Outcome::Trap,
         Outcome::InvalidProfile,
+        Outcome::Oversized,
+        Outcome::Busy,
     ];
 
     /// The outcome's name, as reports spell it (`wrong_credentials`).
@@ -81,6 +88,8 @@ impl Outcome {
             Outcome::MemoryLimit => "memory_limit",
             Outcome::Trap => "trap",
             Outcome::InvalidProfile => "invalid_profile",
+            Outcome::Oversized => "oversized",
+            Outcome::Busy => "busy",
         }
     }
 
@@ -93,6 +102,8 @@ impl Outcome {
             CallError::Timeout(_) => Outcome::Timeout,
             CallError::MemoryLimit(_) => Outcome::MemoryLimit,
             CallError::Trap(_) => Outcome::Trap,
+            CallError::Oversized(_) => Outcome::Oversized,
+            CallError::Busy(_) => Outcome::Busy,
         }
     }
 
@@ -120,7 +131,9 @@ impl Outcome {
             | Outcome::Timeout
             | Outcome::MemoryLimit
             | Outcome::Trap
-            | Outcome::InvalidProfile => Verdict::Failure,
+            | Outcome::InvalidProfile
+            | Outcome::Oversized
+            | Outcome::Busy => Verdict::Failure,
         }
     }
 }

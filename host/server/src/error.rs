@@ -2,7 +2,7 @@
 //! `{"statusCode", "error", "message", "errorCode"}`.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use authbox::flows::FlowError;
 use authbox::management::{PolicyError, UpdateError};
 use authbox::runtime::Refusal;
+use authbox::runtime::share::RETRY_AFTER;
 use authbox::store::StoreError;
 
 /// An error answer.
@@ -18,6 +19,8 @@ pub struct ApiError {
     status: StatusCode,
     message: String,
     code: &'static str,
+    /// Seconds, for a `Retry-After` header.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -27,6 +30,15 @@ impl ApiError {
             status,
             message: message.into(),
             code,
+            retry_after: None,
+        }
+    }
+
+    /// 429 `too_many_requests`, with `Retry-After`.
+    pub fn too_many_requests(message: impl Into<String>) -> Self {
+        ApiError {
+            retry_after: Some(RETRY_AFTER.as_secs()),
+            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
         }
     }
 
@@ -89,8 +101,18 @@ impl IntoResponse for ApiError {
             message: self.message,
             error_code: self.code,
         };
-        (self.status, Json(body)).into_response()
+        with_retry_after((self.status, Json(body)).into_response(), self.retry_after)
     }
+}
+
+/// `response` with a `Retry-After` of `seconds`, if given.
+pub(crate) fn with_retry_after(mut response: Response, seconds: Option<u64>) -> Response {
+    if let Some(seconds) = seconds {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, seconds.into());
+    }
+    response
 }
 
 impl From<FlowError> for ApiError {
@@ -125,6 +147,10 @@ impl From<FlowError> for ApiError {
                 ApiError::new(StatusCode::BAD_REQUEST, "no_default_connection", message)
             }
             FlowError::Blocked => ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message),
+            FlowError::Busy(_) => ApiError::too_many_requests(message),
+            FlowError::InvalidTenantSettings(_) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message)
+            }
             FlowError::Script(_)
             | FlowError::PasswordHash(_)
             | FlowError::Runtime(_)

@@ -85,7 +85,7 @@ async fn healthz() -> &'static str {
 /// The whole HTTP API over `authbox`, with its OpenAPI document at
 /// `/api/v2/openapi.json`.
 pub fn router(authbox: Authbox, settings: ServerSettings) -> Router {
-    let server_metrics = Arc::new(ServerMetrics::new(authbox.metrics()));
+    let server_metrics = Arc::new(ServerMetrics::new(&authbox));
     let (operations, operations_doc) = OpenApiRouter::new()
         .routes(routes!(healthz))
         .routes(routes!(metrics::render))

@@ -15,7 +15,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 
-use authbox::metrics::Metrics;
+use authbox::flows::Authbox;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -28,20 +28,25 @@ struct RequestLabels {
 pub struct ServerMetrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
+    authbox: Authbox,
 }
 
 impl ServerMetrics {
     /// A registry with `authbox`'s metrics and the request counter.
-    pub fn new(authbox: &Metrics) -> Self {
+    pub fn new(authbox: &Authbox) -> Self {
         let mut registry = Registry::default();
-        authbox.register(&mut registry);
+        authbox.metrics().register(&mut registry);
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
             "authbox_http_requests",
             "HTTP requests by route, method and status",
             requests.clone(),
         );
-        ServerMetrics { registry, requests }
+        ServerMetrics {
+            registry,
+            requests,
+            authbox: authbox.clone(),
+        }
     }
 }
 
@@ -71,6 +76,9 @@ pub async fn count(
 
 /// The metrics, in OpenMetrics text: `authbox_script_calls_total{action,
 /// outcome}`, `authbox_script_call_seconds`, `authbox_logins_total{result}`,
+/// `authbox_script_calls_refused_total{tenant,full}`,
+/// `authbox_call_slots_held{tenant}` and `_waiting`,
+/// `authbox_hash_workers_held{tenant}` and `_waiting`,
 /// `authbox_http_requests_total{route,method,status}`.
 #[utoipa::path(
     get,
@@ -80,6 +88,8 @@ pub async fn count(
     responses((status = 200, body = String, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8")),
 )]
 pub async fn render(State(metrics): State<Arc<ServerMetrics>>) -> Response {
+    let authbox = &metrics.authbox;
+    authbox.metrics().sample(authbox.runtime());
     let mut text = String::new();
     match prometheus_client::encoding::text::encode(&mut text, &metrics.registry) {
         Ok(()) => (

@@ -1,6 +1,7 @@
 //! `/api/v2/tenants/settings`: the caller's tenant's settings, on Auth0's
-//! path: its name and its default connection (`default_directory`, the
-//! connection `grant_type=password` logs in through).
+//! path: its name, its default connection (`default_directory`, the
+//! connection `grant_type=password` logs in through) and its cap on script
+//! calls in flight (`limits.calls_in_flight`, an authbox extension).
 
 use axum::Json;
 use axum::extract::State;
@@ -13,6 +14,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::{ApiError, ErrorBody, KeyRefused};
+use authbox::flows::TenantChange;
 use authbox::store::Tenant;
 
 /// The routes, each documented in the OpenAPI document.
@@ -28,6 +30,19 @@ struct TenantSettings {
     /// The connection `grant_type=password` logs in through; when none is
     /// set, the tenant's only connection.
     default_directory: Option<String>,
+    /// The tenant's own limits.
+    limits: TenantLimits,
+}
+
+/// A tenant's limits.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct TenantLimits {
+    /// Script calls the tenant may have in flight at once, all its
+    /// connections together (more wait, then are answered 429); `null`: the
+    /// deployment's default. From 1 to the deployment's most.
+    #[schema(minimum = 1)]
+    calls_in_flight: Option<u32>,
 }
 
 impl From<Tenant> for TenantSettings {
@@ -35,6 +50,9 @@ impl From<Tenant> for TenantSettings {
         TenantSettings {
             friendly_name: tenant.name,
             default_directory: tenant.default_connection,
+            limits: TenantLimits {
+                calls_in_flight: tenant.calls_in_flight,
+            },
         }
     }
 }
@@ -47,6 +65,8 @@ struct SettingsChange {
     #[serde(default, deserialize_with = "given")]
     #[schema(value_type = Option<String>)]
     default_directory: Option<Option<String>>,
+    /// The tenant's limits, replaced whole.
+    limits: Option<TenantLimits>,
 }
 
 /// Tells a property given as `null` (`Some(None)`) from one not given.
@@ -85,7 +105,7 @@ async fn read(
     security(("api_key" = ["update:tenant_settings"])),
     responses(
         (status = 200, body = TenantSettings, description = "The settings as changed."),
-        (status = 400, body = ErrorBody, description = "Malformed body or unknown property (named)."),
+        (status = 400, body = ErrorBody, description = "Malformed body, unknown property or a limit out of range (named)."),
         KeyRefused,
         (status = 404, body = ErrorBody, description = "No such connection in the tenant."),
     )
@@ -96,14 +116,13 @@ async fn update(
     JsonBody(change): JsonBody<SettingsChange>,
 ) -> Result<Json<TenantSettings>, ApiError> {
     caller.require("update:tenant_settings")?;
-    let tenant = match change.default_directory {
-        Some(name) => {
-            state
-                .authbox
-                .set_default_connection(&caller.tenant_id, name.as_deref())
-                .await?
-        }
-        None => state.authbox.tenant(&caller.tenant_id).await?,
+    let change = TenantChange {
+        default_connection: change.default_directory,
+        calls_in_flight: change.limits.map(|limits| limits.calls_in_flight),
     };
+    let tenant = state
+        .authbox
+        .update_tenant(&caller.tenant_id, change)
+        .await?;
     Ok(Json(tenant.into()))
 }

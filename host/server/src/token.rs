@@ -19,8 +19,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
+use super::error::with_retry_after;
 use authbox::flows::{FlowError, LoginContext};
 use authbox::runtime::Refusal;
+use authbox::runtime::share::RETRY_AFTER;
 use authbox::store::{CachedUser, UserJson};
 
 /// How long an id token is valid (Auth0's default: 10 hours).
@@ -43,6 +45,8 @@ struct OAuthError {
     status: StatusCode,
     error: &'static str,
     description: String,
+    /// Seconds, for a `Retry-After` header.
+    retry_after: Option<u64>,
 }
 
 impl OAuthError {
@@ -51,6 +55,19 @@ impl OAuthError {
             status,
             error,
             description: description.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 429 `too_many_requests`, with `Retry-After`.
+    fn too_many_requests(description: impl Into<String>) -> Self {
+        OAuthError {
+            retry_after: Some(RETRY_AFTER.as_secs()),
+            ..OAuthError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                description,
+            )
         }
     }
 
@@ -73,7 +90,8 @@ impl OAuthError {
 #[derive(Serialize, ToSchema)]
 struct OAuthErrorBody {
     /// `invalid_grant`, `unauthorized`, `invalid_client`, `invalid_request`,
-    /// `unsupported_grant_type`, `server_error` or `invalid_token`.
+    /// `unsupported_grant_type`, `too_many_requests`, `server_error` or
+    /// `invalid_token`.
     #[schema(example = "invalid_grant")]
     error: &'static str,
     #[schema(example = "Wrong email or password.")]
@@ -86,7 +104,7 @@ impl IntoResponse for OAuthError {
             error: self.error,
             error_description: self.description,
         };
-        (self.status, Json(body)).into_response()
+        with_retry_after((self.status, Json(body)).into_response(), self.retry_after)
     }
 }
 
@@ -376,6 +394,7 @@ fn login_error(error: FlowError, request_id: &str) -> OAuthError {
         FlowError::Blocked => {
             OAuthError::new(StatusCode::UNAUTHORIZED, "unauthorized", "user is blocked")
         }
+        busy @ FlowError::Busy(_) => OAuthError::too_many_requests(busy.to_string()),
         FlowError::NotFound(what) => OAuthError::new(
             StatusCode::FORBIDDEN,
             "invalid_grant",

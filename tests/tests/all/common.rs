@@ -46,6 +46,7 @@ pub fn context(config: &[(&str, &str)], timeout: Duration) -> CallContext {
             timeout,
             ..CallLimits::default()
         },
+        ..CallContext::default()
     }
 }
 

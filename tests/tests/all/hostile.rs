@@ -210,3 +210,45 @@ async fn report_ok(runtime: &Runtime, script: &Script, ctx: &CallContext) -> Rep
     assert_eq!(report.outcome, Outcome::Ok, "{report:?}");
     report
 }
+
+#[tokio::test]
+async fn what_a_script_hands_over_past_the_transfer_cap_is_refused_before_it_is_copied() {
+    let host = host().await;
+    for username in [
+        "huge-error",
+        "huge-unauthorized",
+        "huge-user-id",
+        "huge-log",
+    ] {
+        let report = host.attack(username, &CallContext::default()).await;
+        assert_eq!(report.outcome, Outcome::Oversized, "{username}: {report:?}");
+        let message = report.error.unwrap().message;
+        assert!(
+            message.contains("more than 1048576 bytes at once"),
+            "{username}: {message}"
+        );
+        assert!(
+            message.len() < 512,
+            "{username}: the message is {} bytes",
+            message.len()
+        );
+        let kept: usize = report.logs.iter().map(|l| l.message.len()).sum();
+        assert!(kept < 1024, "{username}: {kept} bytes of logs kept");
+    }
+}
+
+#[tokio::test]
+async fn long_messages_are_cut_with_a_mark() {
+    let host = host().await;
+    let report = host.attack("long-error", &CallContext::default()).await;
+    assert_eq!(report.outcome, Outcome::Error, "{report:?}");
+    let message = report.error.unwrap().message;
+    assert!(message.len() < 1200, "{} bytes kept", message.len());
+    assert!(
+        message.ends_with(&format!(
+            "… [cut by authbox: {} more bytes]",
+            (100 << 10) - 1024
+        )),
+        "{message}"
+    );
+}

@@ -5,5 +5,6 @@
 mod common;
 mod hostile;
 mod scripts;
+mod shares;
 mod sql_capability;
 mod sql_templates;

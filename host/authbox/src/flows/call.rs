@@ -4,7 +4,7 @@
 use super::{Authbox, FlowError};
 use crate::runtime::profile::NormalizedProfile;
 use crate::runtime::report::{Outcome, Report};
-use crate::runtime::{ActionCall, CallError, CallResult};
+use crate::runtime::{ActionCall, CallContext, CallError, CallResult};
 use crate::store::Connection;
 
 impl Authbox {
@@ -17,10 +17,23 @@ impl Authbox {
     ) -> Result<Report, FlowError> {
         let result = self.run(connection, &call).await?;
         let (action, duration) = (call.action(), result.stats.duration);
-        if let Err(CallError::Refused(refusal)) = &result.outcome {
-            let outcome = Outcome::refused(refusal);
-            self.inner.metrics.script_call(action, outcome, duration);
-            return Err(FlowError::Refused(refusal.clone()));
+        match &result.outcome {
+            Err(CallError::Refused(refusal)) => {
+                let outcome = Outcome::refused(refusal);
+                self.inner.metrics.script_call(action, outcome, duration);
+                return Err(FlowError::Refused(refusal.clone()));
+            }
+            Err(CallError::Busy(saturated)) => {
+                self.inner
+                    .metrics
+                    .script_call(action, Outcome::Busy, duration);
+                self.inner
+                    .metrics
+                    .call_refused(&connection.tenant_id, *saturated);
+                tracing::warn!(tenant = %connection.tenant_id, connection = %connection.name, %action, full = saturated.name(), "script call refused: too many calls in flight");
+                return Err(FlowError::Busy(*saturated));
+            }
+            _ => {}
         }
         let report = Report::new(action, result, &self.source(connection));
         self.inner
@@ -39,7 +52,8 @@ impl Authbox {
         }
     }
 
-    /// Calls the connection's active script, loading it if needed.
+    /// Calls the connection's active script, loading it if needed, within
+    /// its tenant's share of the call slots.
     async fn run(
         &self,
         connection: &Connection,
@@ -50,10 +64,14 @@ impl Authbox {
             .loaded
             .get(&self.inner.runtime, self.store(), connection)
             .await?;
+        let context = CallContext {
+            share: self.call_share(connection).await?,
+            ..loaded.context.clone()
+        };
         Ok(self
             .inner
             .runtime
-            .call(&loaded.script, call, &loaded.context)
+            .call(&loaded.script, call, &context)
             .await)
     }
 

@@ -12,6 +12,7 @@ use tokio::sync::Mutex;
 use super::FlowError;
 use super::recent::Recent;
 use crate::runtime::capabilities::sql::{DataSource, DataSources};
+use crate::runtime::share::CallShare;
 use crate::runtime::{CallContext, CapabilitySettings, Runtime, Script};
 use crate::store::{Connection, ConnectionSettings, Store, StoreError};
 
@@ -91,6 +92,8 @@ impl LoadedConnections {
                 ..CapabilitySettings::default()
             },
             limits: connection.settings.limits.call_limits(),
+            // Set for each call (the tenant's cap may change meanwhile).
+            share: CallShare::default(),
         };
         let loaded = Arc::new(Loaded {
             version: version.version,

@@ -4,6 +4,7 @@ use crate::management::UpdateError;
 use crate::runtime::Refusal;
 use crate::runtime::capabilities::password::HashError;
 use crate::runtime::report::Report;
+use crate::runtime::share::Saturated;
 use crate::store::StoreError;
 
 /// Why a flow did not succeed. Nothing is written to the cache when a
@@ -22,6 +23,11 @@ pub enum FlowError {
     /// without an article: "user `auth0|42`".
     #[error("{0} not found")]
     NotFound(String),
+    /// No call slot came free in time: the tenant (or the connection, or
+    /// the host) had as many script calls in flight as it may. Nothing ran;
+    /// retry after [`RETRY_AFTER`](crate::runtime::share::RETRY_AFTER).
+    #[error("too many script calls in flight for this {}: retry later", .0.name())]
+    Busy(Saturated),
     /// The script failed, timed out, trapped or returned an invalid profile;
     /// the report says how, for the tenant's logs.
     #[error("the {} script failed ({}): {}", .0.action, .0.outcome.name(), .0.error.as_ref().map_or("", |e| e.message.as_str()))]
@@ -67,6 +73,9 @@ pub enum FlowError {
         /// Why (no password in it).
         reason: String,
     },
+    /// The tenant's settings are invalid: a cap out of range.
+    #[error("{0}")]
+    InvalidTenantSettings(String),
     /// A user migrated by import mode: authbox holds its profile, the custom
     /// database no longer does (no refresh from `get-user`).
     #[error("user {0} was migrated by import mode: authbox holds its profile now")]

@@ -77,8 +77,11 @@ impl Authbox {
             return Ok(None);
         };
         let hash = found.password_hash.unwrap_or_default();
-        let hasher = &self.inner.runtime.capabilities().password;
-        if !hasher.verify(password.into(), hash).await? {
+        if !self
+            .hasher(connection)
+            .verify(password.into(), hash)
+            .await?
+        {
             return Err(Refusal::wrong_credentials(Some(found.user_id)).into());
         }
         let user = self
@@ -122,13 +125,15 @@ impl Authbox {
         connection: &Connection,
         password: &str,
     ) -> Result<String, FlowError> {
-        let hasher = &self.inner.runtime.capabilities().password;
         let algorithm = connection.settings.password_hashing.algorithm();
         let algorithm = match algorithm {
             Algorithm::Bcrypt(_) if password.len() > 72 => Algorithm::Argon2id,
             other => other,
         };
-        Ok(hasher.hash(password.into(), algorithm).await?)
+        Ok(self
+            .hasher(connection)
+            .hash(password.into(), algorithm)
+            .await?)
     }
 
     /// A signup on a connection in import mode: refused if authbox or the

@@ -11,6 +11,7 @@ mod error;
 mod import;
 mod recent;
 mod setup;
+mod shares;
 mod tenants;
 #[cfg(test)]
 mod tests;
@@ -23,6 +24,8 @@ use serde_json::{Map, Value};
 
 pub use access::SCOPES;
 pub use error::FlowError;
+pub use setup::TenantChange;
+pub use shares::TenantCalls;
 
 use crate::management::{self, DEFAULT_MAX_METADATA_BYTES, UpdateSettings};
 use crate::metrics::{LoginResult, Metrics};
@@ -46,6 +49,8 @@ pub struct AuthboxConfig {
     pub provider: String,
     /// The cap on a user's two metadata objects together.
     pub max_metadata_bytes: usize,
+    /// How many script calls each tenant may have in flight.
+    pub tenant_calls: TenantCalls,
 }
 
 impl AuthboxConfig {
@@ -64,6 +69,7 @@ impl AuthboxConfig {
             },
             provider: DEFAULT_PROVIDER.into(),
             max_metadata_bytes: DEFAULT_MAX_METADATA_BYTES,
+            tenant_calls: TenantCalls::default(),
         }
     }
 }
@@ -91,6 +97,9 @@ struct Inner {
     api_keys: Recent<String, ApiKey>,
     /// Tenants' default connections, by tenant id.
     default_connections: Recent<String, String>,
+    /// Tenants' caps on calls in flight, by tenant id.
+    tenant_caps: Recent<String, u32>,
+    tenant_calls: TenantCalls,
     /// Changes of a cached user wait for the one in progress.
     user_locks: UserLocks,
     provider: String,
@@ -106,7 +115,7 @@ impl Authbox {
             Runtime::new(config.runtime).map_err(|e| FlowError::Runtime(e.to_string()))?;
         let update = UpdateSettings {
             max_metadata_bytes: config.max_metadata_bytes,
-            hasher: runtime.capabilities().password.clone(),
+            hashing: runtime.capabilities().password.clone(),
         };
         Ok(Authbox {
             inner: Arc::new(Inner {
@@ -116,6 +125,8 @@ impl Authbox {
                 clients: Recent::default(),
                 api_keys: Recent::default(),
                 default_connections: Recent::default(),
+                tenant_caps: Recent::default(),
+                tenant_calls: config.tenant_calls,
                 user_locks: UserLocks::default(),
                 provider: config.provider,
                 update,

@@ -4,22 +4,49 @@
 //! process's next call at once.
 
 use super::connections::datasources;
-use super::{Authbox, FlowError};
+use super::{Authbox, FlowError, TenantCalls};
 use crate::store::{Connection, ConnectionSettings, ScriptVersion, Tenant};
 
+/// A change of a tenant's settings: what is `Some` replaces what was.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TenantChange {
+    /// The connection `grant_type=password` logs in through, by name (it
+    /// must exist); `Some(None)`: the tenant's only connection.
+    pub default_connection: Option<Option<String>>,
+    /// The cap on script calls in flight, from 1 to the deployment's most;
+    /// `Some(None)`: the deployment's default.
+    pub calls_in_flight: Option<Option<u32>>,
+}
+
 impl Authbox {
-    /// Sets the connection `grant_type=password` logs in through (it must
-    /// exist), or with `None` goes back to the tenant's only connection.
-    pub async fn set_default_connection(
+    /// Changes the tenant's settings: all of the change is checked before
+    /// any of it is written.
+    pub async fn update_tenant(
         &self,
         tenant_id: &str,
-        name: Option<&str>,
+        change: TenantChange,
     ) -> Result<Tenant, FlowError> {
-        if let Some(name) = name {
+        if let Some(Some(name)) = &change.default_connection {
             self.store().connection_by_name(tenant_id, name).await?;
         }
-        let tenant = self.store().set_default_connection(tenant_id, name).await?;
-        self.forget_default_connection(tenant_id);
+        if let Some(calls) = change.calls_in_flight {
+            self.inner
+                .tenant_calls
+                .check("limits.calls_in_flight", calls)
+                .map_err(FlowError::InvalidTenantSettings)?;
+        }
+        let mut tenant = self.store().tenant(tenant_id).await?;
+        if let Some(name) = &change.default_connection {
+            tenant = self
+                .store()
+                .set_default_connection(tenant_id, name.as_deref())
+                .await?;
+            self.forget_default_connection(tenant_id);
+        }
+        if let Some(calls) = change.calls_in_flight {
+            tenant = self.store().set_tenant_calls(tenant_id, calls).await?;
+            self.forget_tenant_cap(tenant_id);
+        }
         Ok(tenant)
     }
 
@@ -56,7 +83,7 @@ impl Authbox {
         name: &str,
         settings: &ConnectionSettings,
     ) -> Result<Connection, FlowError> {
-        check(name, settings)?;
+        check(name, settings, &self.inner.tenant_calls)?;
         let connection = self
             .store()
             .create_connection(tenant_id, name, settings)
@@ -73,7 +100,7 @@ impl Authbox {
         settings: &ConnectionSettings,
     ) -> Result<Connection, FlowError> {
         let connection = self.store().connection(tenant_id, connection_id).await?;
-        check(&connection.name, settings)?;
+        check(&connection.name, settings, &self.inner.tenant_calls)?;
         let updated = self
             .store()
             .update_connection(tenant_id, connection_id, settings)
@@ -158,10 +185,15 @@ impl Authbox {
 
 /// Checks a connection's limits and data sources (parsed by their driver,
 /// not connected to).
-fn check(name: &str, settings: &ConnectionSettings) -> Result<(), FlowError> {
-    settings
-        .limits
+fn check(
+    name: &str,
+    settings: &ConnectionSettings,
+    tenant_calls: &TenantCalls,
+) -> Result<(), FlowError> {
+    let limits = &settings.limits;
+    limits
         .check()
+        .and_then(|()| tenant_calls.check("limits.calls_in_flight", limits.calls_in_flight))
         .map_err(|reason| FlowError::InvalidSettings {
             connection: name.to_string(),
             reason,

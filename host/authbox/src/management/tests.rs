@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::*;
-use crate::runtime::capabilities::password::{CostLimits, PasswordHasher};
+use crate::runtime::capabilities::password::{CostLimits, HashPool};
 use crate::runtime::profile::{ProfileSource, normalize};
 use crate::store::{LoginRecord, SqlStore, Store};
 use authbox_tests::legacy::{Backend, LegacyDb};
@@ -61,7 +61,7 @@ async fn update(
 ) -> Result<crate::store::CachedUser, UpdateError> {
     let settings = UpdateSettings {
         max_metadata_bytes: DEFAULT_MAX_METADATA_BYTES,
-        hasher: PasswordHasher::new(1, CostLimits::default()),
+        hashing: HashPool::new(1, 1, CostLimits::default()),
     };
     update_user(store, &settings, tenant, USER, patch).await
 }

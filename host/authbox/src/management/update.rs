@@ -6,7 +6,10 @@ use serde_json::{Map, Value};
 
 use super::user_update::UserUpdate;
 use super::{UpdateError, policy};
-use crate::runtime::capabilities::password::PasswordHasher;
+use std::time::{Duration, Instant};
+
+use crate::runtime::capabilities::password::HashPool;
+use crate::runtime::share::Owner;
 use crate::store::{CachedUser, Store, now};
 
 /// How updates are checked and applied.
@@ -14,8 +17,8 @@ use crate::store::{CachedUser, Store, now};
 pub(crate) struct UpdateSettings {
     /// The cap on a user's two metadata objects together, as JSON.
     pub max_metadata_bytes: usize,
-    /// Hashes a migrated user's new password.
-    pub hasher: PasswordHasher,
+    /// Hashes a migrated user's new password (for its tenant's share).
+    pub hashing: HashPool,
 }
 
 /// Who decided an update, which decides how it is checked.
@@ -131,8 +134,11 @@ async fn hash(
 ) -> Result<String, UpdateError> {
     let connection = store.connection(tenant_id, &user.connection_id).await?;
     let algorithm = connection.settings.password_hashing.algorithm();
+    let owner = Owner::new(tenant_id, &connection.id);
+    let deadline = Instant::now() + Duration::from_millis(connection.settings.limits.timeout_ms);
     settings
-        .hasher
+        .hashing
+        .hasher(&owner, Some(deadline))
         .hash(password.to_string(), algorithm)
         .await
         .map_err(|e| UpdateError::InvalidValue {

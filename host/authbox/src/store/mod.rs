@@ -133,6 +133,13 @@ pub(crate) trait Store: Send + Sync {
         tenant_id: &str,
         connection: Option<&str>,
     ) -> StoreResult<Tenant>;
+    /// Sets (or, with `None`, clears) the tenant's cap on script calls in
+    /// flight (not checked here).
+    async fn set_tenant_calls(
+        &self,
+        tenant_id: &str,
+        calls_in_flight: Option<u32>,
+    ) -> StoreResult<Tenant>;
 
     /// Adds a connection to a tenant; its name is unique within the tenant.
     async fn create_connection(

@@ -23,6 +23,9 @@ pub struct Tenant {
     /// The connection `grant_type=password` logs in through, by name
     /// (Auth0's `default_directory`); `None`: the tenant's only one.
     pub default_connection: Option<String>,
+    /// The script calls it may have in flight at once, all its connections
+    /// together; `None`: the deployment's default.
+    pub calls_in_flight: Option<u32>,
 }
 
 /// A connection's options. Configuration values and data-source URLs are
@@ -78,6 +81,9 @@ pub struct ConnectionLimits {
     pub datasource_connections: u32,
     /// Time one SQL statement may run, in milliseconds (5,000).
     pub statement_timeout_ms: u64,
+    /// Script calls the connection may have in flight at once; `None`
+    /// (the default): as many as its tenant.
+    pub calls_in_flight: Option<u32>,
 }
 
 impl Default for ConnectionLimits {
@@ -89,6 +95,7 @@ impl Default for ConnectionLimits {
             memory_mib: (call.memory_bytes >> 20) as u32,
             datasource_connections: sql.max_connections,
             statement_timeout_ms: sql.statement_timeout.as_millis() as u64,
+            calls_in_flight: None,
         }
     }
 }

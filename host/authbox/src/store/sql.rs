@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_init.sql")),
     (2, include_str!("migrations/0002_access.sql")),
     (3, include_str!("migrations/0003_tenant_settings.sql")),
+    (4, include_str!("migrations/0004_tenant_calls.sql")),
 ];
 
 /// Root attributes a connection with "sync root attributes" off keeps from
@@ -248,14 +249,25 @@ impl SqlStore {
 
     /// The tenant whose `column` (`id` or `name`) is `key`.
     async fn one_tenant(&self, column: &'static str, key: &str) -> StoreResult<Tenant> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let query = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT * FROM tenants WHERE {column} = $1"
         )))
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(database)?
-        .ok_or_else(|| StoreError::NotFound(format!("tenant `{key}`")))?;
+        .bind(key);
+        self.tenant_row(query, key).await
+    }
+
+    /// The tenant row `query` answers (selected or `RETURNING *`); `key`
+    /// names it when there is none.
+    async fn tenant_row(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+        key: &str,
+    ) -> StoreResult<Tenant> {
+        let row = query
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?
+            .ok_or_else(|| StoreError::NotFound(format!("tenant `{key}`")))?;
         tenant(&row).map_err(database)
     }
 
@@ -274,6 +286,9 @@ fn tenant(row: &AnyRow) -> Result<Tenant, sqlx::Error> {
         name: row.try_get("name")?,
         created_at: row.try_get("created_at")?,
         default_connection: row.try_get("default_connection")?,
+        calls_in_flight: row
+            .try_get::<Option<i64>, _>("calls_in_flight")?
+            .map(|n| n.clamp(0, i64::from(u32::MAX)) as u32),
     })
 }
 
@@ -352,7 +367,7 @@ impl Store for SqlStore {
     async fn create_tenant(&self, name: &str) -> StoreResult<Tenant> {
         let row = sqlx::query(
             "INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) \
-             RETURNING id, name, created_at, default_connection",
+             RETURNING id, name, created_at, default_connection, calls_in_flight",
         )
         .bind(new_id("ten"))
         .bind(name)
@@ -376,15 +391,23 @@ impl Store for SqlStore {
         tenant_id: &str,
         connection: Option<&str>,
     ) -> StoreResult<Tenant> {
-        let row =
+        let query =
             sqlx::query("UPDATE tenants SET default_connection = $1 WHERE id = $2 RETURNING *")
                 .bind(connection)
-                .bind(tenant_id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(database)?
-                .ok_or_else(|| StoreError::NotFound(format!("tenant `{tenant_id}`")))?;
-        tenant(&row).map_err(database)
+                .bind(tenant_id);
+        self.tenant_row(query, tenant_id).await
+    }
+
+    async fn set_tenant_calls(
+        &self,
+        tenant_id: &str,
+        calls_in_flight: Option<u32>,
+    ) -> StoreResult<Tenant> {
+        let query =
+            sqlx::query("UPDATE tenants SET calls_in_flight = $1 WHERE id = $2 RETURNING *")
+                .bind(calls_in_flight.map(i64::from))
+                .bind(tenant_id);
+        self.tenant_row(query, tenant_id).await
     }
 
     async fn create_connection(

@@ -5,103 +5,30 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use authbox_tests::legacy::{Backend, LegacyDb};
+use authbox_tests::serve_process::{ServeProcess, authbox_json};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_authbox");
 
 /// Runs an `authbox` command with `--json`; answers its output.
 fn authbox(args: &[&str], store: &[String]) -> Value {
-    let output = Command::new(BIN)
-        .args(args)
-        .args(store)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    authbox_json(Path::new(BIN), args, store)
 }
 
-/// A running `authbox serve`.
-struct Server {
-    child: Child,
-    base: String,
-    /// Its log lines so far.
-    log: Arc<Mutex<Vec<String>>>,
+/// `authbox serve` with these arguments on `store`, logging at debug level
+/// (so that what must never be logged is looked for in everything that
+/// could be).
+fn spawn(args: &[&str], store: &[String]) -> ServeProcess {
+    ServeProcess::spawn(Path::new(BIN), args, store, "debug")
 }
 
-impl Server {
-    fn start(store: &[String], sqlite_dir: &Path) -> Server {
-        let sqlite_dir = sqlite_dir.display().to_string();
-        Server::spawn(&["--sqlite-dir", &sqlite_dir], store)
-    }
-
-    /// Runs `authbox serve` with these arguments and `store`, logging at
-    /// debug level (so that what must never be logged is looked for in
-    /// everything that could be).
-    fn spawn(args: &[&str], store: &[String]) -> Server {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .args(store)
-            .env("AUTHBOX_LOG", "debug")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let base = loop {
-            let line = lines
-                .next()
-                .expect("serve exited before listening")
-                .unwrap();
-            if let Some(address) = line.strip_prefix("authbox listening on ") {
-                break address.trim().to_string();
-            }
-        };
-        // Keep reading its log so that it never blocks on a full pipe.
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let kept = log.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                kept.lock().unwrap().push(line);
-            }
-        });
-        Server { child, base, log }
-    }
-
-    /// Its log so far.
-    fn log(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-
-    /// Sends SIGTERM and waits for the exit status.
-    fn stop(mut self) -> Option<i32> {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(10) {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
+/// `authbox serve` on `store`, its tenants' SQLite files in `sqlite_dir`.
+fn start(store: &[String], sqlite_dir: &Path) -> ServeProcess {
+    let sqlite_dir = sqlite_dir.display().to_string();
+    spawn(&["--sqlite-dir", &sqlite_dir], store)
 }
 
 /// A tenant with a key, a client, and a `legacy` connection running the
@@ -112,7 +39,7 @@ struct Tenant {
     client_secret: String,
 }
 
-async fn set_up(server: &Server, store: &[String], legacy: &LegacyDb) -> Tenant {
+async fn set_up(server: &ServeProcess, store: &[String], legacy: &LegacyDb) -> Tenant {
     authbox(&["tenant", "create", "acme"], store);
     let key = authbox(&["keys", "create", "--tenant", "acme"], store)["key"]
         .as_str()
@@ -150,7 +77,7 @@ async fn set_up(server: &Server, store: &[String], legacy: &LegacyDb) -> Tenant 
     }
 }
 
-async fn login(server: &Server, tenant: &Tenant) -> Value {
+async fn login(server: &ServeProcess, tenant: &Tenant) -> Value {
     let response = reqwest::Client::new()
         .post(format!("{}/oauth/token", server.base))
         .form(&[
@@ -170,7 +97,7 @@ async fn login(server: &Server, tenant: &Tenant) -> Value {
 const ADA: &str = "/api/v2/users/auth0%7Csqlite%7C1";
 
 async fn user(
-    server: &Server,
+    server: &ServeProcess,
     tenant: &Tenant,
     method: reqwest::Method,
     body: Option<Value>,
@@ -197,7 +124,7 @@ async fn legacy() -> (LegacyDb, std::path::PathBuf) {
 }
 
 /// The credentials `serve --demo` printed.
-fn demo_credentials(server: &mut Server) -> Tenant {
+fn demo_credentials(server: &mut ServeProcess) -> Tenant {
     let mut reader = BufReader::new(server.child.stdout.take().unwrap());
     let mut printed = String::new();
     while !printed.contains("client secret:") {
@@ -222,7 +149,7 @@ fn demo_credentials(server: &mut Server) -> Tenant {
 async fn the_demo_prints_credentials_that_work_and_keeps_them() {
     let data = tempfile::tempdir().unwrap();
     let store = vec!["--data-dir".to_string(), data.path().display().to_string()];
-    let start = || Server::spawn(&["--demo", "--demo-script", authbox_tests::SQLITE], &store);
+    let start = || spawn(&["--demo", "--demo-script", authbox_tests::SQLITE], &store);
     let mut server = start();
     let tenant = demo_credentials(&mut server);
     login(&server, &tenant).await;
@@ -242,7 +169,7 @@ async fn serve_on_sqlite_logs_in_patches_and_stops_on_sigterm() {
     let (legacy, sqlite_dir) = legacy().await;
     let data = tempfile::tempdir().unwrap();
     let store = vec!["--data-dir".to_string(), data.path().display().to_string()];
-    let server = Server::start(&store, &sqlite_dir);
+    let server = start(&store, &sqlite_dir);
     let tenant = set_up(&server, &store, &legacy).await;
 
     let tokens = login(&server, &tenant).await;
@@ -291,8 +218,8 @@ async fn two_processes_share_one_postgres_store() {
     };
     let (legacy, sqlite_dir) = legacy().await;
     let store = vec!["--database-url".to_string(), db.url.clone()];
-    let first = Server::start(&store, &sqlite_dir);
-    let second = Server::start(&store, &sqlite_dir);
+    let first = start(&store, &sqlite_dir);
+    let second = start(&store, &sqlite_dir);
     let tenant = set_up(&first, &store, &legacy).await;
 
     // Log in through the first, PATCH through the second, read through the first.
@@ -348,7 +275,7 @@ async fn a_toml_settings_file_sets_what_flags_do_and_bad_ones_are_named() {
     )
     .unwrap();
     let config_arg = config.display().to_string();
-    let server = Server::spawn(&["--settings", &config_arg], &[]);
+    let server = spawn(&["--settings", &config_arg], &[]);
     let jwks = reqwest::get(format!("{}/.well-known/jwks.json", server.base))
         .await
         .unwrap();

@@ -14,11 +14,15 @@ use std::time::Instant;
 
 use wasmtime::component::Linker;
 
+use crate::share::Owner;
 use log::CallLog;
 
-/// What every capability of one call shares: when the call must end, and
-/// where its log goes.
+/// What every capability of one call shares: whom it is for, when it must
+/// end, and where its log goes.
 pub struct CallScope<'a> {
+    /// The tenant's connection the call is for: host work a capability
+    /// queues is counted against it.
+    pub owner: &'a Owner,
     /// The call's deadline: host work done for the call stops by then.
     pub deadline: Instant,
     /// The call's capped log.

@@ -12,18 +12,24 @@ use super::action::{ActionCall, ActionOutput, profile_attributes, wit_new_user};
 use super::compose::{Capabilities, CapabilitySettings, HasCapabilities, SharedCapabilities};
 use super::limits::{CallLimiter, CallLimits};
 use super::refusal::Refusal;
+use super::returned;
 use crate::bindings::{self, CustomDatabasePre, ScriptError};
 use crate::capabilities::CallScope;
 use crate::capabilities::log::{CallLog, LogLevel, LogLine};
+use crate::share::{CallShare, Saturated};
 
 /// What a call may use: its connection's settings of each capability (its
-/// configuration, its data sources...) and its limits.
+/// configuration, its data sources...), its limits, and its share of the
+/// host.
 #[derive(Debug, Clone, Default)]
 pub struct CallContext {
     /// The connection's settings of each capability.
     pub capabilities: CapabilitySettings,
     /// The call's limits.
     pub limits: CallLimits,
+    /// Whom it is for, and how many calls its tenant and connection may
+    /// have in flight.
+    pub share: CallShare,
 }
 
 /// How a call ended other than with success.
@@ -48,6 +54,15 @@ pub enum CallError {
     /// The script asked for more memory than the call may have.
     #[error("the script went over its memory limit of {0} bytes")]
     MemoryLimit(usize),
+    /// The script handed the host more than a call may copy at once.
+    #[error(
+        "the script handed the host more than {0} bytes at once (a string or list returned, logged or passed to a capability); the host copied none of it"
+    )]
+    Oversized(usize),
+    /// No call slot came free in time: the tenant, the connection or the
+    /// host had as many calls in flight as it may.
+    #[error("too many calls in flight for this {}; retry later", .0.name())]
+    Busy(Saturated),
     /// The script trapped: a panic, a stack overflow, fuel exhausted...
     #[error("the script trapped: {0}")]
     Trap(String),
@@ -198,6 +213,7 @@ pub(crate) async fn run(
     let log = CallLog::new(limits.log_bytes);
     let deadline = started + limits.timeout;
     let scope = CallScope {
+        owner: &ctx.share.owner,
         deadline,
         log: &log,
     };
@@ -206,6 +222,10 @@ pub(crate) async fn run(
         CallState::new(ctx, shared, &scope, memory_cap),
     );
     store.limiter(|state| &mut state.limiter);
+    // Whatever the script hands over (a returned string, a log line, a
+    // capability's arguments) is measured against this before the host
+    // copies any of it.
+    store.set_hostcall_fuel(limits.transfer_bytes);
     // At every epoch tick a running script yields to the async runtime (so a
     // spinning script never holds a thread others need) and, once past its
     // deadline, is interrupted.
@@ -230,7 +250,7 @@ pub(crate) async fn run(
         Ok(Ok(Ok(returned))) => Ok(returned),
         Ok(Ok(Err(refusal))) => Err(refusal),
         Ok(Err(_)) if state.limiter.memory_cap_hit => Err(CallError::MemoryLimit(memory_cap)),
-        Ok(Err(error)) => Err(classify(error, limits.timeout)),
+        Ok(Err(error)) => Err(classify(error, &limits)),
     };
     let stats = CallStats {
         duration: started.elapsed(),
@@ -302,30 +322,36 @@ async fn invoke(
         .map_err(|e| refusal(e, action)))
 }
 
+/// The script's error, its texts cut to what the host keeps of them.
 fn refusal(error: ScriptError, action: Action) -> CallError {
+    use returned::{cut_code, cut_message};
     match error {
         ScriptError::WrongCredentials(w) => CallError::Refused(Refusal::WrongCredentials {
-            user_id: w.user_id,
-            message: w.message,
+            user_id: w.user_id.map(cut_code),
+            message: w.message.map(cut_message),
         }),
-        ScriptError::Unauthorized(m) => CallError::Refused(Refusal::Unauthorized(m)),
+        ScriptError::Unauthorized(m) => CallError::Refused(Refusal::Unauthorized(cut_message(m))),
         ScriptError::UserExists => CallError::Refused(Refusal::UserExists),
         ScriptError::Validation(v) => CallError::Refused(Refusal::Validation {
-            code: v.code,
-            message: v.message,
+            code: cut_code(v.code),
+            message: cut_message(v.message),
         }),
         ScriptError::NotImplemented => CallError::NotImplemented(action),
-        ScriptError::Failed(m) => CallError::Failed(m),
+        ScriptError::Failed(m) => CallError::Failed(cut_message(m)),
     }
 }
 
-/// Names a wasmtime error: a deadline, an exit, a trap or a host failure.
-fn classify(error: wasmtime::Error, timeout: Duration) -> CallError {
+/// Names a wasmtime error: a deadline, an exit, too much handed over, a
+/// trap or a host failure.
+fn classify(error: wasmtime::Error, limits: &CallLimits) -> CallError {
     if let Some(exit) = error.downcast_ref::<I32Exit>() {
         return CallError::Exited(exit.0);
     }
+    if returned::is_transfer_cap(&error) {
+        return CallError::Oversized(limits.transfer_bytes);
+    }
     match error.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => CallError::Timeout(timeout),
+        Some(Trap::Interrupt) => CallError::Timeout(limits.timeout),
         Some(Trap::StackOverflow) => {
             CallError::Trap("stack overflow (the script recursed too deeply)".into())
         }

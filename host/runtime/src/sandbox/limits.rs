@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use wasmtime::ResourceLimiter;
 
+use super::returned::DEFAULT_TRANSFER_BYTES;
 use crate::capabilities::log::DEFAULT_LOG_BYTES;
 
 /// Limits of one call; every connection may set its own.
@@ -18,6 +19,10 @@ pub struct CallLimits {
     pub log_bytes: usize,
     /// Fuel the call may burn, when the runtime meters fuel; `None` = unbounded.
     pub fuel: Option<u64>,
+    /// The most bytes the script may hand the host in one crossing (an
+    /// action's result, a log line, a capability's arguments; 1 MiB by
+    /// default), measured before anything is copied.
+    pub transfer_bytes: usize,
 }
 
 impl Default for CallLimits {
@@ -27,6 +32,7 @@ impl Default for CallLimits {
             memory_bytes: 64 << 20,
             log_bytes: DEFAULT_LOG_BYTES,
             fuel: None,
+            transfer_bytes: DEFAULT_TRANSFER_BYTES,
         }
     }
 }

@@ -10,13 +10,13 @@ mod call;
 mod compose;
 mod limits;
 mod refusal;
+mod returned;
 mod script;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
@@ -26,10 +26,12 @@ pub use call::{CallContext, CallError, CallResult, CallState, CallStats};
 pub use compose::{CapabilityConfig, CapabilitySettings, INTERFACES, SharedCapabilities};
 pub use limits::CallLimits;
 pub use refusal::Refusal;
+pub use returned::{DEFAULT_TRANSFER_BYTES, MAX_CODE_BYTES, MAX_MESSAGE_BYTES};
 pub use script::{ACTIONS_EXPORT, DEFAULT_MAX_SCRIPT_BYTES, LoadError, Script, ScriptInfo};
 
 use crate::bindings::{self, CustomDatabasePre};
 use crate::capabilities::log::LogLine;
+use crate::share::{FairPool, PoolStats};
 use artifact_cache::ArtifactCache;
 use call::{Instantiate, Invocation, Returned};
 use compose::Capabilities;
@@ -47,8 +49,12 @@ const KEEP_RESIDENT_TABLES: usize = 256 << 10;
 /// Process-wide settings of the sandbox.
 #[derive(Debug, Clone)]
 pub struct RuntimeConfig {
-    /// Calls that may run at once (the size of the instance pool); more wait.
+    /// Calls that may run at once (the size of the instance pool); more
+    /// wait, served in turns across tenants.
     pub max_concurrent_calls: u32,
+    /// How long a call may wait for a slot (never past its own timeout)
+    /// before it is refused as [`CallError::Busy`].
+    pub max_queue_wait: Duration,
     /// The most linear memory any call may be given; per-call limits above it are cut to it.
     pub max_memory_bytes: usize,
     /// The wasm stack of a call; deeper recursion traps with "stack overflow".
@@ -68,6 +74,7 @@ impl Default for RuntimeConfig {
     fn default() -> Self {
         RuntimeConfig {
             max_concurrent_calls: 128,
+            max_queue_wait: Duration::from_secs(3),
             max_memory_bytes: 256 << 20,
             max_wasm_stack_bytes: 512 << 10,
             fuel_metering: false,
@@ -103,7 +110,7 @@ pub struct Runtime {
 struct Inner {
     engine: Engine,
     linker: Linker<CallState>,
-    slots: Semaphore,
+    slots: FairPool,
     shared: SharedCapabilities,
     cache: Option<ArtifactCache>,
     config: RuntimeConfig,
@@ -193,7 +200,7 @@ impl Runtime {
             };
         spawn_epoch_ticker(&engine);
         let inner = Inner {
-            slots: Semaphore::new(config.max_concurrent_calls.max(1) as usize),
+            slots: FairPool::new(config.max_concurrent_calls as usize),
             shared: SharedCapabilities::new(&config.capabilities),
             engine,
             linker,
@@ -281,6 +288,11 @@ impl Runtime {
         &self.inner.shared
     }
 
+    /// The call slots held and waited for, per tenant.
+    pub fn slot_stats(&self) -> PoolStats {
+        self.inner.slots.stats()
+    }
+
     /// Calls one action of `script` in a fresh instance.
     pub async fn call(&self, script: &Script, call: &ActionCall, ctx: &CallContext) -> CallResult {
         let (returned, logs, stats) = self
@@ -302,18 +314,22 @@ impl Runtime {
     ) -> (Result<Returned, CallError>, Vec<LogLine>, CallStats) {
         // Waiting for a slot counts against the call's deadline.
         let started = Instant::now();
-        let Ok(Ok(_slot)) =
-            tokio::time::timeout(ctx.limits.timeout, self.inner.slots.acquire()).await
-        else {
-            let stats = CallStats {
-                duration: started.elapsed(),
-                ..CallStats::default()
-            };
-            return (
-                Err(CallError::Timeout(ctx.limits.timeout)),
-                Vec::new(),
-                stats,
-            );
+        let wait = self.inner.config.max_queue_wait.min(ctx.limits.timeout);
+        let share = &ctx.share;
+        let _slot = match self
+            .inner
+            .slots
+            .acquire_within(&share.owner, share.calls, wait)
+            .await
+        {
+            Ok(slot) => slot,
+            Err(saturated) => {
+                let stats = CallStats {
+                    duration: started.elapsed(),
+                    ..CallStats::default()
+                };
+                return (Err(CallError::Busy(saturated)), Vec::new(), stats);
+            }
         };
         let mut ctx_left = ctx.clone();
         ctx_left.limits.timeout = ctx.limits.timeout.saturating_sub(started.elapsed());

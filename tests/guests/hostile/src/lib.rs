@@ -6,7 +6,8 @@ use std::hint::black_box;
 use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use authbox_guest::{CustomDatabase, Error, Profile, Result, json};
+use authbox_guest::password::{self, Algorithm};
+use authbox_guest::{CustomDatabase, Error, Profile, Result, json, log};
 
 struct Hostile;
 
@@ -46,6 +47,19 @@ fn flood_stdout() -> Result<Profile> {
     Ok(Profile::new("hostile|flood"))
 }
 
+/// Hashes at bcrypt cost 14 (about a second of a core each) until the
+/// call's deadline stops it: host work a tenant queues in bulk.
+fn hash_forever(password: &str) -> ! {
+    loop {
+        black_box(password::hash_with(password, Algorithm::Bcrypt(14)).ok());
+    }
+}
+
+/// A string bigger than anything the host copies whole.
+fn huge_text() -> String {
+    "x".repeat(50 << 20)
+}
+
 fn denied(what: &str, attempt: std::result::Result<String, String>) -> Result<Profile> {
     match attempt {
         Err(error) => Err(Error::failed(format!("{what} denied: {error}"))),
@@ -54,7 +68,7 @@ fn denied(what: &str, attempt: std::result::Result<String, String>) -> Result<Pr
 }
 
 impl CustomDatabase for Hostile {
-    fn login(username: &str, _password: &str) -> Result<Profile> {
+    fn login(username: &str, password: &str) -> Result<Profile> {
         match username {
             "loop" => spin_forever(),
             "grow" => grow_forever(),
@@ -64,7 +78,19 @@ impl CustomDatabase for Hostile {
             "exit" => std::process::exit(3),
             "bad-email" => Ok(Profile::new("hostile|1").email("not-an-email")),
             "no-id" => Ok(Profile::new("")),
-            "huge" => Ok(Profile::new("hostile|1").attribute("blob", json!("x".repeat(10 << 20)))),
+            "hash-loop" => hash_forever(password),
+            "huge-error" => Err(Error::failed(huge_text())),
+            "huge-unauthorized" => Err(Error::Unauthorized(huge_text())),
+            "huge-user-id" => Err(Error::WrongCredentials {
+                user_id: Some(huge_text()),
+                message: None,
+            }),
+            "huge-log" => {
+                log::write(log::Level::Info, &huge_text());
+                Ok(Profile::new("hostile|logged"))
+            }
+            "long-error" => Err(Error::failed("e".repeat(100 << 10))),
+            "huge" => Ok(Profile::new("hostile|1").attribute("blob", json!("x".repeat(500 << 10)))),
             "file" => denied(
                 "file",
                 std::fs::read_to_string("/etc/passwd").map_err(|e| e.to_string()),

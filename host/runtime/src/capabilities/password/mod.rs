@@ -1,14 +1,14 @@
 //! `authbox:script/password`: bcrypt / argon2 / pbkdf2 / scrypt done by the
-//! host, on tokio's blocking pool behind a semaphore: one cost-12 bcrypt
-//! never stalls the calls around it, and a burst of logins cannot take
-//! every blocking thread.
+//! host, on tokio's blocking pool, a fixed number at once, shared in turns
+//! across tenants: one cost-12 bcrypt never stalls the calls around it, and
+//! a tenant's burst of logins cannot take every worker.
 
 mod hasher;
 mod hashing;
 
 use wasmtime::component::{HasSelf, Linker};
 
-pub use hasher::PasswordHasher;
+pub use hasher::{HashPool, PasswordHasher};
 pub use hashing::{Algorithm, CostLimits, HashError, hash, verify};
 
 use super::{CallScope, Capability};
@@ -53,34 +53,41 @@ impl password::Host for PasswordHasher {
 /// The process's settings for hashing.
 #[derive(Debug, Clone, Copy)]
 pub struct PasswordConfig {
-    /// Hashes computed at once (on the blocking pool).
+    /// Hashes computed at once (on the blocking pool); one per core by
+    /// default.
     pub concurrency: usize,
+    /// Of those, the most one tenant may have at once (half, at least
+    /// one, by default): the others stay free for the other tenants.
+    pub per_tenant: usize,
     /// The most work one hash may ask for.
     pub costs: CostLimits,
 }
 
 impl Default for PasswordConfig {
     fn default() -> Self {
+        let concurrency = std::thread::available_parallelism().map_or(2, |n| n.get());
         PasswordConfig {
-            concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            concurrency,
+            per_tenant: (concurrency / 2).max(1),
             costs: CostLimits::default(),
         }
     }
 }
 
-/// A call's state is a handle on the process's one hasher.
+/// A call's state is a handle on the process's hashing workers, for the
+/// call's owner until the call's deadline.
 impl Capability for PasswordHasher {
     const INTERFACE: &'static str = "authbox:script/password";
     type Settings = ();
     type Config = PasswordConfig;
-    type Shared = PasswordHasher;
+    type Shared = HashPool;
 
-    fn shared(config: &PasswordConfig) -> PasswordHasher {
-        PasswordHasher::new(config.concurrency, config.costs)
+    fn shared(config: &PasswordConfig) -> HashPool {
+        HashPool::new(config.concurrency, config.per_tenant, config.costs)
     }
 
-    fn for_call((): &(), hasher: &PasswordHasher, _: &CallScope<'_>) -> Self {
-        hasher.clone()
+    fn for_call((): &(), pool: &HashPool, scope: &CallScope<'_>) -> Self {
+        pool.hasher(scope.owner, Some(scope.deadline))
     }
 
     fn add_to_linker<T: Send + 'static>(
