@@ -103,6 +103,21 @@ enum KeysCommand {
         #[arg(long, value_delimiter = ',')]
         scopes: Vec<String>,
     },
+    /// List a tenant's keys: id, scopes, creation time (never the keys).
+    List {
+        /// The tenant's name.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Revoke a key: every process sharing the store refuses it within a
+    /// second.
+    Revoke {
+        /// The tenant's name.
+        #[arg(long)]
+        tenant: String,
+        /// The key's id (`key_...`, from `keys list`).
+        id: String,
+    },
 }
 
 /// Manage applications (clients of the Authentication API).
@@ -127,6 +142,31 @@ enum ClientsCommand {
         /// A name for people.
         #[arg(long, default_value = "default")]
         name: String,
+    },
+    /// List a tenant's applications: client id, name, creation time (never
+    /// the secrets).
+    List {
+        /// The tenant's name.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Give an application a new secret, printed once; the old one is
+    /// refused by every process sharing the store within a second.
+    RotateSecret {
+        /// The tenant's name.
+        #[arg(long)]
+        tenant: String,
+        /// The application's client id.
+        client_id: String,
+    },
+    /// Delete an application: its logins are refused by every process
+    /// sharing the store within a second.
+    Revoke {
+        /// The tenant's name.
+        #[arg(long)]
+        tenant: String,
+        /// The application's client id.
+        client_id: String,
     },
 }
 
@@ -172,26 +212,58 @@ pub async fn keys(args: KeysArgs) -> u8 {
         Ok(authbox) => authbox,
         Err(e) => return failed(e),
     };
-    let KeysCommand::Create { tenant, mut scopes } = args.command;
+    let json = args.json;
+    let done = match args.command {
+        KeysCommand::Create { tenant, scopes } => create_key(&authbox, &tenant, scopes, json).await,
+        KeysCommand::List { tenant } => match tenant_id(&authbox, &tenant).await {
+            Ok(id) => authbox.api_keys(&id).await.map(|keys| {
+                let rows: Vec<_> = keys
+                    .iter()
+                    .map(|k| json!({"id": k.id, "scopes": k.scopes, "created_at": k.created_at}))
+                    .collect();
+                let text = keys
+                    .iter()
+                    .map(|k| format!("{}  {}  {}", k.id, k.created_at, k.scopes.join(",")))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                print(json, json!({"tenant": tenant, "keys": rows}), text)
+            }),
+            Err(e) => Err(e),
+        },
+        KeysCommand::Revoke { tenant, id } => match tenant_id(&authbox, &tenant).await {
+            Ok(tenant_id) => authbox.revoke_api_key(&tenant_id, &id).await.map(|()| {
+                print(
+                    json,
+                    json!({"tenant": tenant, "revoked": id}),
+                    format!("revoked key {id} of tenant `{tenant}`"),
+                )
+            }),
+            Err(e) => Err(e),
+        },
+    };
+    done.unwrap_or_else(failed)
+}
+
+async fn create_key(
+    authbox: &Authbox,
+    tenant: &str,
+    mut scopes: Vec<String>,
+    json: bool,
+) -> Result<u8, FlowError> {
     if scopes.is_empty() {
         scopes = SCOPES.iter().map(|s| s.to_string()).collect();
     }
-    let created = match tenant_id(&authbox, &tenant).await {
-        Ok(id) => authbox.create_api_key(&id, &scopes).await,
-        Err(e) => Err(e),
-    };
-    match created {
-        Ok((record, key)) => print(
-            args.json,
-            json!({"id": record.id, "tenant": tenant, "scopes": record.scopes, "key": key}),
-            format!(
-                "{key}\n\nThe Management API key of tenant `{tenant}` (scopes: {}). \
-                 It is shown only now: keep it. Use it as `Authorization: Bearer {key}`.",
-                record.scopes.join(" ")
-            ),
+    let id = tenant_id(authbox, tenant).await?;
+    let (record, key) = authbox.create_api_key(&id, &scopes).await?;
+    Ok(print(
+        json,
+        json!({"id": record.id, "tenant": tenant, "scopes": record.scopes, "key": key}),
+        format!(
+            "{key}\n\nThe Management API key of tenant `{tenant}` (scopes: {}). \
+             It is shown only now: keep it. Use it as `Authorization: Bearer {key}`.",
+            record.scopes.join(" ")
         ),
-        Err(e) => failed(e),
-    }
+    ))
 }
 
 /// Runs `authbox clients ...`.
@@ -200,20 +272,63 @@ pub async fn clients(args: ClientsArgs) -> u8 {
         Ok(authbox) => authbox,
         Err(e) => return failed(e),
     };
-    let ClientsCommand::Create { tenant, name } = args.command;
-    let created = match tenant_id(&authbox, &tenant).await {
-        Ok(id) => authbox.create_client(&id, &name).await,
-        Err(e) => Err(e),
+    let json = args.json;
+    let secret_text = |client_id: &str, secret: &str| {
+        format!(
+            "client_id:     {client_id}\nclient_secret: {secret}\n\nThe secret is shown only now: keep it."
+        )
     };
-    match created {
-        Ok((client, secret)) => print(
-            args.json,
-            json!({"client_id": client.client_id, "client_secret": secret, "tenant": tenant, "name": client.name}),
-            format!(
-                "client_id:     {}\nclient_secret: {secret}\n\nThe secret is shown only now: keep it.",
-                client.client_id
-            ),
-        ),
-        Err(e) => failed(e),
-    }
+    let done = match args.command {
+        ClientsCommand::Create { tenant, name } => match tenant_id(&authbox, &tenant).await {
+            Ok(id) => authbox.create_client(&id, &name).await.map(|(client, secret)| {
+                print(
+                    json,
+                    json!({"client_id": client.client_id, "client_secret": secret, "tenant": tenant, "name": client.name}),
+                    secret_text(&client.client_id, &secret),
+                )
+            }),
+            Err(e) => Err(e),
+        },
+        ClientsCommand::List { tenant } => match tenant_id(&authbox, &tenant).await {
+            Ok(id) => authbox.clients(&id).await.map(|clients| {
+                let rows: Vec<_> = clients
+                    .iter()
+                    .map(|c| json!({"client_id": c.client_id, "name": c.name, "created_at": c.created_at}))
+                    .collect();
+                let text = clients
+                    .iter()
+                    .map(|c| format!("{}  {}  {}", c.client_id, c.created_at, c.name))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                print(json, json!({"tenant": tenant, "clients": rows}), text)
+            }),
+            Err(e) => Err(e),
+        },
+        ClientsCommand::RotateSecret { tenant, client_id } => {
+            match tenant_id(&authbox, &tenant).await {
+                Ok(id) => authbox
+                    .rotate_client_secret(&id, &client_id)
+                    .await
+                    .map(|(client, secret)| {
+                        print(
+                            json,
+                            json!({"client_id": client.client_id, "client_secret": secret, "tenant": tenant, "name": client.name}),
+                            secret_text(&client.client_id, &secret),
+                        )
+                    }),
+                Err(e) => Err(e),
+            }
+        }
+        ClientsCommand::Revoke { tenant, client_id } => match tenant_id(&authbox, &tenant).await {
+            Ok(id) => authbox.revoke_client(&id, &client_id).await.map(|()| {
+                print(
+                    json,
+                    json!({"tenant": tenant, "revoked": client_id}),
+                    format!("deleted application {client_id} of tenant `{tenant}`"),
+                )
+            }),
+            Err(e) => Err(e),
+        },
+    };
+    done.unwrap_or_else(failed)
 }

@@ -1,6 +1,6 @@
 //! Management API keys and applications: created with a random secret that
 //! is shown once and stored as its hash; presented secrets checked against
-//! the hash.
+//! the hash; listed, revoked and (applications) given a new secret.
 
 use password_hash::rand_core::{OsRng, RngCore};
 
@@ -19,6 +19,9 @@ pub const SCOPES: &[&str] = &[
     "delete:connections",
     "read:tenant_settings",
     "update:tenant_settings",
+    "read:clients",
+    "delete:clients",
+    "update:client_keys",
 ];
 
 /// `bytes` random bytes, hex.
@@ -55,6 +58,19 @@ impl Authbox {
         Ok(self.inner.api_keys.get_or_find(hash.clone(), find).await?)
     }
 
+    /// The tenant's API keys (never the keys themselves), oldest first.
+    pub async fn api_keys(&self, tenant_id: &str) -> Result<Vec<ApiKey>, FlowError> {
+        Ok(self.access().api_keys(tenant_id).await?)
+    }
+
+    /// Revokes the tenant's API key `key_id`: this process refuses it at
+    /// once, others sharing the store within a second.
+    pub async fn revoke_api_key(&self, tenant_id: &str, key_id: &str) -> Result<(), FlowError> {
+        self.access().revoke_api_key(tenant_id, key_id).await?;
+        self.inner.api_keys.forget(|_, key| key.id == key_id);
+        Ok(())
+    }
+
     /// A new application of the tenant: its record and its secret (shown
     /// once, stored as its hash).
     pub async fn create_client(
@@ -78,6 +94,40 @@ impl Authbox {
         let find = self.access().client(client_id, &hash);
         let key = (client_id.to_string(), hash.clone());
         Ok(self.inner.clients.get_or_find(key, find).await?)
+    }
+
+    /// The tenant's applications (never their secrets), oldest first.
+    pub async fn clients(&self, tenant_id: &str) -> Result<Vec<Client>, FlowError> {
+        Ok(self.access().clients(tenant_id).await?)
+    }
+
+    /// A new secret for the tenant's application `client_id` (shown once,
+    /// stored as its hash); the old one is refused by this process at once,
+    /// by others sharing the store within a second.
+    pub async fn rotate_client_secret(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+    ) -> Result<(Client, String), FlowError> {
+        let secret = random_hex(32);
+        let record = self
+            .access()
+            .set_client_secret(tenant_id, client_id, &secret_hash(&secret))
+            .await?;
+        self.forget_client(client_id);
+        Ok((record, secret))
+    }
+
+    /// Deletes the tenant's application `client_id`: its logins are
+    /// refused by this process at once, by others within a second.
+    pub async fn revoke_client(&self, tenant_id: &str, client_id: &str) -> Result<(), FlowError> {
+        self.access().delete_client(tenant_id, client_id).await?;
+        self.forget_client(client_id);
+        Ok(())
+    }
+
+    fn forget_client(&self, client_id: &str) {
+        self.inner.clients.forget(|(id, _), _| id == client_id);
     }
 
     /// The tenant's token-signing key, if it has one yet.

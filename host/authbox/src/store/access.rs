@@ -71,6 +71,10 @@ pub(crate) trait AccessStore: Send + Sync {
     ) -> StoreResult<ApiKey>;
     /// The API key with this hash, if any.
     async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKey>>;
+    /// The tenant's API keys, oldest first.
+    async fn api_keys(&self, tenant_id: &str) -> StoreResult<Vec<ApiKey>>;
+    /// Deletes the tenant's API key `key_id`.
+    async fn revoke_api_key(&self, tenant_id: &str, key_id: &str) -> StoreResult<()>;
     /// Stores an application of the tenant with its secret's hash.
     async fn create_client(
         &self,
@@ -81,6 +85,17 @@ pub(crate) trait AccessStore: Send + Sync {
     ) -> StoreResult<Client>;
     /// The application with this id and secret hash, if both match.
     async fn client(&self, client_id: &str, secret_hash: &str) -> StoreResult<Option<Client>>;
+    /// The tenant's applications, oldest first.
+    async fn clients(&self, tenant_id: &str) -> StoreResult<Vec<Client>>;
+    /// Replaces the secret of the tenant's application `client_id`.
+    async fn set_client_secret(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+        secret_hash: &str,
+    ) -> StoreResult<Client>;
+    /// Deletes the tenant's application `client_id`.
+    async fn delete_client(&self, tenant_id: &str, client_id: &str) -> StoreResult<()>;
     /// The tenant's signing key, if it has one.
     async fn signing_key(&self, tenant_id: &str) -> StoreResult<Option<SigningKey>>;
     /// Gives the tenant `key` unless it has one already (concurrent
@@ -163,6 +178,28 @@ impl AccessStore for SqlStore {
             .transpose()
     }
 
+    async fn api_keys(&self, tenant_id: &str) -> StoreResult<Vec<ApiKey>> {
+        sqlx::query(
+            "SELECT id, tenant_id, scopes, created_at FROM api_keys WHERE tenant_id = $1 \
+             ORDER BY created_at, id",
+        )
+        .bind(tenant_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database)?
+        .iter()
+        .map(api_key)
+        .collect()
+    }
+
+    async fn revoke_api_key(&self, tenant_id: &str, key_id: &str) -> StoreResult<()> {
+        let query = sqlx::query("DELETE FROM api_keys WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(key_id);
+        self.delete_one(query, || format!("API key `{key_id}`"))
+            .await
+    }
+
     async fn create_client(
         &self,
         tenant_id: &str,
@@ -198,6 +235,50 @@ impl AccessStore for SqlStore {
         .as_ref()
         .map(client)
         .transpose()
+    }
+
+    async fn clients(&self, tenant_id: &str) -> StoreResult<Vec<Client>> {
+        sqlx::query(
+            "SELECT client_id, tenant_id, name, created_at FROM clients WHERE tenant_id = $1 \
+             ORDER BY created_at, client_id",
+        )
+        .bind(tenant_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database)?
+        .iter()
+        .map(client)
+        .collect()
+    }
+
+    async fn set_client_secret(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+        secret_hash: &str,
+    ) -> StoreResult<Client> {
+        sqlx::query(
+            "UPDATE clients SET secret_hash = $1 WHERE tenant_id = $2 AND client_id = $3 \
+             RETURNING client_id, tenant_id, name, created_at",
+        )
+        .bind(secret_hash)
+        .bind(tenant_id)
+        .bind(client_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?
+        .as_ref()
+        .map(client)
+        .transpose()?
+        .ok_or_else(|| StoreError::NotFound(format!("client `{client_id}`")))
+    }
+
+    async fn delete_client(&self, tenant_id: &str, client_id: &str) -> StoreResult<()> {
+        let query = sqlx::query("DELETE FROM clients WHERE tenant_id = $1 AND client_id = $2")
+            .bind(tenant_id)
+            .bind(client_id);
+        self.delete_one(query, || format!("client `{client_id}`"))
+            .await
     }
 
     async fn signing_key(&self, tenant_id: &str) -> StoreResult<Option<SigningKey>> {

@@ -256,6 +256,20 @@ impl SqlStore {
         self.tenant_row(query, key).await
     }
 
+    /// Runs the `DELETE` `query`; not found (named by `what`) if it
+    /// deleted nothing.
+    pub(super) async fn delete_one(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+        what: impl FnOnce() -> String,
+    ) -> StoreResult<()> {
+        let deleted = query.execute(&self.pool).await.map_err(database)?;
+        match deleted.rows_affected() {
+            0 => Err(StoreError::NotFound(what())),
+            _ => Ok(()),
+        }
+    }
+
     /// The tenant row `query` answers (selected or `RETURNING *`); `key`
     /// names it when there is none.
     async fn tenant_row(
@@ -473,18 +487,11 @@ impl Store for SqlStore {
     }
 
     async fn delete_connection(&self, tenant_id: &str, connection_id: &str) -> StoreResult<()> {
-        let deleted = sqlx::query("DELETE FROM connections WHERE tenant_id = $1 AND id = $2")
+        let query = sqlx::query("DELETE FROM connections WHERE tenant_id = $1 AND id = $2")
             .bind(tenant_id)
-            .bind(connection_id)
-            .execute(&self.pool)
+            .bind(connection_id);
+        self.delete_one(query, || format!("connection `{connection_id}`"))
             .await
-            .map_err(database)?;
-        match deleted.rows_affected() {
-            0 => Err(StoreError::NotFound(format!(
-                "connection `{connection_id}`"
-            ))),
-            _ => Ok(()),
-        }
     }
 
     async fn add_script(
@@ -837,16 +844,10 @@ impl Store for SqlStore {
     }
 
     async fn delete_user(&self, tenant_id: &str, user_id: &str) -> StoreResult<()> {
-        let deleted = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND user_id = $2")
+        let query = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND user_id = $2")
             .bind(tenant_id)
-            .bind(user_id)
-            .execute(&self.pool)
-            .await
-            .map_err(database)?;
-        match deleted.rows_affected() {
-            0 => Err(StoreError::NotFound(format!("user `{user_id}`"))),
-            _ => Ok(()),
-        }
+            .bind(user_id);
+        self.delete_one(query, || format!("user `{user_id}`")).await
     }
 
     async fn update_user(
