@@ -25,8 +25,7 @@ use serde_json::{Value, json};
 
 /// The `authbox` to run: `AUTHBOX_BIN`, else this tree's release build.
 fn bin() -> std::path::PathBuf {
-    std::env::var_os("AUTHBOX_BIN")
-        .map_or_else(|| env!("CARGO_BIN_EXE_authbox").into(), Into::into)
+    std::env::var_os("AUTHBOX_BIN").map_or_else(|| env!("CARGO_BIN_EXE_authbox").into(), Into::into)
 }
 const FLOODERS: usize = 200;
 const ALONE: Duration = Duration::from_secs(5);
@@ -181,12 +180,7 @@ async fn bench(flood_for: Duration) {
     let a = Arc::new(tenant("a", &store));
     let b = tenant("b", &store);
     let sqlite_dir = legacy_dir.display().to_string();
-    let server = ServeProcess::spawn(
-        &bin(),
-        &["--sqlite-dir", &sqlite_dir],
-        &store,
-        "warn",
-    );
+    let server = ServeProcess::spawn(&bin(), &["--sqlite-dir", &sqlite_dir], &store, "warn");
     let base = server.base.clone();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(FLOODERS + 8)

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use authbox::flows::{Authbox, AuthboxConfig, FlowError, SCOPES};
+use authbox::store::Client;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
@@ -99,7 +100,8 @@ enum KeysCommand {
         /// Comma-separated scopes [default: all: read:users, update:users,
         /// create:users, delete:users, read:connections, create:connections,
         /// update:connections, delete:connections, read:tenant_settings,
-        /// update:tenant_settings].
+        /// update:tenant_settings, read:clients, delete:clients,
+        /// update:client_keys].
         #[arg(long, value_delimiter = ',')]
         scopes: Vec<String>,
     },
@@ -206,6 +208,27 @@ pub async fn tenant(args: TenantArgs) -> u8 {
     }
 }
 
+impl KeysCommand {
+    fn tenant(&self) -> &str {
+        match self {
+            KeysCommand::Create { tenant, .. }
+            | KeysCommand::List { tenant }
+            | KeysCommand::Revoke { tenant, .. } => tenant,
+        }
+    }
+}
+
+impl ClientsCommand {
+    fn tenant(&self) -> &str {
+        match self {
+            ClientsCommand::Create { tenant, .. }
+            | ClientsCommand::List { tenant }
+            | ClientsCommand::RotateSecret { tenant, .. }
+            | ClientsCommand::Revoke { tenant, .. } => tenant,
+        }
+    }
+}
+
 /// Runs `authbox keys ...`.
 pub async fn keys(args: KeysArgs) -> u8 {
     let authbox = match args.store.open().await {
@@ -213,10 +236,27 @@ pub async fn keys(args: KeysArgs) -> u8 {
         Err(e) => return failed(e),
     };
     let json = args.json;
-    let done = match args.command {
-        KeysCommand::Create { tenant, scopes } => create_key(&authbox, &tenant, scopes, json).await,
-        KeysCommand::List { tenant } => match tenant_id(&authbox, &tenant).await {
-            Ok(id) => authbox.api_keys(&id).await.map(|keys| {
+    let tenant = args.command.tenant().to_string();
+    let run = async {
+        let id = tenant_id(&authbox, &tenant).await?;
+        Ok::<_, FlowError>(match args.command {
+            KeysCommand::Create { mut scopes, .. } => {
+                if scopes.is_empty() {
+                    scopes = SCOPES.iter().map(|s| s.to_string()).collect();
+                }
+                let (record, key) = authbox.create_api_key(&id, &scopes).await?;
+                print(
+                    json,
+                    json!({"id": record.id, "tenant": tenant, "scopes": record.scopes, "key": key}),
+                    format!(
+                        "{key}\n\nThe Management API key of tenant `{tenant}` (scopes: {}). \
+                         It is shown only now: keep it. Use it as `Authorization: Bearer {key}`.",
+                        record.scopes.join(" ")
+                    ),
+                )
+            }
+            KeysCommand::List { .. } => {
+                let keys = authbox.api_keys(&id).await?;
                 let rows: Vec<_> = keys
                     .iter()
                     .map(|k| json!({"id": k.id, "scopes": k.scopes, "created_at": k.created_at}))
@@ -227,43 +267,30 @@ pub async fn keys(args: KeysArgs) -> u8 {
                     .collect::<Vec<_>>()
                     .join("\n");
                 print(json, json!({"tenant": tenant, "keys": rows}), text)
-            }),
-            Err(e) => Err(e),
-        },
-        KeysCommand::Revoke { tenant, id } => match tenant_id(&authbox, &tenant).await {
-            Ok(tenant_id) => authbox.revoke_api_key(&tenant_id, &id).await.map(|()| {
+            }
+            KeysCommand::Revoke { id: key, .. } => {
+                authbox.revoke_api_key(&id, &key).await?;
                 print(
                     json,
-                    json!({"tenant": tenant, "revoked": id}),
-                    format!("revoked key {id} of tenant `{tenant}`"),
+                    json!({"tenant": tenant, "revoked": key}),
+                    format!("revoked key {key} of tenant `{tenant}`"),
                 )
-            }),
-            Err(e) => Err(e),
-        },
+            }
+        })
     };
-    done.unwrap_or_else(failed)
+    run.await.unwrap_or_else(failed)
 }
 
-async fn create_key(
-    authbox: &Authbox,
-    tenant: &str,
-    mut scopes: Vec<String>,
-    json: bool,
-) -> Result<u8, FlowError> {
-    if scopes.is_empty() {
-        scopes = SCOPES.iter().map(|s| s.to_string()).collect();
-    }
-    let id = tenant_id(authbox, tenant).await?;
-    let (record, key) = authbox.create_api_key(&id, &scopes).await?;
-    Ok(print(
+/// Prints an application with its secret, shown once.
+fn print_secret(json: bool, tenant: &str, client: &Client, secret: &str) -> u8 {
+    print(
         json,
-        json!({"id": record.id, "tenant": tenant, "scopes": record.scopes, "key": key}),
+        json!({"client_id": client.client_id, "client_secret": secret, "tenant": tenant, "name": client.name}),
         format!(
-            "{key}\n\nThe Management API key of tenant `{tenant}` (scopes: {}). \
-             It is shown only now: keep it. Use it as `Authorization: Bearer {key}`.",
-            record.scopes.join(" ")
+            "client_id:     {}\nclient_secret: {secret}\n\nThe secret is shown only now: keep it.",
+            client.client_id
         ),
-    ))
+    )
 }
 
 /// Runs `authbox clients ...`.
@@ -273,24 +300,16 @@ pub async fn clients(args: ClientsArgs) -> u8 {
         Err(e) => return failed(e),
     };
     let json = args.json;
-    let secret_text = |client_id: &str, secret: &str| {
-        format!(
-            "client_id:     {client_id}\nclient_secret: {secret}\n\nThe secret is shown only now: keep it."
-        )
-    };
-    let done = match args.command {
-        ClientsCommand::Create { tenant, name } => match tenant_id(&authbox, &tenant).await {
-            Ok(id) => authbox.create_client(&id, &name).await.map(|(client, secret)| {
-                print(
-                    json,
-                    json!({"client_id": client.client_id, "client_secret": secret, "tenant": tenant, "name": client.name}),
-                    secret_text(&client.client_id, &secret),
-                )
-            }),
-            Err(e) => Err(e),
-        },
-        ClientsCommand::List { tenant } => match tenant_id(&authbox, &tenant).await {
-            Ok(id) => authbox.clients(&id).await.map(|clients| {
+    let tenant = args.command.tenant().to_string();
+    let run = async {
+        let id = tenant_id(&authbox, &tenant).await?;
+        Ok::<_, FlowError>(match args.command {
+            ClientsCommand::Create { name, .. } => {
+                let (client, secret) = authbox.create_client(&id, &name).await?;
+                print_secret(json, &tenant, &client, &secret)
+            }
+            ClientsCommand::List { .. } => {
+                let clients = authbox.clients(&id).await?;
                 let rows: Vec<_> = clients
                     .iter()
                     .map(|c| json!({"client_id": c.client_id, "name": c.name, "created_at": c.created_at}))
@@ -301,34 +320,20 @@ pub async fn clients(args: ClientsArgs) -> u8 {
                     .collect::<Vec<_>>()
                     .join("\n");
                 print(json, json!({"tenant": tenant, "clients": rows}), text)
-            }),
-            Err(e) => Err(e),
-        },
-        ClientsCommand::RotateSecret { tenant, client_id } => {
-            match tenant_id(&authbox, &tenant).await {
-                Ok(id) => authbox
-                    .rotate_client_secret(&id, &client_id)
-                    .await
-                    .map(|(client, secret)| {
-                        print(
-                            json,
-                            json!({"client_id": client.client_id, "client_secret": secret, "tenant": tenant, "name": client.name}),
-                            secret_text(&client.client_id, &secret),
-                        )
-                    }),
-                Err(e) => Err(e),
             }
-        }
-        ClientsCommand::Revoke { tenant, client_id } => match tenant_id(&authbox, &tenant).await {
-            Ok(id) => authbox.revoke_client(&id, &client_id).await.map(|()| {
+            ClientsCommand::RotateSecret { client_id, .. } => {
+                let (client, secret) = authbox.rotate_client_secret(&id, &client_id).await?;
+                print_secret(json, &tenant, &client, &secret)
+            }
+            ClientsCommand::Revoke { client_id, .. } => {
+                authbox.revoke_client(&id, &client_id).await?;
                 print(
                     json,
                     json!({"tenant": tenant, "revoked": client_id}),
                     format!("deleted application {client_id} of tenant `{tenant}`"),
                 )
-            }),
-            Err(e) => Err(e),
-        },
+            }
+        })
     };
-    done.unwrap_or_else(failed)
+    run.await.unwrap_or_else(failed)
 }

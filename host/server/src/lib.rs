@@ -8,6 +8,7 @@
 
 mod auth;
 mod body;
+mod clients;
 mod connections;
 mod error;
 mod keys;
@@ -94,6 +95,7 @@ pub fn router(authbox: Authbox, settings: ServerSettings) -> Router {
     let (api, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(users::routes())
         .merge(tenants::routes())
+        .merge(clients::routes())
         .merge(token::routes())
         .merge(connections::routes(
             authbox.runtime().config().max_script_bytes,

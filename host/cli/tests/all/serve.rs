@@ -1,7 +1,8 @@
 //! `authbox serve` as a process, set up with the `tenant`, `keys` and
 //! `clients` commands: a login and a PATCH over HTTP, graceful shutdown on
 //! SIGTERM, and two processes sharing one PostgreSQL store (with
-//! `AUTHBOX_TEST_POSTGRES_URL`).
+//! `AUTHBOX_TEST_POSTGRES_URL`), where a key revoked and a client secret
+//! rotated through the CLI are refused by both within a second.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -248,6 +249,71 @@ async fn two_processes_share_one_postgres_store() {
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
     let header: Value = serde_json::from_slice(&base64_url_decode(&header_segment)).unwrap();
     assert_eq!(header["kid"], jwks["keys"][0]["kid"]);
+
+    // A key revoked through the CLI is refused by both processes within a
+    // second (each has just used it, so each holds it as found).
+    let listed = authbox(&["keys", "list", "--tenant", "acme"], &store);
+    let id = listed["keys"][0]["id"].as_str().unwrap().to_string();
+    let revoked = authbox(&["keys", "revoke", "--tenant", "acme", &id], &store);
+    assert_eq!(revoked["revoked"], json!(id));
+    let revoked_at = std::time::Instant::now();
+    for server in [&first, &second] {
+        let status = loop {
+            let status = reqwest::Client::new()
+                .get(format!("{}{ADA}", server.base))
+                .bearer_auth(&tenant.key)
+                .send()
+                .await
+                .unwrap()
+                .status();
+            if status == 401 || revoked_at.elapsed() > std::time::Duration::from_secs(3) {
+                break status;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        assert_eq!(status, 401);
+    }
+    assert!(
+        revoked_at.elapsed() < std::time::Duration::from_millis(1500),
+        "a revoked key was still taken after {:?}",
+        revoked_at.elapsed()
+    );
+    let listed = authbox(&["keys", "list", "--tenant", "acme"], &store);
+    assert_eq!(listed["keys"], json!([]));
+
+    // A rotated client secret: the old one refused by both within a second.
+    let rotated = authbox(
+        &[
+            "clients",
+            "rotate-secret",
+            "--tenant",
+            "acme",
+            &tenant.client_id,
+        ],
+        &store,
+    );
+    let new_secret = rotated["client_secret"].as_str().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for server in [&first, &second] {
+        let old = reqwest::Client::new()
+            .post(format!("{}/oauth/token", server.base))
+            .form(&[
+                ("grant_type", "password"),
+                ("username", "ada@example.com"),
+                ("password", "correct horse battery staple"),
+                ("client_id", tenant.client_id.as_str()),
+                ("client_secret", tenant.client_secret.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(old.status(), 401);
+    }
+    let renewed = Tenant {
+        client_secret: new_secret.to_string(),
+        ..tenant
+    };
+    login(&second, &renewed).await;
     assert_eq!(first.stop(), Some(0));
     assert_eq!(second.stop(), Some(0));
     db.drop().await;

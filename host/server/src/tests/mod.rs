@@ -1,6 +1,7 @@
 //! The HTTP API over real HTTP on loopback: a server on a random port, the
 //! `sqlite` template on a legacy SQLite database, two tenants.
 
+mod clients;
 mod connections;
 mod openapi;
 mod tenants;
