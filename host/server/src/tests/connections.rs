@@ -19,7 +19,7 @@ async fn connections_are_configured_and_their_secrets_never_answered() {
         "import_mode": true, "set_user_root_attributes": "on_first_login",
         "configuration": {"api_key": "s3cr3t-value"},
         "datasources": {"users": "postgres://app:hunter2@db.internal/users"},
-        "limits": {"timeout_ms": 5000}
+        "limits": {"timeout_ms": 5000, "calls_in_flight": 2}
     }});
     let (status, created) = s
         .call(Method::POST, "/api/v2/connections", key, Some(body.clone()))
@@ -32,6 +32,7 @@ async fn connections_are_configured_and_their_secrets_never_answered() {
     assert_eq!(options["datasource_names"], json!(["users"]));
     assert_eq!(options["limits"]["timeout_ms"], json!(5000));
     assert_eq!(options["limits"]["memory_mib"], json!(64));
+    assert_eq!(options["limits"]["calls_in_flight"], json!(2));
     let (_, list) = s.call(Method::GET, "/api/v2/connections", key, None).await;
     assert_eq!(list.as_array().unwrap().len(), 2);
     for answer in [&created, &list] {
@@ -67,6 +68,18 @@ async fn connections_are_configured_and_their_secrets_never_answered() {
             .contains("limits.timeout_ms"),
         "{error}"
     );
+    for calls in [0, 100_000] {
+        let out_of_range = json!({"options": {"limits": {"calls_in_flight": calls}}});
+        let (status, error) = s.call(Method::PATCH, &path, key, Some(out_of_range)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains("limits.calls_in_flight must be from 1 to"),
+            "{error}"
+        );
+    }
     let unknown = json!({"options": {"customScripts": {}}});
     let (status, error) = s.call(Method::PATCH, &path, key, Some(unknown)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);

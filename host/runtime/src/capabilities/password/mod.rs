@@ -53,8 +53,8 @@ impl password::Host for PasswordHasher {
 /// The process's settings for hashing.
 #[derive(Debug, Clone, Copy)]
 pub struct PasswordConfig {
-    /// Hashes computed at once (on the blocking pool); one per core by
-    /// default.
+    /// Hashes computed at once (on the blocking pool); one per core, at
+    /// least two, by default.
     pub concurrency: usize,
     /// Of those, the most one tenant may have at once (half, at least
     /// one, by default): the others stay free for the other tenants.
@@ -65,7 +65,8 @@ pub struct PasswordConfig {
 
 impl Default for PasswordConfig {
     fn default() -> Self {
-        let concurrency = std::thread::available_parallelism().map_or(2, |n| n.get());
+        // At least two, so that one tenant never holds them all.
+        let concurrency = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
         PasswordConfig {
             concurrency,
             per_tenant: (concurrency / 2).max(1),
