@@ -49,7 +49,8 @@ impl Authbox {
         self.inner.tenant_caps.forget(|id, _| id == tenant_id);
     }
 
-    /// The tenant's cap on calls in flight, as read in the last second.
+    /// The tenant's cap on calls in flight, as read in the last second; a
+    /// cap stored under a higher most than the deployment's now is cut to it.
     async fn tenant_cap(&self, tenant_id: &str) -> Result<u32, FlowError> {
         let default = self.inner.tenant_calls.default;
         let find = async {
@@ -61,18 +62,23 @@ impl Authbox {
             .tenant_caps
             .get_or_find(tenant_id.to_string(), find)
             .await?;
-        Ok(cap.unwrap_or(default))
+        Ok(cap.unwrap_or(default).min(self.inner.tenant_calls.max))
     }
 
     /// Whom a call of `connection` is for, and its caps.
     pub(super) async fn call_share(&self, connection: &Connection) -> Result<CallShare, FlowError> {
         let tenant = self.tenant_cap(&connection.tenant_id).await? as usize;
-        let own = connection.settings.limits.calls_in_flight;
+        let max = self.inner.tenant_calls.max as usize;
+        let own = connection
+            .settings
+            .limits
+            .calls_in_flight
+            .map(|n| (n as usize).min(max));
         Ok(CallShare {
             owner: owner(connection),
             calls: ShareCaps {
                 tenant,
-                connection: own.map_or(tenant, |n| n as usize),
+                connection: own.unwrap_or(tenant),
             },
         })
     }

@@ -84,3 +84,31 @@ async fn a_connections_time_and_memory_limits_bound_its_calls() {
     let user = s.login("ok@example.com", "x").await.unwrap();
     assert_eq!(user.user_id, "auth0|hostile|ok");
 }
+
+#[tokio::test]
+async fn caps_stored_under_a_higher_most_are_cut_to_the_deployments_most_now() {
+    let s = setup().await;
+    let max = s.authbox.inner.tenant_calls.max;
+    // As written when the deployment allowed more.
+    s.authbox
+        .store()
+        .set_tenant_calls(&s.tenant, Some(max + 40))
+        .await
+        .unwrap();
+    s.configure(|settings| settings.limits.calls_in_flight = Some(2))
+        .await;
+    let mut connection = s
+        .authbox
+        .store()
+        .connection(&s.tenant, &s.connection)
+        .await
+        .unwrap();
+    let share = s.authbox.call_share(&connection).await.unwrap();
+    assert_eq!(share.calls.tenant, max as usize);
+    assert_eq!(share.calls.connection, 2);
+    connection.settings.limits.calls_in_flight = Some(max + 40);
+    let share = s.authbox.call_share(&connection).await.unwrap();
+    assert_eq!(share.calls.connection, max as usize);
+    assert_eq!(&*share.owner.tenant, s.tenant.as_str());
+    assert_eq!(&*share.owner.connection, s.connection.as_str());
+}
