@@ -26,6 +26,7 @@
 pub mod flows;
 pub mod management;
 pub mod metrics;
+pub mod protection;
 pub mod store;
 
 pub use authbox_runtime as runtime;

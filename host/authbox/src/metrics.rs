@@ -1,7 +1,8 @@
 //! What authbox counts, as Prometheus metrics: script calls by action and
 //! outcome, their durations, logins by result, calls refused for a full
 //! share per tenant, and (sampled at each scrape) the call slots and
-//! hashing workers each tenant holds and waits for. Labels are names and
+//! hashing workers each tenant holds and waits for, attempts refused and
+//! blocks made by attack protection per tenant. Labels are names and
 //! tenant ids, never a user's data or a secret. Whoever serves them
 //! (`authbox serve` at `/metrics`) registers its own beside these.
 
@@ -14,6 +15,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use crate::protection::Shield;
 use crate::runtime::report::Outcome;
 use crate::runtime::share::{PoolStats, Saturated};
 use crate::runtime::{Action, Runtime};
@@ -33,6 +35,12 @@ struct ActionLabels {
 struct RefusedLabels {
     tenant: String,
     full: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ShieldLabels {
+    tenant: String,
+    shield: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -114,6 +122,8 @@ pub struct Metrics {
     script_seconds: Family<ActionLabels, Histogram>,
     logins: Family<LoginLabels, Counter>,
     calls_refused: Family<RefusedLabels, Counter>,
+    attempts_refused: Family<ShieldLabels, Counter>,
+    blocks: Family<ShieldLabels, Counter>,
     call_slots: PoolGauges,
     hash_workers: PoolGauges,
 }
@@ -128,6 +138,8 @@ impl Default for Metrics {
             }),
             logins: Family::default(),
             calls_refused: Family::default(),
+            attempts_refused: Family::default(),
+            blocks: Family::default(),
             call_slots: PoolGauges::default(),
             hash_workers: PoolGauges::default(),
         }
@@ -172,6 +184,36 @@ impl Metrics {
             })
             .map(|counter| counter.get())
             .sum()
+    }
+
+    /// Counts an attempt of `tenant` refused by `shield` (no script ran).
+    pub fn attempt_refused(&self, tenant: &str, shield: Shield) {
+        self.attempts_refused
+            .get_or_create(&ShieldLabels {
+                tenant: tenant.to_string(),
+                shield: shield.name(),
+            })
+            .inc();
+    }
+
+    /// Attempts of `tenant` refused by `shield` so far.
+    pub fn attempts_refused(&self, tenant: &str, shield: Shield) -> u64 {
+        let labels = ShieldLabels {
+            tenant: tenant.to_string(),
+            shield: shield.name(),
+        };
+        self.attempts_refused.get(&labels).map_or(0, |c| c.get())
+    }
+
+    /// Counts a block `shield` put in place for `tenant` (an identifier
+    /// reached its threshold, an IP emptied its bucket).
+    pub fn block(&self, tenant: &str, shield: Shield) {
+        self.blocks
+            .get_or_create(&ShieldLabels {
+                tenant: tenant.to_string(),
+                shield: shield.name(),
+            })
+            .inc();
     }
 
     /// Reads what `runtime`'s call slots and hashing workers hold and
@@ -232,6 +274,16 @@ impl Metrics {
             "authbox_script_calls_refused",
             "Script calls refused for a full share, by tenant and by what was full (tenant, connection, host)",
             self.calls_refused.clone(),
+        );
+        registry.register(
+            "authbox_attempts_refused",
+            "Logins and signups refused by attack protection before any script ran, by tenant and shield (brute_force, suspicious_ip)",
+            self.attempts_refused.clone(),
+        );
+        registry.register(
+            "authbox_attack_blocks",
+            "Blocks put in place by attack protection, by tenant and shield",
+            self.blocks.clone(),
         );
         self.call_slots
             .register(registry, "call_slots", "Script call slots");

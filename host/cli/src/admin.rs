@@ -144,6 +144,11 @@ enum ClientsCommand {
         /// A name for people.
         #[arg(long, default_value = "default")]
         name: String,
+        /// Trust its `auth0-forwarded-for` header to name the end user's IP
+        /// (for a backend that logs users in on their behalf; attack
+        /// protection counts that IP).
+        #[arg(long)]
+        trust_ip_header: bool,
     },
     /// List a tenant's applications: client id, name, creation time (never
     /// the secrets).
@@ -160,6 +165,19 @@ enum ClientsCommand {
         tenant: String,
         /// The application's client id.
         client_id: String,
+    },
+    /// Change an application: whether its `auth0-forwarded-for` header is
+    /// trusted (seen by every process sharing the store within a second).
+    Update {
+        /// The tenant's name.
+        #[arg(long)]
+        tenant: String,
+        /// The application's client id.
+        client_id: String,
+        /// `true`: its `auth0-forwarded-for` header names the end user's IP;
+        /// `false`: the header is ignored (the default).
+        #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+        trust_ip_header: bool,
     },
     /// Delete an application: its logins are refused by every process
     /// sharing the store within a second.
@@ -224,6 +242,7 @@ impl ClientsCommand {
             ClientsCommand::Create { tenant, .. }
             | ClientsCommand::List { tenant }
             | ClientsCommand::RotateSecret { tenant, .. }
+            | ClientsCommand::Update { tenant, .. }
             | ClientsCommand::Revoke { tenant, .. } => tenant,
         }
     }
@@ -285,12 +304,22 @@ pub async fn keys(args: KeysArgs) -> u8 {
 fn print_secret(json: bool, tenant: &str, client: &Client, secret: &str) -> u8 {
     print(
         json,
-        json!({"client_id": client.client_id, "client_secret": secret, "tenant": tenant, "name": client.name}),
+        json!({"client_id": client.client_id, "client_secret": secret, "tenant": tenant, "name": client.name, "trust_ip_header": client.ip_header_trusted}),
         format!(
             "client_id:     {}\nclient_secret: {secret}\n\nThe secret is shown only now: keep it.",
             client.client_id
         ),
     )
+}
+
+/// An application as `--json` prints it (never its secret).
+fn client_json(client: &Client) -> serde_json::Value {
+    json!({
+        "client_id": client.client_id,
+        "name": client.name,
+        "created_at": client.created_at,
+        "trust_ip_header": client.ip_header_trusted,
+    })
 }
 
 /// Runs `authbox clients ...`.
@@ -304,16 +333,22 @@ pub async fn clients(args: ClientsArgs) -> u8 {
     let run = async {
         let id = tenant_id(&authbox, &tenant).await?;
         Ok::<_, FlowError>(match args.command {
-            ClientsCommand::Create { name, .. } => {
-                let (client, secret) = authbox.create_client(&id, &name).await?;
+            ClientsCommand::Create {
+                name,
+                trust_ip_header,
+                ..
+            } => {
+                let (mut client, secret) = authbox.create_client(&id, &name).await?;
+                if trust_ip_header {
+                    client = authbox
+                        .set_client_ip_header_trusted(&id, &client.client_id, true)
+                        .await?;
+                }
                 print_secret(json, &tenant, &client, &secret)
             }
             ClientsCommand::List { .. } => {
                 let clients = authbox.clients(&id).await?;
-                let rows: Vec<_> = clients
-                    .iter()
-                    .map(|c| json!({"client_id": c.client_id, "name": c.name, "created_at": c.created_at}))
-                    .collect();
+                let rows: Vec<_> = clients.iter().map(client_json).collect();
                 let text = clients
                     .iter()
                     .map(|c| format!("{}  {}  {}", c.client_id, c.created_at, c.name))
@@ -324,6 +359,26 @@ pub async fn clients(args: ClientsArgs) -> u8 {
             ClientsCommand::RotateSecret { client_id, .. } => {
                 let (client, secret) = authbox.rotate_client_secret(&id, &client_id).await?;
                 print_secret(json, &tenant, &client, &secret)
+            }
+            ClientsCommand::Update {
+                client_id,
+                trust_ip_header,
+                ..
+            } => {
+                let client = authbox
+                    .set_client_ip_header_trusted(&id, &client_id, trust_ip_header)
+                    .await?;
+                print(
+                    json,
+                    client_json(&client),
+                    format!(
+                        "application {client_id}: auth0-forwarded-for {}",
+                        match client.ip_header_trusted {
+                            true => "trusted",
+                            false => "ignored",
+                        }
+                    ),
+                )
             }
             ClientsCommand::Revoke { client_id, .. } => {
                 authbox.revoke_client(&id, &client_id).await?;

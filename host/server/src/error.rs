@@ -148,6 +148,9 @@ impl From<FlowError> for ApiError {
             }
             FlowError::Blocked => ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message),
             FlowError::Busy(_) => ApiError::too_many_requests(message),
+            FlowError::TooManyAttempts(_) => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message)
+            }
             FlowError::InvalidTenantSettings(_) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message)
             }

@@ -14,6 +14,8 @@ mod error;
 mod keys;
 mod metrics;
 mod openapi;
+mod protection;
+mod query;
 mod tenants;
 #[cfg(test)]
 mod tests;
@@ -96,6 +98,7 @@ pub fn router(authbox: Authbox, settings: ServerSettings) -> Router {
         .merge(users::routes())
         .merge(tenants::routes())
         .merge(clients::routes())
+        .merge(protection::routes())
         .merge(token::routes())
         .merge(connections::routes(
             authbox.runtime().config().max_script_bytes,

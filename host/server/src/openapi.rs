@@ -37,6 +37,7 @@ pub(super) fn serve<S: Clone + Send + Sync + 'static>(
         (name = "connections", description = "The tenant's connections and their scripts (Management API)."),
         (name = "tenants", description = "The tenant's settings (Management API)."),
         (name = "clients", description = "The tenant's applications, the clients of `/oauth/token` (Management API)."),
+        (name = "attack-protection", description = "Brute-force protection and suspicious-IP throttling: settings and blocks (Management API)."),
         (name = "authentication", description = "Logins, user info and token-signing keys (Authentication API)."),
         (name = "operations", description = "Health and metrics."),
     )

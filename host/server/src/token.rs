@@ -3,7 +3,7 @@
 //! `GET /.well-known/jwks.json`. Failures as docs/behaviour.md §6 says, in OAuth's
 //! `{"error", "error_description"}` shape.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::Json;
 use axum::body::Bytes;
@@ -21,9 +21,10 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::error::with_retry_after;
 use authbox::flows::{FlowError, LoginContext};
+use authbox::protection::Shield;
 use authbox::runtime::Refusal;
 use authbox::runtime::share::RETRY_AFTER;
-use authbox::store::{CachedUser, UserJson};
+use authbox::store::{CachedUser, Client, UserJson};
 
 /// How long an id token is valid (Auth0's default: 10 hours).
 const ID_TOKEN_SECONDS: u64 = 36_000;
@@ -252,6 +253,7 @@ fn now_seconds() -> u64 {
         (status = 401, body = OAuthErrorBody, description = "`invalid_client`, or `unauthorized` (refused by the script, or blocked)."),
         (status = 403, body = OAuthErrorBody, description = "`invalid_grant`: wrong email or password, or unknown connection."),
         (status = 413, body = OAuthErrorBody, description = "The body is over 1 MiB."),
+        (status = 429, body = OAuthErrorBody, description = "`too_many_attempts`: the user is blocked after consecutive failed logins, or the IP is throttled (attack protection); `too_many_requests`: the tenant has as many script calls in flight as it may (with `Retry-After`)."),
         (status = 500, body = OAuthErrorBody, description = "`server_error`, with the request id."),
     )
 )]
@@ -275,10 +277,7 @@ async fn token(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let context = LoginContext {
-        ip: Some(peer.ip().to_string()),
-    };
-    match issue(&state, &headers, &body, &context, &request_id).await {
+    match issue(&state, &headers, &body, peer.ip(), &request_id).await {
         Ok(answer) => answer.into_response(),
         Err(error) => error.into_response(),
     }
@@ -288,7 +287,7 @@ async fn issue(
     state: &AppState,
     headers: &HeaderMap,
     body: &Bytes,
-    context: &LoginContext,
+    peer: IpAddr,
     request_id: &str,
 ) -> Result<Json<TokenAnswer>, OAuthError> {
     let request = parse(headers, body)?;
@@ -311,6 +310,10 @@ async fn issue(
                 "Client authentication failed.",
             )
         })?;
+    let context = LoginContext {
+        ip: Some(end_user_ip(&client, headers, peer)?.to_string()),
+    };
+    let context = &context;
     let tenant_id = client.tenant_id.as_str();
     let connection = match request.grant_type.as_str() {
         "password" => state
@@ -387,7 +390,31 @@ async fn issue(
     }))
 }
 
-/// What a failed login answers (docs/behaviour.md §6).
+/// The header a trusted application names its end user's IP in (Auth0's).
+const FORWARDED_FOR: &str = "auth0-forwarded-for";
+
+/// The end user's IP: the one an application trusted to say it names in
+/// `auth0-forwarded-for`, else the peer's (an IPv4 address mapped into
+/// IPv6 as the IPv4 address). An untrusted application's header is ignored,
+/// so that a client cannot pick the IP attack protection counts.
+fn end_user_ip(client: &Client, headers: &HeaderMap, peer: IpAddr) -> Result<IpAddr, OAuthError> {
+    let forwarded = headers
+        .get(FORWARDED_FOR)
+        .filter(|_| client.ip_header_trusted);
+    let ip = match forwarded {
+        None => peer,
+        Some(value) => value
+            .to_str()
+            .ok()
+            .and_then(|v| v.trim().parse::<IpAddr>().ok())
+            .ok_or_else(|| {
+                OAuthError::invalid_request(format!("{FORWARDED_FOR} must be one IP address"))
+            })?,
+    };
+    Ok(ip.to_canonical())
+}
+
+/// What a failed login answers (docs/behaviour.md §6, §8).
 fn login_error(error: FlowError, request_id: &str) -> OAuthError {
     match error {
         FlowError::Refused(refusal) => refusal.into(),
@@ -395,6 +422,18 @@ fn login_error(error: FlowError, request_id: &str) -> OAuthError {
             OAuthError::new(StatusCode::UNAUTHORIZED, "unauthorized", "user is blocked")
         }
         busy @ FlowError::Busy(_) => OAuthError::too_many_requests(busy.to_string()),
+        FlowError::TooManyAttempts(shield) => OAuthError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            match shield {
+                Shield::BruteForce => {
+                    "Your account has been blocked after multiple consecutive login attempts."
+                }
+                Shield::SuspiciousIp => {
+                    "We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator."
+                }
+            },
+        ),
         FlowError::NotFound(what) => OAuthError::new(
             StatusCode::FORBIDDEN,
             "invalid_grant",

@@ -20,8 +20,13 @@ pub const SCOPES: &[&str] = &[
     "read:tenant_settings",
     "update:tenant_settings",
     "read:clients",
+    "update:clients",
     "delete:clients",
     "update:client_keys",
+    "read:attack_protection",
+    "update:attack_protection",
+    "read:anomaly_blocks",
+    "delete:anomaly_blocks",
 ];
 
 /// `bytes` random bytes, hex.
@@ -116,6 +121,23 @@ impl Authbox {
             .await?;
         self.forget_client(client_id);
         Ok((record, secret))
+    }
+
+    /// Sets whether the application's `auth0-forwarded-for` header names the
+    /// end user's IP (for attack protection and `last_ip`); seen by this
+    /// process at once, by others within a second.
+    pub async fn set_client_ip_header_trusted(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+        trusted: bool,
+    ) -> Result<Client, FlowError> {
+        let record = self
+            .access()
+            .set_client_ip_header_trusted(tenant_id, client_id, trusted)
+            .await?;
+        self.forget_client(client_id);
+        Ok(record)
     }
 
     /// Deletes the tenant's application `client_id`: its logins are

@@ -1,6 +1,7 @@
 //! How a flow (login, refresh, update...) can fail, for callers to match on.
 
 use crate::management::UpdateError;
+use crate::protection::Shield;
 use crate::runtime::Refusal;
 use crate::runtime::capabilities::password::HashError;
 use crate::runtime::report::Report;
@@ -18,6 +19,14 @@ pub enum FlowError {
     /// The user is blocked (the login was still counted).
     #[error("user is blocked")]
     Blocked,
+    /// Attack protection refused the attempt before any script ran: the
+    /// identifier is blocked after too many failed logins, or the IP is
+    /// throttled (docs/behaviour.md §8).
+    #[error("{}", match .0 {
+        Shield::BruteForce => "too many failed logins of this user: blocked until a password reset or an unblock",
+        Shield::SuspiciousIp => "too many failed attempts from this IP: throttled",
+    })]
+    TooManyAttempts(Shield),
     /// What was asked for does not exist: a tenant, a connection, a
     /// user (cached, or in the connection's database). The text names it
     /// without an article: "user `auth0|42`".

@@ -9,6 +9,7 @@ mod call;
 mod connections;
 mod error;
 mod import;
+mod protection;
 mod recent;
 mod setup;
 mod shares;
@@ -29,6 +30,7 @@ pub use shares::TenantCalls;
 
 use crate::management::{self, DEFAULT_MAX_METADATA_BYTES, UpdateSettings};
 use crate::metrics::{LoginResult, Metrics};
+use crate::protection::Policy;
 use crate::runtime::profile::{DEFAULT_MAX_PROFILE_BYTES, DEFAULT_PROVIDER, ProfileSource};
 use crate::runtime::{ActionCall, NewUser, Refusal, Runtime, RuntimeConfig};
 use crate::store::{
@@ -99,6 +101,8 @@ struct Inner {
     default_connections: Recent<String, String>,
     /// Tenants' caps on calls in flight, by tenant id.
     tenant_caps: Recent<String, u32>,
+    /// Tenants' attack protection, by tenant id.
+    policies: Recent<String, Arc<Policy>>,
     tenant_calls: TenantCalls,
     /// Changes of a cached user wait for the one in progress.
     user_locks: UserLocks,
@@ -126,6 +130,7 @@ impl Authbox {
                 api_keys: Recent::default(),
                 default_connections: Recent::default(),
                 tenant_caps: Recent::default(),
+                policies: Recent::default(),
                 tenant_calls: config.tenant_calls,
                 user_locks: UserLocks::default(),
                 provider: config.provider,
@@ -174,7 +179,9 @@ impl Authbox {
     /// checks the password, and what it returns refreshes the cache. On: a
     /// migrated user is checked against its stored hash (the script is not
     /// called); any other user through the script, then migrated. A blocked
-    /// user is refused after the login is counted.
+    /// user is refused after the login is counted. Attack protection
+    /// (docs/behaviour.md §8) refuses a blocked identifier or a throttled
+    /// IP before anything runs, and counts wrong passwords.
     pub async fn login(
         &self,
         tenant_id: &str,
@@ -188,6 +195,21 @@ impl Authbox {
             .loaded
             .by_name(self.store(), tenant_id, connection_name)
             .await?;
+        let attempt = match self
+            .check_login(
+                tenant_id,
+                &connection.name,
+                username_or_email,
+                context.ip.as_deref(),
+            )
+            .await
+        {
+            Ok(attempt) => attempt,
+            Err(refused) => {
+                self.inner.metrics.login(LoginResult::Refused);
+                return Err(refused);
+            }
+        };
         let result = if connection.settings.import_mode {
             self.import_login(&connection, username_or_email, password, context)
                 .await
@@ -208,6 +230,14 @@ impl Authbox {
             Err(FlowError::Blocked | FlowError::Refused(_)) => LoginResult::Refused,
             Err(_) => LoginResult::Failed,
         });
+        // A blocked user's password was right all the same.
+        let wrong_credentials = matches!(
+            result,
+            Err(FlowError::Refused(Refusal::WrongCredentials { .. }))
+        );
+        if wrong_credentials || matches!(result, Ok(_) | Err(FlowError::Blocked)) {
+            self.login_ended(attempt, wrong_credentials).await;
+        }
         result.map(|(user, _)| user)
     }
 
@@ -257,6 +287,7 @@ impl Authbox {
             .loaded
             .by_name(self.store(), tenant_id, connection_name)
             .await?;
+        self.check_signup(tenant_id, context.ip.as_deref()).await?;
         if connection.settings.import_mode {
             return self.import_signup(&connection, user, context).await;
         }

@@ -67,8 +67,20 @@ impl Authbox {
 
     /// Sets a new password: a migrated user's here; in import mode, a user
     /// not migrated yet is migrated with it (from `get-user`); else in the
-    /// custom database (`change-password`). The cache records when.
+    /// custom database (`change-password`). The cache records when. A new
+    /// password lifts the user's brute-force blocks.
     pub async fn change_password(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        new_password: &str,
+    ) -> Result<CachedUser, FlowError> {
+        let changed = self.set_password(tenant_id, user_id, new_password).await?;
+        self.unblock_after_reset(tenant_id, &changed).await;
+        Ok(changed)
+    }
+
+    async fn set_password(
         &self,
         tenant_id: &str,
         user_id: &str,
@@ -184,16 +196,19 @@ impl Authbox {
                 .map(Some);
         }
         if connection.settings.import_mode {
-            return self
+            let migrated = self
                 .migrate_with_new_password(&connection, email, new_password)
-                .await
-                .map(Some);
+                .await?;
+            self.unblock_after_reset(tenant_id, &migrated).await;
+            return Ok(Some(migrated));
         }
         let call = ActionCall::ChangePassword {
             email: email.into(),
             new_password: new_password.into(),
         };
         self.call_for_yes(&connection, call).await?;
+        self.unblock_email_after_reset(tenant_id, &connection.name, email)
+            .await;
         Ok(None)
     }
 }

@@ -35,6 +35,10 @@ pub struct Client {
     pub name: String,
     /// RFC 3339.
     pub created_at: String,
+    /// Whether its `auth0-forwarded-for` header names the end user's IP
+    /// (Auth0's `is_token_endpoint_ip_header_trusted`): for a backend that
+    /// logs users in on their behalf.
+    pub ip_header_trusted: bool,
 }
 
 /// A tenant's token-signing key.
@@ -94,6 +98,13 @@ pub(crate) trait AccessStore: Send + Sync {
         client_id: &str,
         secret_hash: &str,
     ) -> StoreResult<Client>;
+    /// Sets whether the application's `auth0-forwarded-for` is trusted.
+    async fn set_client_ip_header_trusted(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+        trusted: bool,
+    ) -> StoreResult<Client>;
     /// Deletes the tenant's application `client_id`.
     async fn delete_client(&self, tenant_id: &str, client_id: &str) -> StoreResult<()>;
     /// The tenant's signing key, if it has one.
@@ -122,6 +133,10 @@ fn client(row: &AnyRow) -> StoreResult<Client> {
         tenant_id: row.try_get("tenant_id").map_err(database)?,
         name: row.try_get("name").map_err(database)?,
         created_at: row.try_get("created_at").map_err(database)?,
+        ip_header_trusted: row
+            .try_get::<i64, _>("ip_header_trusted")
+            .map_err(database)?
+            != 0,
     })
 }
 
@@ -139,6 +154,25 @@ fn tenant_missing_or(e: sqlx::Error, tenant_id: &str) -> StoreError {
             StoreError::NotFound(format!("tenant `{tenant_id}`"))
         }
         _ => exists_or(e, || "that key".into()),
+    }
+}
+
+impl SqlStore {
+    /// The application row `query` answers (`RETURNING` it); `client_id`
+    /// names it when there is none.
+    async fn client_row(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+        client_id: &str,
+    ) -> StoreResult<Client> {
+        query
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?
+            .as_ref()
+            .map(client)
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound(format!("client `{client_id}`")))
     }
 }
 
@@ -209,7 +243,7 @@ impl AccessStore for SqlStore {
     ) -> StoreResult<Client> {
         let row = sqlx::query(
             "INSERT INTO clients (client_id, tenant_id, name, secret_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING client_id, tenant_id, name, created_at",
+             VALUES ($1, $2, $3, $4, $5) RETURNING client_id, tenant_id, name, created_at, ip_header_trusted",
         )
         .bind(client_id)
         .bind(tenant_id)
@@ -224,7 +258,7 @@ impl AccessStore for SqlStore {
 
     async fn client(&self, client_id: &str, secret_hash: &str) -> StoreResult<Option<Client>> {
         sqlx::query(
-            "SELECT client_id, tenant_id, name, created_at FROM clients \
+            "SELECT client_id, tenant_id, name, created_at, ip_header_trusted FROM clients \
              WHERE client_id = $1 AND secret_hash = $2",
         )
         .bind(client_id)
@@ -239,7 +273,7 @@ impl AccessStore for SqlStore {
 
     async fn clients(&self, tenant_id: &str) -> StoreResult<Vec<Client>> {
         sqlx::query(
-            "SELECT client_id, tenant_id, name, created_at FROM clients WHERE tenant_id = $1 \
+            "SELECT client_id, tenant_id, name, created_at, ip_header_trusted FROM clients WHERE tenant_id = $1 \
              ORDER BY created_at, client_id",
         )
         .bind(tenant_id)
@@ -257,20 +291,30 @@ impl AccessStore for SqlStore {
         client_id: &str,
         secret_hash: &str,
     ) -> StoreResult<Client> {
-        sqlx::query(
+        let query = sqlx::query(
             "UPDATE clients SET secret_hash = $1 WHERE tenant_id = $2 AND client_id = $3 \
-             RETURNING client_id, tenant_id, name, created_at",
+             RETURNING client_id, tenant_id, name, created_at, ip_header_trusted",
         )
         .bind(secret_hash)
         .bind(tenant_id)
-        .bind(client_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(database)?
-        .as_ref()
-        .map(client)
-        .transpose()?
-        .ok_or_else(|| StoreError::NotFound(format!("client `{client_id}`")))
+        .bind(client_id);
+        self.client_row(query, client_id).await
+    }
+
+    async fn set_client_ip_header_trusted(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+        trusted: bool,
+    ) -> StoreResult<Client> {
+        let query = sqlx::query(
+            "UPDATE clients SET ip_header_trusted = $1 WHERE tenant_id = $2 AND client_id = $3 \
+             RETURNING client_id, tenant_id, name, created_at, ip_header_trusted",
+        )
+        .bind(i64::from(trusted))
+        .bind(tenant_id)
+        .bind(client_id);
+        self.client_row(query, client_id).await
     }
 
     async fn delete_client(&self, tenant_id: &str, client_id: &str) -> StoreResult<()> {

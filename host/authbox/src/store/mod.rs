@@ -7,6 +7,7 @@
 //! store opens.
 
 mod access;
+mod protection;
 mod records;
 mod sql;
 #[cfg(test)]
@@ -14,6 +15,8 @@ mod tests;
 
 pub(crate) use access::{AccessStore, secret_hash};
 pub use access::{ApiKey, Client, SigningKey};
+pub use protection::LoginFailures;
+pub(crate) use protection::ProtectionStore;
 pub use records::{
     CachedUser, Connection, ConnectionLimits, ConnectionSettings, PasswordHashing, ScriptVersion,
     Tenant, UserJson,

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/0002_access.sql")),
     (3, include_str!("migrations/0003_tenant_settings.sql")),
     (4, include_str!("migrations/0004_tenant_calls.sql")),
+    (5, include_str!("migrations/0005_attack_protection.sql")),
 ];
 
 /// Root attributes a connection with "sync root attributes" off keeps from
@@ -123,7 +124,7 @@ pub(super) fn exists_or(e: sqlx::Error, what: impl FnOnce() -> String) -> StoreE
     }
 }
 
-fn json_text(value: &impl serde::Serialize) -> StoreResult<String> {
+pub(super) fn json_text(value: &impl serde::Serialize) -> StoreResult<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Database(e.to_string()))
 }
 

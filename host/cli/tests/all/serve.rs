@@ -1,8 +1,9 @@
 //! `authbox serve` as a process, set up with the `tenant`, `keys` and
 //! `clients` commands: a login and a PATCH over HTTP, graceful shutdown on
 //! SIGTERM, and two processes sharing one PostgreSQL store (with
-//! `AUTHBOX_TEST_POSTGRES_URL`), where a key revoked and a client secret
-//! rotated through the CLI are refused by both within a second.
+//! `AUTHBOX_TEST_POSTGRES_URL`), where a brute-force block made through one
+//! is enforced and lifted through the other, and a key revoked and a client
+//! secret rotated through the CLI are refused by both within a second.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -79,20 +80,56 @@ async fn set_up(server: &ServeProcess, store: &[String], legacy: &LegacyDb) -> T
 }
 
 async fn login(server: &ServeProcess, tenant: &Tenant) -> Value {
-    let response = reqwest::Client::new()
+    let response = password_grant(server, tenant, "correct horse battery staple").await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+/// Ada's password grant with `password`.
+async fn password_grant(
+    server: &ServeProcess,
+    tenant: &Tenant,
+    password: &str,
+) -> reqwest::Response {
+    reqwest::Client::new()
         .post(format!("{}/oauth/token", server.base))
         .form(&[
             ("grant_type", "password"),
             ("username", "ada@example.com"),
-            ("password", "correct horse battery staple"),
+            ("password", password),
             ("client_id", &tenant.client_id),
             ("client_secret", &tenant.client_secret),
         ])
         .send()
         .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+        .unwrap()
+}
+
+/// The status of Ada's password grant with `password`.
+async fn grant_status(server: &ServeProcess, tenant: &Tenant, password: &str) -> u16 {
+    password_grant(server, tenant, password)
+        .await
+        .status()
+        .as_u16()
+}
+
+/// A Management API request with the tenant's key: its status and body.
+async fn management(
+    server: &ServeProcess,
+    tenant: &Tenant,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .request(method, format!("{}{path}", server.base))
+        .bearer_auth(&tenant.key);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 const ADA: &str = "/api/v2/users/auth0%7Csqlite%7C1";
@@ -250,6 +287,37 @@ async fn two_processes_share_one_postgres_store() {
     let header: Value = serde_json::from_slice(&base64_url_decode(&header_segment)).unwrap();
     assert_eq!(header["kid"], jwks["keys"][0]["kid"]);
 
+    // Brute-force protection's counters are in the store: wrong passwords
+    // through the first block Ada at the second, and an unblock through the
+    // second lets her in at the first (each reads the settings within a
+    // second).
+    let settings = json!({"max_attempts": 3});
+    let path = "/api/v2/attack-protection/brute-force-protection";
+    let (status, _) = management(
+        &first,
+        &tenant,
+        reqwest::Method::PATCH,
+        path,
+        Some(settings),
+    )
+    .await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for _ in 0..3 {
+        assert_eq!(grant_status(&first, &tenant, "wrong").await, 403);
+    }
+    assert_eq!(
+        grant_status(&second, &tenant, "correct horse battery staple").await,
+        429
+    );
+    let unblock = "/api/v2/user-blocks?identifier=ada@example.com";
+    let (status, _) = management(&second, &tenant, reqwest::Method::DELETE, unblock, None).await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        grant_status(&first, &tenant, "correct horse battery staple").await,
+        200
+    );
+
     // A key revoked through the CLI is refused by both processes within a
     // second (each has just used it, so each holds it as found).
     let listed = authbox(&["keys", "list", "--tenant", "acme"], &store);
@@ -295,19 +363,10 @@ async fn two_processes_share_one_postgres_store() {
     let new_secret = rotated["client_secret"].as_str().unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     for server in [&first, &second] {
-        let old = reqwest::Client::new()
-            .post(format!("{}/oauth/token", server.base))
-            .form(&[
-                ("grant_type", "password"),
-                ("username", "ada@example.com"),
-                ("password", "correct horse battery staple"),
-                ("client_id", tenant.client_id.as_str()),
-                ("client_secret", tenant.client_secret.as_str()),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(old.status(), 401);
+        assert_eq!(
+            grant_status(server, &tenant, "correct horse battery staple").await,
+            401
+        );
     }
     let renewed = Tenant {
         client_secret: new_secret.to_string(),

@@ -36,8 +36,8 @@ async fn applications_are_listed_rotated_and_deleted_and_what_is_revoked_is_refu
     assert_eq!(
         listed,
         [
-            json!({"client_id": app.client_id, "name": "app"}),
-            json!({"client_id": web.client_id, "name": "web"})
+            json!({"client_id": app.client_id, "name": "app", "is_token_endpoint_ip_header_trusted": false}),
+            json!({"client_id": web.client_id, "name": "web", "is_token_endpoint_ip_header_trusted": false})
         ]
     );
     let path = format!("/api/v2/clients/{}", web.client_id);
@@ -46,7 +46,7 @@ async fn applications_are_listed_rotated_and_deleted_and_what_is_revoked_is_refu
         (status, one),
         (
             StatusCode::OK,
-            json!({"client_id": web.client_id, "name": "web"})
+            json!({"client_id": web.client_id, "name": "web", "is_token_endpoint_ip_header_trusted": false})
         )
     );
 

@@ -4,6 +4,7 @@
 mod clients;
 mod connections;
 mod openapi;
+mod protection;
 mod tenants;
 mod token;
 mod users;

@@ -15,6 +15,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v2/users/{id}/refresh"),
     ("get", "/api/v2/clients"),
     ("get", "/api/v2/clients/{id}"),
+    ("patch", "/api/v2/clients/{id}"),
     ("delete", "/api/v2/clients/{id}"),
     ("post", "/api/v2/clients/{id}/rotate-secret"),
     ("get", "/api/v2/connections"),
@@ -29,6 +30,19 @@ const ROUTES: &[(&str, &str)] = &[
         "/api/v2/connections/{id}/scripts/{version}/activate",
     ),
     ("post", "/api/v2/connections/{id}/try"),
+    ("get", "/api/v2/attack-protection/brute-force-protection"),
+    ("patch", "/api/v2/attack-protection/brute-force-protection"),
+    ("get", "/api/v2/attack-protection/suspicious-ip-throttling"),
+    (
+        "patch",
+        "/api/v2/attack-protection/suspicious-ip-throttling",
+    ),
+    ("get", "/api/v2/user-blocks"),
+    ("delete", "/api/v2/user-blocks"),
+    ("get", "/api/v2/user-blocks/{id}"),
+    ("delete", "/api/v2/user-blocks/{id}"),
+    ("get", "/api/v2/anomaly/blocks/ips/{id}"),
+    ("delete", "/api/v2/anomaly/blocks/ips/{id}"),
     ("get", "/api/v2/tenants/settings"),
     ("patch", "/api/v2/tenants/settings"),
     ("post", "/oauth/token"),
@@ -213,4 +227,35 @@ async fn schemas_describe_what_the_server_answers() {
         &properties(&doc, "TenantSettings"),
         "TenantSettings",
     );
+    for (path, schema) in [
+        ("brute-force-protection", "BruteForceProtection"),
+        ("suspicious-ip-throttling", "SuspiciousIpThrottling"),
+    ] {
+        let path = format!("/api/v2/attack-protection/{path}");
+        let (_, settings) = s.call(Method::GET, &path, Some(&s.admin), None).await;
+        let documented = properties(&doc, schema);
+        assert_documented(&settings, &documented, schema);
+        assert_eq!(
+            documented.len(),
+            settings.as_object().unwrap().len(),
+            "{schema}"
+        );
+    }
+    let (_, blocks) = s
+        .call(
+            Method::GET,
+            "/api/v2/user-blocks?identifier=x",
+            Some(&s.admin),
+            None,
+        )
+        .await;
+    assert_documented(&blocks, &properties(&doc, "UserBlocks"), "UserBlocks");
+    s.authbox.create_client(&s.tenant, "web").await.unwrap();
+    let (_, clients) = s
+        .call(Method::GET, "/api/v2/clients", Some(&s.admin), None)
+        .await;
+    assert_eq!(clients.as_array().unwrap().len(), 1);
+    for client in clients.as_array().unwrap() {
+        assert_documented(client, &properties(&doc, "ClientJson"), "ClientJson");
+    }
 }

@@ -4,6 +4,7 @@
 
 mod import;
 mod limits;
+mod protection;
 
 use serde_json::{Value, json};
 
