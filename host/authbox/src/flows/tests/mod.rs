@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::runtime::report::Outcome;
-use crate::store::{ConnectionSettings, StoreError};
+use crate::store::{ConnectionSettings, SecretKey, SecretKeySource, StoreError};
 use authbox_tests::legacy::{Backend, LegacyDb};
 
 const ADA: &str = "ada@example.com";
@@ -85,6 +85,7 @@ async fn setup_on(store: Option<LegacyDb>) -> Setup {
     let mut config = AuthboxConfig::sqlite(path.to_str().unwrap());
     if let Some(db) = &store {
         config.store_url = db.url.clone();
+        config.secret_key = SecretKeySource::Key(SecretKey::generate());
     }
     let authbox = Authbox::open(config).await.unwrap();
     let tenant = authbox.store().create_tenant("acme").await.unwrap();
