@@ -196,7 +196,7 @@ mod tests {
             format!("{prefix}{}", BASE64.encode(&flipped)),
             format!("{prefix}{}", &body[..8]),
             format!("{prefix}not base64!"),
-            format!("{prefix}"),
+            prefix.clone(),
             "enc:v1:".to_string(),
         ] {
             assert!(unseal(&key, ACME, &broken).is_err(), "{broken}");

@@ -264,4 +264,18 @@ mod tests {
         let given = SecretKeySource::Key(first.clone());
         assert_eq!(given.key("postgres://db/authbox").unwrap().id(), first.id());
     }
+
+    #[test]
+    fn processes_starting_at_once_agree_on_one_generated_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = SecretKeySource::Generated(dir.path().join("secret.key"));
+        let ids: Vec<String> = std::thread::scope(|scope| {
+            let openers: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| source.key("sqlite:x.db").unwrap().id().to_string()))
+                .collect();
+            openers.into_iter().map(|o| o.join().unwrap()).collect()
+        });
+        assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
 }

@@ -35,7 +35,7 @@ fn start(store: &[String], sqlite_dir: &Path) -> ServeProcess {
 /// A tenant with a key, a client, and a `legacy` connection running the
 /// `sqlite` template on `legacy`, set up through the CLI and `server`.
 pub(super) struct Tenant {
-    key: String,
+    pub(super) key: String,
     client_id: String,
     client_secret: String,
 }
