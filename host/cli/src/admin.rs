@@ -29,7 +29,12 @@ pub struct StoreArgs {
     /// key is AUTHBOX_SECRET_KEY (that base64 text), else, for the store in
     /// --data-dir, DIR/secret.key, generated the first time. A PostgreSQL
     /// store needs one of the two, the same for every process.
-    #[arg(long, value_name = "PATH", env = "AUTHBOX_SECRET_KEY_FILE", global = true)]
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "AUTHBOX_SECRET_KEY_FILE",
+        global = true
+    )]
     pub secret_key_file: Option<PathBuf>,
 }
 

@@ -61,6 +61,10 @@ enum Command {
     /// Manage applications (`authbox clients create --tenant T`).
     Clients(admin::ClientsArgs),
     /// Make or rotate the key that seals the store's secrets (`authbox secret-key rotate --new-key-file PATH`).
+    ///
+    /// The key seals the connections' configuration and data-source URLs and the tenants' signing
+    /// keys in the store. A process given a key other than the store's refuses to start, naming
+    /// both keys' ids (never a key), and changes nothing.
     SecretKey(secret_key::SecretKeyArgs),
 }
 

@@ -9,11 +9,8 @@ use serde_json::json;
 
 use super::admin::{StoreArgs, failed, print};
 
-/// Make or rotate the key that seals the store's secrets.
-///
-/// The key seals the connections' configuration and data-source URLs and
-/// the tenants' signing keys in the store. A process given a key other than
-/// the store's refuses to start, naming both keys' ids, and changes nothing.
+/// Make or rotate the key that seals the store's secrets (its help is the
+/// `SecretKey` command's, in main.rs).
 #[derive(Args)]
 pub struct SecretKeyArgs {
     #[command(subcommand)]
@@ -98,7 +95,10 @@ async fn rotate(json: bool, new_key_file: &Path, store: &StoreArgs) -> Result<u8
         })?;
     }
     let (key_file, start_with) = match &data_dir_file {
-        Some(path) => (path.as_path(), "the data directory's key file, now the new key"),
+        Some(path) => (
+            path.as_path(),
+            "the data directory's key file, now the new key",
+        ),
         None => (new_key_file, "the new key"),
     };
     Ok(print(

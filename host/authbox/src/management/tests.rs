@@ -16,7 +16,9 @@ async fn stores_with_a_user(test: &str) -> Vec<(SqlStore, String, LegacyDb)> {
         let Some(db) = LegacyDb::empty(backend, test).await else {
             continue;
         };
-        let store = SqlStore::open(&db.url, SecretKey::generate()).await.unwrap();
+        let store = SqlStore::open(&db.url, SecretKey::generate())
+            .await
+            .unwrap();
         let tenant = store.create_tenant("acme").await.unwrap();
         let conn = store
             .create_connection(&tenant.id, "legacy", &Default::default())

@@ -309,7 +309,11 @@ impl AccessStore for SqlStore {
         )
         .bind(tenant_id)
         .bind(&key.kid)
-        .bind(seal(&self.key, Place::SigningKey { tenant_id }, &key.private_key_pem)?)
+        .bind(seal(
+            &self.key,
+            Place::SigningKey { tenant_id },
+            &key.private_key_pem,
+        )?)
         .bind(now())
         .execute(&self.pool)
         .await

@@ -62,7 +62,11 @@ pub(super) async fn check_and_seal(
     }
     let sealed = reseal(tx, None, key).await?;
     if sealed > 0 {
-        tracing::info!(values = sealed, key_id = key.id(), "sealed the store's plain-text secrets");
+        tracing::info!(
+            values = sealed,
+            key_id = key.id(),
+            "sealed the store's plain-text secrets"
+        );
     }
     Ok(())
 }

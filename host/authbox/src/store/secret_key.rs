@@ -78,7 +78,8 @@ impl SecretKey {
                 .decode(text.trim())
                 .map_err(|_| SecretKeyError::Malformed)?,
         );
-        let bytes = <[u8; 32]>::try_from(decoded.as_slice()).map_err(|_| SecretKeyError::Malformed)?;
+        let bytes =
+            <[u8; 32]>::try_from(decoded.as_slice()).map_err(|_| SecretKeyError::Malformed)?;
         Ok(SecretKey::from_bytes(bytes))
     }
 
@@ -118,7 +119,8 @@ impl SecretKey {
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         let unique = uuid::Uuid::new_v4().simple();
         let temporary = path.with_file_name(format!(".{name}.{unique}.tmp"));
-        let written = write_new(&temporary, &key).and_then(|()| std::fs::hard_link(&temporary, path));
+        let written =
+            write_new(&temporary, &key).and_then(|()| std::fs::hard_link(&temporary, path));
         let _ = std::fs::remove_file(&temporary);
         match written {
             Ok(()) => Ok(key),

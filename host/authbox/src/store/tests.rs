@@ -12,7 +12,12 @@ async fn stores(test: &str) -> Vec<(SqlStore, LegacyDb)> {
     let mut stores = Vec::new();
     for backend in [Backend::Sqlite, Backend::Postgres] {
         if let Some(db) = LegacyDb::empty(backend, test).await {
-            stores.push((SqlStore::open(&db.url, SecretKey::generate()).await.unwrap(), db));
+            stores.push((
+                SqlStore::open(&db.url, SecretKey::generate())
+                    .await
+                    .unwrap(),
+                db,
+            ));
         }
     }
     stores

@@ -30,18 +30,28 @@ async fn a_rotation_refuses_the_old_key_at_start_and_the_new_key_reads_everythin
     let store = vec!["--data-dir".to_string(), dir.clone()];
     let demo = ["--demo", "--demo-script", authbox_tests::SQLITE];
 
+    // The first command on the data directory generates its key, and says
+    // so without showing it.
+    let first = Command::new(BIN)
+        .args(["tenant", "create", "first", "--data-dir", &dir])
+        .env("AUTHBOX_LOG", "info")
+        .env_remove("AUTHBOX_SECRET_KEY")
+        .env_remove("AUTHBOX_SECRET_KEY_FILE")
+        .output()
+        .unwrap();
+    assert!(first.status.success(), "{}", stderr(&first));
+    let key_file = data.path().join("secret.key");
+    let generated_key = std::fs::read_to_string(&key_file).unwrap();
+    let log = stderr(&first);
+    assert!(log.contains("generated the secret key"), "{log}");
+    assert!(!log.contains(generated_key.trim()), "{log}");
+
     // The demo: a connection with a data source, and a signing key once a
-    // token is issued; the key was generated into the data directory.
+    // token is issued.
     let mut server = spawn(&demo, &store);
     let tenant = demo_credentials(&mut server);
     login(&server, &tenant).await;
-    assert!(
-        server.log().contains("generated the secret key"),
-        "{}",
-        server.log()
-    );
     assert_eq!(server.stop(), Some(0));
-    let key_file = data.path().join("secret.key");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -57,7 +67,11 @@ async fn a_rotation_refuses_the_old_key_at_start_and_the_new_key_reads_everythin
     let generated = authbox(&["secret-key", "generate", &new_key], &[]);
     let again = run(&["secret-key", "generate", &new_key]);
     assert_eq!(again.status.code(), Some(2));
-    assert!(stderr(&again).contains("already exists"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
 
     // Neither a wrong old key nor the key in use rotates anything.
     let other_key = keys.path().join("other.key").display().to_string();
@@ -87,13 +101,22 @@ async fn a_rotation_refuses_the_old_key_at_start_and_the_new_key_reads_everythin
 
     // The old key is refused at start, naming both keys, never showing one.
     let old_key_arg = old_key.display().to_string();
-    let refused = run(&["serve", "--data-dir", &dir, "--secret-key-file", &old_key_arg]);
+    let refused = run(&[
+        "serve",
+        "--data-dir",
+        &dir,
+        "--secret-key-file",
+        &old_key_arg,
+    ]);
     assert_eq!(refused.status.code(), Some(2));
     let error = stderr(&refused);
     for id in [&rotated["old_key_id"], &rotated["new_key_id"]] {
         assert!(error.contains(id.as_str().unwrap()), "{error}");
     }
-    assert!(error.contains("nothing in the store was changed"), "{error}");
+    assert!(
+        error.contains("nothing in the store was changed"),
+        "{error}"
+    );
     let old_text = std::fs::read_to_string(&old_key).unwrap();
     assert!(!error.contains(old_text.trim()), "{error}");
 
@@ -106,7 +129,15 @@ async fn a_rotation_refuses_the_old_key_at_start_and_the_new_key_reads_everythin
     assert_eq!(server.stop(), Some(0));
     let new_text = std::fs::read_to_string(&new_key).unwrap();
     let listed = Command::new(BIN)
-        .args(["keys", "list", "--tenant", "demo", "--data-dir", &dir, "--json"])
+        .args([
+            "keys",
+            "list",
+            "--tenant",
+            "demo",
+            "--data-dir",
+            &dir,
+            "--json",
+        ])
         .env("AUTHBOX_SECRET_KEY", new_text.trim())
         .output()
         .unwrap();

@@ -222,14 +222,9 @@ async fn two_processes_share_one_postgres_store() {
     let key = tempfile::tempdir().unwrap();
     let key_file = key.path().join("secret.key").display().to_string();
     authbox(&["secret-key", "generate", &key_file], &[]);
-    let store = [
-        "--database-url",
-        &db.url,
-        "--secret-key-file",
-        &key_file,
-    ]
-    .map(String::from)
-    .to_vec();
+    let store = ["--database-url", &db.url, "--secret-key-file", &key_file]
+        .map(String::from)
+        .to_vec();
     let first = start(&store, &sqlite_dir);
     let second = start(&store, &sqlite_dir);
     let tenant = set_up(&first, &store, &legacy).await;
