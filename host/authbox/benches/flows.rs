@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use authbox::flows::{Authbox, AuthboxConfig, LoginContext};
 use authbox::runtime::RuntimeConfig;
-use authbox::store::ConnectionSettings;
+use authbox::store::{ConnectionSettings, SecretKey, SecretKeySource};
 use authbox_tests::legacy::{Backend, LegacyDb};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::json;
@@ -29,6 +29,7 @@ struct Target {
 async fn target(label: &'static str, store_url: String) -> Target {
     let config = AuthboxConfig {
         store_url,
+        secret_key: SecretKeySource::Key(SecretKey::generate()),
         runtime: RuntimeConfig::default(),
         ..AuthboxConfig::sqlite("unused")
     };

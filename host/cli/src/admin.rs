@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use authbox::flows::{Authbox, AuthboxConfig, FlowError, SCOPES};
-use authbox::store::Client;
+use authbox::store::{Client, SecretKey, SecretKeySource};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
@@ -22,6 +22,20 @@ pub struct StoreArgs {
     /// `authbox serve` processes).
     #[arg(long, value_name = "URL", env = "AUTHBOX_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+
+    /// The file of the secret key that seals the connections' settings and
+    /// the signing keys in the store: the base64 text of 32 random bytes
+    /// (make one with `authbox secret-key generate PATH`). Without it, the
+    /// key is AUTHBOX_SECRET_KEY (that base64 text), else, for the store in
+    /// --data-dir, DIR/secret.key, generated the first time. A PostgreSQL
+    /// store needs one of the two, the same for every process.
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "AUTHBOX_SECRET_KEY_FILE",
+        global = true
+    )]
+    pub secret_key_file: Option<PathBuf>,
 }
 
 impl StoreArgs {
@@ -45,6 +59,16 @@ impl StoreArgs {
         let mut config = AuthboxConfig::sqlite(&path.to_string_lossy());
         if let Some(url) = &self.database_url {
             config.store_url = url.clone();
+        }
+        if let Some(path) = &self.secret_key_file {
+            config.secret_key = SecretKeySource::File(path.clone());
+        } else if let Some(text) = std::env::var_os("AUTHBOX_SECRET_KEY") {
+            let key = text
+                .to_str()
+                .ok_or(authbox::store::SecretKeyError::Malformed)
+                .and_then(SecretKey::from_base64)
+                .map_err(|e| format!("AUTHBOX_SECRET_KEY: {e}"))?;
+            config.secret_key = SecretKeySource::Key(key);
         }
         Ok(config)
     }
@@ -191,7 +215,7 @@ enum ClientsCommand {
 }
 
 /// Prints `value` as JSON, or `text`.
-fn print(json: bool, value: serde_json::Value, text: String) -> u8 {
+pub(super) fn print(json: bool, value: serde_json::Value, text: String) -> u8 {
     if json {
         println!("{value:#}");
     } else {
@@ -200,7 +224,8 @@ fn print(json: bool, value: serde_json::Value, text: String) -> u8 {
     EXIT_OK
 }
 
-fn failed(message: impl std::fmt::Display) -> u8 {
+/// Prints an error; exit status 2.
+pub(super) fn failed(message: impl std::fmt::Display) -> u8 {
     eprintln!("error: {message}");
     EXIT_FAILURE
 }

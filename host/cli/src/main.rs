@@ -1,6 +1,7 @@
 //! The `authbox` command: `run` an action of a script locally, `check` a
 //! script, `hash-password` for seeding users, `serve` the HTTP API, and
-//! `tenant`, `keys` and `clients` to set a deployment up.
+//! `tenant`, `keys` and `clients` to set a deployment up, `secret-key` to
+//! make and rotate the key that seals the store's secrets.
 
 mod admin;
 mod check;
@@ -8,6 +9,7 @@ mod demo;
 mod hash_password;
 mod run;
 mod script_file;
+mod secret_key;
 mod serve;
 mod settings_file;
 
@@ -58,6 +60,12 @@ enum Command {
     Keys(admin::KeysArgs),
     /// Manage applications (`authbox clients create --tenant T`).
     Clients(admin::ClientsArgs),
+    /// Make or rotate the key that seals the store's secrets (`authbox secret-key rotate --new-key-file PATH`).
+    ///
+    /// The key seals the connections' configuration and data-source URLs and the tenants' signing
+    /// keys in the store. A process given a key other than the store's refuses to start, naming
+    /// both keys' ids (never a key), and changes nothing.
+    SecretKey(secret_key::SecretKeyArgs),
 }
 
 /// A server's requests allocate many small, short-lived values on several
@@ -111,6 +119,7 @@ fn main() -> ExitCode {
             Command::Tenant(args) => admin::tenant(args).await,
             Command::Keys(args) => admin::keys(args).await,
             Command::Clients(args) => admin::clients(args).await,
+            Command::SecretKey(args) => secret_key::secret_key(args).await,
         }
     });
     ExitCode::from(status)

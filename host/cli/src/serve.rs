@@ -21,8 +21,8 @@ pub struct ServeArgs {
     listen: Option<SocketAddr>,
 
     /// A TOML settings file with any of: listen, data_dir, database_url,
-    /// issuer, sqlite_dir, tenant_calls, tenant_calls_max (flags and
-    /// environment variables win over it).
+    /// secret_key_file, issuer, sqlite_dir, tenant_calls, tenant_calls_max
+    /// (flags and environment variables win over it).
     /// `--config FILE` and AUTHBOX_CONFIG, its old names, still work.
     #[arg(long, value_name = "FILE", env = "AUTHBOX_SETTINGS", alias = "config")]
     settings: Option<PathBuf>,
@@ -121,6 +121,7 @@ pub async fn serve(mut args: ServeArgs) -> u8 {
     };
     args.store.data_dir = args.store.data_dir.or(file.data_dir);
     args.store.database_url = args.store.database_url.or(file.database_url);
+    args.store.secret_key_file = args.store.secret_key_file.or(file.secret_key_file);
     args.issuer = args.issuer.or(file.issuer);
     args.sqlite_dir = args.sqlite_dir.or(file.sqlite_dir);
     args.tenant_calls = args.tenant_calls.or(file.tenant_calls);

@@ -6,6 +6,7 @@
 //! listen = "0.0.0.0:8080"
 //! data_dir = "/var/lib/authbox"            # or:
 //! database_url = "postgres://authbox@db/authbox"
+//! secret_key_file = "/etc/authbox/secret.key"
 //! issuer = "https://auth.example.com/"
 //! sqlite_dir = "/var/lib/authbox/tenants"
 //! tenant_calls = 16                        # script calls in flight per tenant
@@ -27,6 +28,8 @@ pub struct SettingsFile {
     pub data_dir: Option<PathBuf>,
     /// `--database-url`.
     pub database_url: Option<String>,
+    /// `--secret-key-file`.
+    pub secret_key_file: Option<PathBuf>,
     /// `--issuer`.
     pub issuer: Option<String>,
     /// `--sqlite-dir`.

@@ -34,7 +34,8 @@ use crate::protection::Policy;
 use crate::runtime::profile::{DEFAULT_MAX_PROFILE_BYTES, DEFAULT_PROVIDER, ProfileSource};
 use crate::runtime::{ActionCall, NewUser, Refusal, Runtime, RuntimeConfig};
 use crate::store::{
-    AccessStore, ApiKey, CachedUser, Client, Connection, LoginRecord, SqlStore, Store,
+    AccessStore, ApiKey, CachedUser, Client, Connection, LoginRecord, SecretKeySource, SqlStore,
+    Store,
 };
 use connections::LoadedConnections;
 use recent::Recent;
@@ -45,6 +46,10 @@ use user_locks::UserLocks;
 pub struct AuthboxConfig {
     /// The store: `sqlite:PATH` (created if missing) or `postgres://...`.
     pub store_url: String,
+    /// The key that seals the connections' settings and the tenants'
+    /// signing keys in the store. A PostgreSQL store refuses
+    /// [`SecretKeySource::Generated`]: its processes must share one key.
+    pub secret_key: SecretKeySource,
     /// The sandbox's settings.
     pub runtime: RuntimeConfig,
     /// The prefix of cached user ids (`auth0` by default).
@@ -56,7 +61,8 @@ pub struct AuthboxConfig {
 }
 
 impl AuthboxConfig {
-    /// Defaults with the store in a SQLite file at `path`, and compiled
+    /// Defaults with the store in a SQLite file at `path`, its secret key
+    /// in `secret.key` beside it (generated the first time), and compiled
     /// scripts cached in `artifacts/` beside it (a restart, or a rollback to
     /// an older version, loads them in a millisecond instead of compiling).
     pub fn sqlite(path: &str) -> Self {
@@ -65,6 +71,7 @@ impl AuthboxConfig {
             .unwrap_or(std::path::Path::new("."));
         AuthboxConfig {
             store_url: format!("sqlite:{path}"),
+            secret_key: SecretKeySource::Generated(beside.join("secret.key")),
             runtime: RuntimeConfig {
                 cache_dir: Some(beside.join("artifacts")),
                 ..RuntimeConfig::default()
@@ -112,9 +119,11 @@ struct Inner {
 }
 
 impl Authbox {
-    /// Opens the store (migrating it) and starts the runtime.
+    /// Opens the store (migrating it, and checking its secret key) and
+    /// starts the runtime.
     pub async fn open(config: AuthboxConfig) -> Result<Self, FlowError> {
-        let store = SqlStore::open(&config.store_url).await?;
+        let key = config.secret_key.key(&config.store_url)?;
+        let store = SqlStore::open(&config.store_url, key).await?;
         let runtime =
             Runtime::new(config.runtime).map_err(|e| FlowError::Runtime(e.to_string()))?;
         let update = UpdateSettings {

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::*;
 use crate::runtime::capabilities::password::{CostLimits, HashPool};
 use crate::runtime::profile::{ProfileSource, normalize};
-use crate::store::{LoginRecord, SqlStore, Store};
+use crate::store::{LoginRecord, SecretKey, SqlStore, Store};
 use authbox_tests::legacy::{Backend, LegacyDb};
 
 /// A store per backend with tenant `acme` and one cached user `auth0|legacy|1`.
@@ -16,7 +16,9 @@ async fn stores_with_a_user(test: &str) -> Vec<(SqlStore, String, LegacyDb)> {
         let Some(db) = LegacyDb::empty(backend, test).await else {
             continue;
         };
-        let store = SqlStore::open(&db.url).await.unwrap();
+        let store = SqlStore::open(&db.url, SecretKey::generate())
+            .await
+            .unwrap();
         let tenant = store.create_tenant("acme").await.unwrap();
         let conn = store
             .create_connection(&tenant.id, "legacy", &Default::default())

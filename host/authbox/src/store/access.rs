@@ -1,13 +1,15 @@
 //! Who may use a tenant: Management API keys with their scopes, applications
 //! (client id and secret) for the Authentication API, and the tenant's
 //! token-signing key. Keys and secrets are stored as their sha256 (they are
-//! random and long, so a fast hash is enough) and shown once, at creation.
+//! random and long, so a fast hash is enough) and shown once, at creation;
+//! signing keys, which must be read back, are sealed.
 
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::sealed::{Place, seal, unseal};
 use super::sql::{SqlStore, database, exists_or, new_id, now};
 use super::{StoreError, StoreResult};
 
@@ -140,11 +142,19 @@ fn client(row: &AnyRow) -> StoreResult<Client> {
     })
 }
 
-fn signing_key(row: &AnyRow) -> StoreResult<SigningKey> {
-    Ok(SigningKey {
-        kid: row.try_get("kid").map_err(database)?,
-        private_key_pem: row.try_get("private_key").map_err(database)?,
-    })
+impl SqlStore {
+    /// The signing key of a `signing_keys` row, unsealed.
+    fn signing_key_row(&self, row: &AnyRow) -> StoreResult<SigningKey> {
+        let tenant_id: String = row.try_get("tenant_id").map_err(database)?;
+        let sealed: String = row.try_get("private_key").map_err(database)?;
+        let place = Place::SigningKey {
+            tenant_id: &tenant_id,
+        };
+        Ok(SigningKey {
+            kid: row.try_get("kid").map_err(database)?,
+            private_key_pem: unseal(&self.key, place, &sealed)?,
+        })
+    }
 }
 
 /// A foreign-key failure means the tenant is not there.
@@ -326,13 +336,13 @@ impl AccessStore for SqlStore {
     }
 
     async fn signing_key(&self, tenant_id: &str) -> StoreResult<Option<SigningKey>> {
-        sqlx::query("SELECT kid, private_key FROM signing_keys WHERE tenant_id = $1")
+        sqlx::query("SELECT tenant_id, kid, private_key FROM signing_keys WHERE tenant_id = $1")
             .bind(tenant_id)
             .fetch_optional(&self.pool)
             .await
             .map_err(database)?
             .as_ref()
-            .map(signing_key)
+            .map(|row| self.signing_key_row(row))
             .transpose()
     }
 
@@ -343,7 +353,11 @@ impl AccessStore for SqlStore {
         )
         .bind(tenant_id)
         .bind(&key.kid)
-        .bind(&key.private_key_pem)
+        .bind(seal(
+            &self.key,
+            Place::SigningKey { tenant_id },
+            &key.private_key_pem,
+        )?)
         .bind(now())
         .execute(&self.pool)
         .await
@@ -362,7 +376,7 @@ impl AccessStore for SqlStore {
             .map(|row| {
                 Ok((
                     row.try_get("tenant_id").map_err(database)?,
-                    signing_key(row)?,
+                    self.signing_key_row(row)?,
                 ))
             })
             .collect()

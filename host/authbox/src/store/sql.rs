@@ -7,9 +7,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyConnection, AnyPool, Connection as _, Row};
+use sqlx::{Any, AnyConnection, AnyPool, Connection as _, Row, Transaction};
 
 use super::records::{CachedUser, Connection, ConnectionSettings, ScriptVersion, Tenant};
+use super::rekey::check_and_seal;
+use super::sealed::{Place, seal, unseal};
+use super::secret_key::SecretKey;
 use super::{
     LoginRecord, MigrationReason, MigrationRecord, Store, StoreError, StoreResult,
     StoredCredentials, UserChanges,
@@ -23,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("migrations/0003_tenant_settings.sql")),
     (4, include_str!("migrations/0004_tenant_calls.sql")),
     (5, include_str!("migrations/0005_attack_protection.sql")),
+    (6, include_str!("migrations/0006_secret_key.sql")),
 ];
 
 /// Root attributes a connection with "sync root attributes" off keeps from
@@ -45,6 +49,9 @@ const SQLITE_LOG_RESTART_EVERY: Duration = Duration::from_millis(100);
 #[derive(Clone)]
 pub(crate) struct SqlStore {
     pub(super) pool: AnyPool,
+    /// Seals the connections' settings and the signing keys.
+    pub(super) key: Arc<SecretKey>,
+    sqlite: bool,
     /// A SQLite store's log restarts, stopped with the last clone.
     log_restarts: Option<Arc<LogRestarts>>,
 }
@@ -132,10 +139,38 @@ fn json_object(text: &str) -> StoreResult<Map<String, Value>> {
     serde_json::from_str(text).map_err(|e| StoreError::Database(format!("stored JSON: {e}")))
 }
 
+/// Applies the migrations not applied yet, in `tx`.
+async fn migrate(tx: &mut Transaction<'_, Any>) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS authbox_migrations \
+         (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )
+    .execute(&mut **tx)
+    .await?;
+    for (version, sql) in MIGRATIONS {
+        let applied = sqlx::query("SELECT version FROM authbox_migrations WHERE version = $1")
+            .bind(*version)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if applied.is_none() {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query("INSERT INTO authbox_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind(*version)
+                .bind(now())
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 impl SqlStore {
     /// Opens (creating a SQLite file if needed) and migrates the store at
-    /// `url`: `sqlite:PATH` or `postgres://...`.
-    pub(crate) async fn open(url: &str) -> StoreResult<SqlStore> {
+    /// `url`: `sqlite:PATH` or `postgres://...`, whose secrets are sealed
+    /// under `key`. A store sealed under another key is refused, unchanged.
+    pub(crate) async fn open(url: &str, key: SecretKey) -> StoreResult<SqlStore> {
         sqlx::any::install_default_drivers();
         let shown = url
             .parse::<DataSourceUrl>()
@@ -185,48 +220,39 @@ impl SqlStore {
             true => Some(Arc::new(LogRestarts::start(&url).await.map_err(failed)?)),
             false => None,
         };
-        let store = SqlStore { pool, log_restarts };
-        store.migrate(sqlite).await.map_err(failed)?;
+        let store = SqlStore {
+            pool,
+            key: Arc::new(key),
+            sqlite,
+            log_restarts,
+        };
+        let mut tx = store.begin_alone().await.map_err(failed)?;
+        migrate(&mut tx).await.map_err(failed)?;
+        if let Err(e) = check_and_seal(&mut tx, &store.key).await {
+            // Nothing the transaction did stays, migrations included.
+            drop(tx);
+            store.close().await;
+            return Err(e);
+        }
+        tx.commit().await.map_err(failed)?;
         Ok(store)
     }
 
-    /// Applies the migrations not applied yet. On PostgreSQL an advisory
-    /// lock makes concurrent processes take turns.
-    async fn migrate(&self, sqlite: bool) -> Result<(), sqlx::Error> {
-        // On SQLite the write lock is taken at once, so that another process
-        // migrating too waits its turn instead of failing at its first write.
-        let mut tx = match sqlite {
+    /// A transaction that has the store to itself: concurrent processes
+    /// opening, migrating or rotating the key take turns. On SQLite the
+    /// write lock is taken at once, so that another process waits its turn
+    /// instead of failing at its first write; on PostgreSQL an advisory lock.
+    pub(super) async fn begin_alone(&self) -> Result<Transaction<'_, Any>, sqlx::Error> {
+        let mut tx = match self.sqlite {
             true => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             false => self.pool.begin().await?,
         };
-        if !sqlite {
+        if !self.sqlite {
             sqlx::query("SELECT pg_advisory_xact_lock(7355608)")
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::raw_sql(
-            "CREATE TABLE IF NOT EXISTS authbox_migrations \
-             (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
-        )
-        .execute(&mut *tx)
-        .await?;
-        for (version, sql) in MIGRATIONS {
-            let applied = sqlx::query("SELECT version FROM authbox_migrations WHERE version = $1")
-                .bind(*version)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if applied.is_none() {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("INSERT INTO authbox_migrations (version, applied_at) VALUES ($1, $2)")
-                    .bind(*version)
-                    .bind(now())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        tx.commit().await
+        Ok(tx)
     }
 
     /// The tenant's connection whose `column` (`id` or `name`) is `key`.
@@ -245,7 +271,7 @@ impl SqlStore {
         .await
         .map_err(database)?
         .ok_or_else(|| StoreError::NotFound(format!("connection `{key}`")))?;
-        connection(&row)
+        self.connection_row(&row)
     }
 
     /// The tenant whose `column` (`id` or `name`) is `key`.
@@ -307,18 +333,42 @@ fn tenant(row: &AnyRow) -> Result<Tenant, sqlx::Error> {
     })
 }
 
-fn connection(row: &AnyRow) -> StoreResult<Connection> {
-    let settings: String = row.try_get("settings").map_err(database)?;
-    Ok(Connection {
-        id: row.try_get("id").map_err(database)?,
-        tenant_id: row.try_get("tenant_id").map_err(database)?,
-        name: row.try_get("name").map_err(database)?,
-        settings: serde_json::from_str(&settings)
-            .map_err(|e| StoreError::Database(format!("stored settings: {e}")))?,
-        active_version: row.try_get("active_version").map_err(database)?,
-        created_at: row.try_get("created_at").map_err(database)?,
-        updated_at: row.try_get("updated_at").map_err(database)?,
-    })
+impl SqlStore {
+    /// A connection's settings, sealed for its row.
+    fn sealed_settings(
+        &self,
+        tenant_id: &str,
+        connection_id: &str,
+        settings: &ConnectionSettings,
+    ) -> StoreResult<String> {
+        let place = Place::ConnectionSettings {
+            tenant_id,
+            connection_id,
+        };
+        seal(&self.key, place, &json_text(settings)?)
+    }
+
+    /// The connection of a `connections` row, its settings unsealed.
+    fn connection_row(&self, row: &AnyRow) -> StoreResult<Connection> {
+        let id: String = row.try_get("id").map_err(database)?;
+        let tenant_id: String = row.try_get("tenant_id").map_err(database)?;
+        let sealed: String = row.try_get("settings").map_err(database)?;
+        let place = Place::ConnectionSettings {
+            tenant_id: &tenant_id,
+            connection_id: &id,
+        };
+        let settings = unseal(&self.key, place, &sealed)?;
+        Ok(Connection {
+            settings: serde_json::from_str(&settings)
+                .map_err(|e| StoreError::Database(format!("stored settings: {e}")))?,
+            id,
+            tenant_id,
+            name: row.try_get("name").map_err(database)?,
+            active_version: row.try_get("active_version").map_err(database)?,
+            created_at: row.try_get("created_at").map_err(database)?,
+            updated_at: row.try_get("updated_at").map_err(database)?,
+        })
+    }
 }
 
 fn script_version(row: &AnyRow, active: Option<i64>) -> StoreResult<ScriptVersion> {
@@ -432,19 +482,20 @@ impl Store for SqlStore {
         settings: &ConnectionSettings,
     ) -> StoreResult<Connection> {
         let at = now();
+        let id = new_id("con");
         let row = sqlx::query(
             "INSERT INTO connections (id, tenant_id, name, settings, active_version, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, NULL, $5, $5) RETURNING *",
         )
-        .bind(new_id("con"))
+        .bind(&id)
         .bind(tenant_id)
         .bind(name)
-        .bind(json_text(settings)?)
+        .bind(self.sealed_settings(tenant_id, &id, settings)?)
         .bind(at)
         .fetch_one(&self.pool)
         .await
         .map_err(|e| exists_or(e, || format!("connection `{name}`")))?;
-        connection(&row)
+        self.connection_row(&row)
     }
 
     async fn connections(&self, tenant_id: &str) -> StoreResult<Vec<Connection>> {
@@ -454,7 +505,7 @@ impl Store for SqlStore {
             .await
             .map_err(database)?
             .iter()
-            .map(connection)
+            .map(|row| self.connection_row(row))
             .collect()
     }
 
@@ -476,7 +527,7 @@ impl Store for SqlStore {
             "UPDATE connections SET settings = $1, updated_at = $2 \
              WHERE tenant_id = $3 AND id = $4 RETURNING *",
         )
-        .bind(json_text(settings)?)
+        .bind(self.sealed_settings(tenant_id, connection_id, settings)?)
         .bind(now())
         .bind(tenant_id)
         .bind(connection_id)
@@ -484,7 +535,7 @@ impl Store for SqlStore {
         .await
         .map_err(database)?
         .ok_or_else(|| StoreError::NotFound(format!("connection `{connection_id}`")))?;
-        connection(&row)
+        self.connection_row(&row)
     }
 
     async fn delete_connection(&self, tenant_id: &str, connection_id: &str) -> StoreResult<()> {

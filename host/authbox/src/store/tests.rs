@@ -12,7 +12,12 @@ async fn stores(test: &str) -> Vec<(SqlStore, LegacyDb)> {
     let mut stores = Vec::new();
     for backend in [Backend::Sqlite, Backend::Postgres] {
         if let Some(db) = LegacyDb::empty(backend, test).await {
-            stores.push((SqlStore::open(&db.url).await.unwrap(), db));
+            stores.push((
+                SqlStore::open(&db.url, SecretKey::generate())
+                    .await
+                    .unwrap(),
+                db,
+            ));
         }
     }
     stores
@@ -422,7 +427,7 @@ async fn keys_and_clients_are_found_by_their_secrets_hash_only() {
 async fn a_sqlite_stores_log_starts_again_after_concurrent_writes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.db");
-    let store = SqlStore::open(&format!("sqlite:{}", path.display()))
+    let store = SqlStore::open(&format!("sqlite:{}", path.display()), SecretKey::generate())
         .await
         .unwrap();
     let tenant = store.create_tenant("acme").await.unwrap();
@@ -476,7 +481,7 @@ async fn a_sqlite_stores_log_starts_again_after_concurrent_writes() {
 #[tokio::test]
 async fn an_in_memory_sqlite_store_is_refused() {
     for url in ["sqlite::memory:", "sqlite:file:store?mode=memory"] {
-        match SqlStore::open(url).await {
+        match SqlStore::open(url, SecretKey::generate()).await {
             Err(StoreError::Open { reason, .. }) => assert!(reason.contains("file path")),
             other => panic!("{url}: {:?}", other.map(|_| ())),
         }

@@ -1,7 +1,8 @@
 //! The `authbox` binary's black-box tests, in one binary: the CLI's
-//! commands, `authbox serve` over HTTP, and the SQL templates through the
-//! CLI.
+//! commands, `authbox serve` over HTTP, the secret key's commands, and the
+//! SQL templates through the CLI.
 
 mod cli;
+mod secret_key;
 mod serve;
 mod sql_cli;

@@ -13,17 +13,17 @@ use authbox_tests::legacy::{Backend, LegacyDb};
 use authbox_tests::serve_process::{ServeProcess, authbox_json};
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_authbox");
+pub(super) const BIN: &str = env!("CARGO_BIN_EXE_authbox");
 
 /// Runs an `authbox` command with `--json`; answers its output.
-fn authbox(args: &[&str], store: &[String]) -> Value {
+pub(super) fn authbox(args: &[&str], store: &[String]) -> Value {
     authbox_json(Path::new(BIN), args, store)
 }
 
 /// `authbox serve` with these arguments on `store`, logging at debug level
 /// (so that what must never be logged is looked for in everything that
 /// could be).
-fn spawn(args: &[&str], store: &[String]) -> ServeProcess {
+pub(super) fn spawn(args: &[&str], store: &[String]) -> ServeProcess {
     ServeProcess::spawn(Path::new(BIN), args, store, "debug")
 }
 
@@ -35,8 +35,8 @@ fn start(store: &[String], sqlite_dir: &Path) -> ServeProcess {
 
 /// A tenant with a key, a client, and a `legacy` connection running the
 /// `sqlite` template on `legacy`, set up through the CLI and `server`.
-struct Tenant {
-    key: String,
+pub(super) struct Tenant {
+    pub(super) key: String,
     client_id: String,
     client_secret: String,
 }
@@ -79,7 +79,7 @@ async fn set_up(server: &ServeProcess, store: &[String], legacy: &LegacyDb) -> T
     }
 }
 
-async fn login(server: &ServeProcess, tenant: &Tenant) -> Value {
+pub(super) async fn login(server: &ServeProcess, tenant: &Tenant) -> Value {
     let response = password_grant(server, tenant, "correct horse battery staple").await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
@@ -162,7 +162,7 @@ async fn legacy() -> (LegacyDb, std::path::PathBuf) {
 }
 
 /// The credentials `serve --demo` printed.
-fn demo_credentials(server: &mut ServeProcess) -> Tenant {
+pub(super) fn demo_credentials(server: &mut ServeProcess) -> Tenant {
     let mut reader = BufReader::new(server.child.stdout.take().unwrap());
     let mut printed = String::new();
     while !printed.contains("client secret:") {
@@ -255,7 +255,13 @@ async fn two_processes_share_one_postgres_store() {
         return;
     };
     let (legacy, sqlite_dir) = legacy().await;
-    let store = vec!["--database-url".to_string(), db.url.clone()];
+    // The processes share the store, so they share its secret key.
+    let key = tempfile::tempdir().unwrap();
+    let key_file = key.path().join("secret.key").display().to_string();
+    authbox(&["secret-key", "generate", &key_file], &[]);
+    let store = ["--database-url", &db.url, "--secret-key-file", &key_file]
+        .map(String::from)
+        .to_vec();
     let first = start(&store, &sqlite_dir);
     let second = start(&store, &sqlite_dir);
     let tenant = set_up(&first, &store, &legacy).await;

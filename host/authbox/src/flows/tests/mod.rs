@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::runtime::report::Outcome;
-use crate::store::{ConnectionSettings, StoreError};
+use crate::store::{ConnectionSettings, SecretKey, SecretKeySource, StoreError};
 use authbox_tests::legacy::{Backend, LegacyDb};
 
 const ADA: &str = "ada@example.com";
@@ -24,6 +24,8 @@ struct Setup {
     dir: tempfile::TempDir,
     /// The PostgreSQL schema holding the store, if not SQLite.
     store_schema: Option<LegacyDb>,
+    /// The store's secret key, for another `Authbox` on it.
+    secret_key: SecretKeySource,
 }
 
 /// A legacy SQLite database with the template's seed, and authbox on a
@@ -86,7 +88,9 @@ async fn setup_on(store: Option<LegacyDb>) -> Setup {
     let mut config = AuthboxConfig::sqlite(path.to_str().unwrap());
     if let Some(db) = &store {
         config.store_url = db.url.clone();
+        config.secret_key = SecretKeySource::Key(SecretKey::generate());
     }
+    let secret_key = config.secret_key.clone();
     let authbox = Authbox::open(config).await.unwrap();
     let tenant = authbox.store().create_tenant("acme").await.unwrap();
     let mut settings = ConnectionSettings::default();
@@ -104,6 +108,7 @@ async fn setup_on(store: Option<LegacyDb>) -> Setup {
         legacy,
         dir,
         store_schema: store,
+        secret_key,
     }
 }
 

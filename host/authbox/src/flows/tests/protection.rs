@@ -330,6 +330,7 @@ async fn two_authboxes_on_postgres_share_blocks_and_unblocks() {
         .unwrap();
     let mut config = AuthboxConfig::sqlite(s.dir.path().join("second.db").to_str().unwrap());
     config.store_url = s.store_schema.as_ref().unwrap().url.clone();
+    config.secret_key = s.secret_key.clone();
     let second = Authbox::open(config).await.unwrap();
 
     fail_three_times(&s, "198.51.100.30").await;
