@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use authbox::runtime::ScriptInfo;
+use authbox::runtime::capabilities::http::HttpConfig;
 use clap::Args;
 use serde_json::json;
 
@@ -26,7 +27,7 @@ pub struct CheckArgs {
 
 /// Runs the command; returns the exit status.
 pub async fn check(args: CheckArgs) -> u8 {
-    let loaded = script_file::load(&args.script, &args.cache, false).await;
+    let loaded = script_file::load(&args.script, &args.cache, false, HttpConfig::default()).await;
     let script = match loaded {
         Ok((_, script)) => script,
         Err(error) => {

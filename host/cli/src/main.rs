@@ -7,6 +7,7 @@ mod admin;
 mod check;
 mod demo;
 mod hash_password;
+mod networks;
 mod run;
 mod script_file;
 mod secret_key;

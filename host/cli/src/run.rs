@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use authbox::runtime::capabilities::http::{AllowedHosts, HttpConfig, HttpSettings};
 use authbox::runtime::capabilities::sql::{DataSource, DataSources};
 use authbox::runtime::profile::{
     DEFAULT_CONNECTION, DEFAULT_MAX_PROFILE_BYTES, DEFAULT_PROVIDER, ProfileSource,
@@ -13,8 +14,10 @@ use authbox::runtime::profile::{
 use authbox::runtime::report::{Report, Verdict};
 use authbox::runtime::{ActionCall, CallContext, CallLimits, CapabilitySettings, NewUser};
 use clap::{Args, Subcommand};
+use ipnet::IpNet;
 use serde_json::{Map, Value};
 
+use super::networks;
 use super::script_file::{self, CacheArgs, ScriptFileError};
 use super::{EXIT_FAILURE, EXIT_NEGATIVE, EXIT_OK, usage_error};
 
@@ -24,6 +27,7 @@ use super::{EXIT_FAILURE, EXIT_NEGATIVE, EXIT_OK, usage_error};
 ///   authbox run users.wasm login ada@example.com - --config-file users.json < password.txt
 ///   authbox run users.wasm get-user ada@example.com --json
 ///   authbox run postgres.wasm login ada@example.com - --datasource users=postgres://app@localhost/legacy
+///   authbox run rest-api.wasm login ada@example.com - --config api_url=https://users.example.com --allow-host users.example.com
 #[derive(Args)]
 #[command(verbatim_doc_comment)]
 pub struct RunArgs {
@@ -45,6 +49,14 @@ pub struct RunArgs {
     /// mysql://USER:PASSWORD@HOST/DB (MySQL or MariaDB) or sqlite:PATH. The templates use `users`.
     #[arg(long = "datasource", value_name = "NAME=URL", global = true)]
     datasources: Vec<String>,
+
+    /// An origin the script may send HTTP requests to (repeatable): HOST, *.DOMAIN, HOST:PORT,
+    /// or http://HOST[:PORT] for plain HTTP (HTTPS and the default port otherwise). None: no network.
+    #[arg(long = "allow-host", value_name = "HOST", global = true)]
+    allowed_hosts: Vec<String>,
+
+    #[arg(long = "allow-private-networks", value_name = "CIDR", value_parser = networks::parse_network, value_delimiter = ',', help = networks::HELP, global = true)]
+    allow_private_networks: Vec<IpNet>,
 
     /// The connection's name, as the profile's identity shows it.
     #[arg(long, value_name = "NAME", default_value = DEFAULT_CONNECTION, global = true)]
@@ -243,8 +255,16 @@ pub async fn run(args: RunArgs) -> u8 {
         Ok(datasources) => datasources,
         Err(message) => return usage_error(message),
     };
+    let allowed_hosts = match AllowedHosts::parse(&args.allowed_hosts) {
+        Ok(allowed) => allowed,
+        Err(e) => return usage_error(format!("--allow-host: {e}")),
+    };
+    let http = HttpConfig {
+        allowed_private_networks: args.allow_private_networks,
+        ..HttpConfig::default()
+    };
     let (runtime, script) =
-        match script_file::load(&args.script, &args.cache, args.fuel.is_some()).await {
+        match script_file::load(&args.script, &args.cache, args.fuel.is_some(), http).await {
             Ok(loaded) => loaded,
             Err(ScriptFileError::Runtime(message)) => {
                 eprintln!("error: {message}");
@@ -256,6 +276,7 @@ pub async fn run(args: RunArgs) -> u8 {
         capabilities: CapabilitySettings {
             config: Arc::new(config),
             sql: datasources,
+            http: HttpSettings::new(allowed_hosts),
             ..CapabilitySettings::default()
         },
         limits: CallLimits {

@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use authbox::runtime::{LoadError, Runtime, RuntimeConfig, Script};
+use authbox::runtime::capabilities::http::HttpConfig;
+use authbox::runtime::{CapabilityConfig, LoadError, Runtime, RuntimeConfig, Script};
 use clap::Args;
 
 /// Where compiled scripts are cached, and whether.
@@ -58,6 +59,7 @@ pub async fn load(
     path: &std::path::Path,
     cache: &CacheArgs,
     fuel_metering: bool,
+    http: HttpConfig,
 ) -> Result<(Runtime, Script), ScriptFileError> {
     let bytes = std::fs::read(path)
         .map_err(|e| ScriptFileError::Read(format!("cannot read {}: {e}", path.display())))?;
@@ -65,6 +67,10 @@ pub async fn load(
         max_concurrent_calls: 4,
         fuel_metering,
         cache_dir: cache.dir(),
+        capabilities: CapabilityConfig {
+            http,
+            ..CapabilityConfig::default()
+        },
         ..RuntimeConfig::default()
     };
     let runtime = Runtime::new(config).map_err(|e| ScriptFileError::Runtime(e.to_string()))?;

@@ -7,9 +7,11 @@ use std::path::PathBuf;
 use authbox::flows::Authbox;
 use authbox_server::ServerSettings;
 use clap::Args;
+use ipnet::IpNet;
 
 use super::admin::StoreArgs;
 use super::demo;
+use super::networks;
 use super::settings_file::SettingsFile;
 use super::{EXIT_FAILURE, EXIT_OK};
 
@@ -21,8 +23,8 @@ pub struct ServeArgs {
     listen: Option<SocketAddr>,
 
     /// A TOML settings file with any of: listen, data_dir, database_url,
-    /// secret_key_file, issuer, sqlite_dir, tenant_calls, tenant_calls_max
-    /// (flags and environment variables win over it).
+    /// secret_key_file, issuer, sqlite_dir, tenant_calls, tenant_calls_max,
+    /// allow_private_networks (flags and environment variables win over it).
     /// `--config FILE` and AUTHBOX_CONFIG, its old names, still work.
     #[arg(long, value_name = "FILE", env = "AUTHBOX_SETTINGS", alias = "config")]
     settings: Option<PathBuf>,
@@ -36,6 +38,9 @@ pub struct ServeArgs {
     /// are refused, so that a tenant cannot name any file of the server).
     #[arg(long, value_name = "DIR", env = "AUTHBOX_SQLITE_DIR")]
     sqlite_dir: Option<std::path::PathBuf>,
+
+    #[arg(long = "allow-private-networks", value_name = "CIDR", env = "AUTHBOX_ALLOW_PRIVATE_NETWORKS", value_parser = networks::parse_network, value_delimiter = ',', help = networks::HELP)]
+    allow_private_networks: Vec<IpNet>,
 
     /// Script calls one tenant may have in flight, unless its settings say
     /// otherwise; more wait (3 s at most, then 429) [default: 4 per core,
@@ -96,6 +101,7 @@ async fn open(args: &ServeArgs) -> Result<Authbox, String> {
     if calls.default == 0 {
         return Err("tenant_calls must be at least 1".into());
     }
+    config.runtime.capabilities.http.allowed_private_networks = args.allow_private_networks.clone();
     if calls.max < calls.default {
         return Err(format!(
             "--tenant-calls-max ({}) is below --tenant-calls ({}): raise it, or lower --tenant-calls",
@@ -126,6 +132,9 @@ pub async fn serve(mut args: ServeArgs) -> u8 {
     args.sqlite_dir = args.sqlite_dir.or(file.sqlite_dir);
     args.tenant_calls = args.tenant_calls.or(file.tenant_calls);
     args.tenant_calls_max = args.tenant_calls_max.or(file.tenant_calls_max);
+    if args.allow_private_networks.is_empty() {
+        args.allow_private_networks = file.allow_private_networks;
+    }
     let listen = args
         .listen
         .or(file.listen)

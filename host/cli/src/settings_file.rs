@@ -11,11 +11,13 @@
 //! sqlite_dir = "/var/lib/authbox/tenants"
 //! tenant_calls = 16                        # script calls in flight per tenant
 //! tenant_calls_max = 64                    # the most a tenant may set
+//! allow_private_networks = ["10.20.0.0/16"] # scripts' HTTP may reach these
 //! ```
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use ipnet::IpNet;
 use serde::Deserialize;
 
 /// What the file may set.
@@ -38,6 +40,9 @@ pub struct SettingsFile {
     pub tenant_calls: Option<u32>,
     /// `--tenant-calls-max`.
     pub tenant_calls_max: Option<u32>,
+    /// `--allow-private-networks`.
+    #[serde(default)]
+    pub allow_private_networks: Vec<IpNet>,
 }
 
 impl SettingsFile {

@@ -74,6 +74,8 @@ struct OptionsOut {
     configuration_keys: Vec<String>,
     /// The names of the data sources (their URLs are write-only).
     datasource_names: Vec<String>,
+    /// The origins the scripts may send HTTP requests to; empty: none.
+    allowed_hosts: Vec<String>,
 }
 
 fn shown(connection: &Connection) -> ConnectionJson {
@@ -94,6 +96,7 @@ fn shown(connection: &Connection) -> ConnectionJson {
             limits: settings.limits,
             configuration_keys: settings.config.keys().cloned().collect(),
             datasource_names: settings.datasources.keys().cloned().collect(),
+            allowed_hosts: settings.allowed_hosts.clone(),
         },
         active_script_version: connection.active_version,
         created_at: connection.created_at.clone(),
@@ -124,6 +127,10 @@ struct OptionsIn {
     configuration: Option<BTreeMap<String, String>>,
     /// Name to database URL, for the `sql` capability (write-only).
     datasources: Option<BTreeMap<String, String>>,
+    /// The origins the scripts may send HTTP requests to (`wasi:http`):
+    /// `HOST`, `*.DOMAIN`, `HOST:PORT`, or `http://HOST[:PORT]` for plain
+    /// HTTP; HTTPS and the default port otherwise. Empty: no network.
+    allowed_hosts: Option<Vec<String>>,
 }
 
 impl OptionsIn {
@@ -176,6 +183,9 @@ impl OptionsIn {
         }
         if let Some(datasources) = self.datasources {
             settings.datasources = datasources;
+        }
+        if let Some(allowed_hosts) = self.allowed_hosts {
+            settings.allowed_hosts = allowed_hosts;
         }
     }
 }

@@ -11,6 +11,7 @@ use tokio::sync::Mutex;
 
 use super::FlowError;
 use super::recent::Recent;
+use crate::runtime::capabilities::http::{AllowedHosts, HttpSettings};
 use crate::runtime::capabilities::sql::{DataSource, DataSources};
 use crate::runtime::share::CallShare;
 use crate::runtime::{CallContext, CapabilitySettings, Runtime, Script};
@@ -89,6 +90,7 @@ impl LoadedConnections {
             capabilities: CapabilitySettings {
                 config: Arc::new(connection.settings.config.clone()),
                 sql: datasources(&connection.name, &connection.settings)?,
+                http: HttpSettings::new(allowed_hosts(&connection.name, &connection.settings)?),
                 ..CapabilitySettings::default()
             },
             limits: connection.settings.limits.call_limits(),
@@ -108,6 +110,17 @@ impl LoadedConnections {
         }
         Ok(loaded)
     }
+}
+
+/// The origins a connection's scripts may reach.
+pub(super) fn allowed_hosts(
+    connection: &str,
+    settings: &ConnectionSettings,
+) -> Result<AllowedHosts, FlowError> {
+    AllowedHosts::parse(&settings.allowed_hosts).map_err(|e| FlowError::InvalidSettings {
+        connection: connection.to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// A connection's data sources, each checked by its driver (not opened).

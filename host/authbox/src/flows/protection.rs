@@ -66,12 +66,12 @@ impl Authbox {
         tenant_id: &str,
         patch: BruteForcePatch,
     ) -> Result<BruteForceProtection, FlowError> {
-        let mut settings = self.protection().attack_protection(tenant_id).await?;
-        settings.brute_force = settings
-            .brute_force
-            .patched(patch)
-            .map_err(FlowError::InvalidTenantSettings)?;
-        self.store_protection(tenant_id, &settings).await?;
+        let settings = self
+            .change_protection(tenant_id, |settings| {
+                settings.brute_force = settings.brute_force.patched(patch)?;
+                Ok(())
+            })
+            .await?;
         Ok(settings.brute_force)
     }
 
@@ -82,25 +82,29 @@ impl Authbox {
         tenant_id: &str,
         patch: SuspiciousIpPatch,
     ) -> Result<SuspiciousIpThrottling, FlowError> {
-        let mut settings = self.protection().attack_protection(tenant_id).await?;
-        settings.suspicious_ip = settings
-            .suspicious_ip
-            .patched(patch)
-            .map_err(FlowError::InvalidTenantSettings)?;
-        self.store_protection(tenant_id, &settings).await?;
+        let settings = self
+            .change_protection(tenant_id, |settings| {
+                settings.suspicious_ip = settings.suspicious_ip.patched(patch)?;
+                Ok(())
+            })
+            .await?;
         Ok(settings.suspicious_ip)
     }
 
-    async fn store_protection(
+    /// Applies `change` to the tenant's settings and stores them, unless
+    /// it says why not; this process uses them at once.
+    async fn change_protection(
         &self,
         tenant_id: &str,
-        settings: &AttackProtection,
-    ) -> Result<(), FlowError> {
+        change: impl FnOnce(&mut AttackProtection) -> Result<(), String>,
+    ) -> Result<AttackProtection, FlowError> {
+        let mut settings = self.protection().attack_protection(tenant_id).await?;
+        change(&mut settings).map_err(FlowError::InvalidTenantSettings)?;
         self.protection()
-            .set_attack_protection(tenant_id, settings)
+            .set_attack_protection(tenant_id, &settings)
             .await?;
         self.inner.policies.forget(|id, _| id == tenant_id);
-        Ok(())
+        Ok(settings)
     }
 
     /// Refuses a login (before any script runs) whose identifier is

@@ -3,7 +3,7 @@
 //! activated, the tenant's default connection. Every change is seen by this
 //! process's next call at once.
 
-use super::connections::datasources;
+use super::connections::{allowed_hosts, datasources};
 use super::{Authbox, FlowError, TenantCalls};
 use crate::store::{Connection, ConnectionSettings, ScriptVersion, Tenant};
 
@@ -183,8 +183,8 @@ impl Authbox {
     }
 }
 
-/// Checks a connection's limits and data sources (parsed by their driver,
-/// not connected to).
+/// Checks a connection's limits, allowed hosts and data sources (parsed by
+/// their driver, not connected to).
 fn check(
     name: &str,
     settings: &ConnectionSettings,
@@ -198,5 +198,6 @@ fn check(
             connection: name.to_string(),
             reason,
         })?;
+    allowed_hosts(name, settings)?;
     datasources(name, settings).map(drop)
 }

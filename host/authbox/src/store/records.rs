@@ -41,6 +41,9 @@ pub struct ConnectionSettings {
     pub config: BTreeMap<String, String>,
     /// The script's data sources: name to URL.
     pub datasources: BTreeMap<String, String>,
+    /// The origins its scripts may send HTTP requests to (empty: no
+    /// network); see [`AllowedHosts`](crate::runtime::capabilities::http::AllowedHosts).
+    pub allowed_hosts: Vec<String>,
     /// How import mode hashes the passwords of the users it migrates.
     pub password_hashing: PasswordHashing,
     /// Bounds on the connection's script calls and data sources.
@@ -153,6 +156,7 @@ impl Default for ConnectionSettings {
             sync_root_attributes: true,
             config: BTreeMap::new(),
             datasources: BTreeMap::new(),
+            allowed_hosts: Vec::new(),
             password_hashing: PasswordHashing::default(),
             limits: ConnectionLimits::default(),
         }
@@ -166,6 +170,7 @@ impl std::fmt::Debug for ConnectionSettings {
             .field("sync_root_attributes", &self.sync_root_attributes)
             .field("config", &self.config.keys().collect::<Vec<_>>())
             .field("datasources", &self.datasources.keys().collect::<Vec<_>>())
+            .field("allowed_hosts", &self.allowed_hosts)
             .field("password_hashing", &self.password_hashing)
             .field("limits", &self.limits)
             .finish()

@@ -5,6 +5,7 @@
 //! capability in one list (`sandbox/compose.rs`).
 
 pub mod config;
+pub mod http;
 pub mod log;
 pub mod password;
 pub mod sql;
@@ -12,7 +13,7 @@ pub mod sql;
 use std::fmt;
 use std::time::Instant;
 
-use wasmtime::component::Linker;
+use wasmtime::component::{Linker, ResourceTable};
 
 use crate::share::Owner;
 use log::CallLog;
@@ -49,10 +50,23 @@ pub trait Capability: Send + Sized + 'static {
     /// The state of one call.
     fn for_call(settings: &Self::Settings, shared: &Self::Shared, scope: &CallScope<'_>) -> Self;
 
-    /// Adds the interface to `linker`, served by the state `get` finds in
-    /// the store's data.
-    fn add_to_linker<T: Send + 'static>(
-        linker: &mut Linker<T>,
-        get: fn(&mut T) -> &mut Self,
-    ) -> wasmtime::Result<()>;
+    /// Adds the interface to `linker`, served by the state the store's
+    /// data holds of it.
+    fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> wasmtime::Result<()>;
+}
+
+/// A store's data that holds the per-call state of capability `C`.
+pub trait HasCapability<C>: Send + 'static {
+    /// The capability's state, with the call's resource table (where the
+    /// streams and pollables WASI and `wasi:http` share live).
+    fn capability(&mut self) -> CapabilityView<'_, C>;
+}
+
+/// What a capability serves a call from: its own state and the call's
+/// resource table.
+pub struct CapabilityView<'a, C> {
+    /// The capability's state in this call.
+    pub state: &'a mut C,
+    /// The call's resource table.
+    pub table: &'a mut ResourceTable,
 }

@@ -9,7 +9,7 @@ use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::Action;
 use super::action::{ActionCall, ActionOutput, profile_attributes, wit_new_user};
-use super::compose::{Capabilities, CapabilitySettings, HasCapabilities, SharedCapabilities};
+use super::compose::{Capabilities, CapabilitySettings, SharedCapabilities};
 use super::limits::{CallLimiter, CallLimits};
 use super::refusal::Refusal;
 use super::returned;
@@ -113,13 +113,12 @@ impl WasiView for CallState {
 
 impl bindings::authbox::script::types::Host for CallState {}
 
-impl HasCapabilities for CallState {
-    fn capabilities(&mut self) -> &mut Capabilities {
-        &mut self.capabilities
-    }
-}
-
 impl CallState {
+    /// The capabilities' states and the table they share with WASI.
+    pub(super) fn capabilities_and_table(&mut self) -> (&mut Capabilities, &mut ResourceTable) {
+        (&mut self.capabilities, &mut self.table)
+    }
+
     /// No files, no environment, no arguments, no network, no stdin;
     /// stdout and stderr go to the call's capped log. Clocks and randomness work.
     fn new(

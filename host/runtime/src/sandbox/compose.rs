@@ -6,16 +6,13 @@
 
 use wasmtime::component::Linker;
 
+use super::call::CallState;
 use crate::capabilities::config::ConfigCapability;
+use crate::capabilities::http::HttpCapability;
 use crate::capabilities::log::LogCapability;
 use crate::capabilities::password::PasswordHasher;
 use crate::capabilities::sql::SqlCapability;
-use crate::capabilities::{CallScope, Capability};
-
-/// A store's data that holds a call's [`Capabilities`].
-pub(super) trait HasCapabilities {
-    fn capabilities(&mut self) -> &mut Capabilities;
-}
+use crate::capabilities::{CallScope, Capability, CapabilityView, HasCapability};
 
 /// The contract's own types, imported by every script; served by no
 /// capability.
@@ -90,15 +87,23 @@ macro_rules! compose {
             }
 
             /// Adds every capability's interface to `linker`.
-            pub(super) fn add_to_linker<T: HasCapabilities + Send + 'static>(
-                linker: &mut Linker<T>,
-            ) -> wasmtime::Result<()> {
-                $(<$capability as Capability>::add_to_linker(linker, |state: &mut T| {
-                    &mut state.capabilities().$name
-                })?;)*
+            pub(super) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+                $(<$capability as Capability>::add_to_linker(linker)?;)*
                 Ok(())
             }
         }
+
+        $(
+            impl HasCapability<$capability> for CallState {
+                fn capability(&mut self) -> CapabilityView<'_, $capability> {
+                    let (capabilities, table) = self.capabilities_and_table();
+                    CapabilityView {
+                        state: &mut capabilities.$name,
+                        table,
+                    }
+                }
+            }
+        )*
 
         /// The interfaces a script may import besides WASI, unversioned.
         pub const INTERFACES: &[&str] = &[
@@ -110,6 +115,7 @@ macro_rules! compose {
 
 compose! {
     config: ConfigCapability,
+    http: HttpCapability,
     log: LogCapability,
     password: PasswordHasher,
     sql: SqlCapability,

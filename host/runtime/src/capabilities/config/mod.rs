@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use wasmtime::component::{HasSelf, Linker};
 
-use super::{CallScope, Capability};
+use super::{CallScope, Capability, HasCapability};
 use crate::bindings::authbox::script::config;
 
 /// A connection's configuration, shared by all its calls.
@@ -46,10 +46,7 @@ impl Capability for ConfigCapability {
         ConfigCapability::new(Arc::clone(values))
     }
 
-    fn add_to_linker<T: Send + 'static>(
-        linker: &mut Linker<T>,
-        get: fn(&mut T) -> &mut Self,
-    ) -> wasmtime::Result<()> {
-        config::add_to_linker::<T, HasSelf<Self>>(linker, get)
+    fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+        config::add_to_linker::<T, HasSelf<Self>>(linker, |t| t.capability().state)
     }
 }

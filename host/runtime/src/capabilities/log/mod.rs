@@ -9,7 +9,7 @@ use wasmtime::component::{HasSelf, Linker};
 pub use call_log::{CallLog, DEFAULT_LOG_BYTES, LogLevel, LogLine};
 pub use stream::LogStream;
 
-use super::{CallScope, Capability};
+use super::{CallScope, Capability, HasCapability};
 use crate::bindings::authbox::script::log;
 
 /// The `log` capability of one call.
@@ -50,10 +50,7 @@ impl Capability for LogCapability {
         LogCapability::new(scope.log.clone())
     }
 
-    fn add_to_linker<T: Send + 'static>(
-        linker: &mut Linker<T>,
-        get: fn(&mut T) -> &mut Self,
-    ) -> wasmtime::Result<()> {
-        log::add_to_linker::<T, HasSelf<Self>>(linker, get)
+    fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+        log::add_to_linker::<T, HasSelf<Self>>(linker, |t| t.capability().state)
     }
 }

@@ -11,7 +11,7 @@ use wasmtime::component::{HasSelf, Linker};
 pub use hasher::{HashPool, PasswordHasher};
 pub use hashing::{Algorithm, CostLimits, HashError, hash, verify};
 
-use super::{CallScope, Capability};
+use super::{CallScope, Capability, HasCapability};
 use crate::bindings::authbox::script::password;
 
 impl From<HashError> for password::PasswordError {
@@ -91,10 +91,7 @@ impl Capability for PasswordHasher {
         pool.hasher(scope.owner, Some(scope.deadline))
     }
 
-    fn add_to_linker<T: Send + 'static>(
-        linker: &mut Linker<T>,
-        get: fn(&mut T) -> &mut Self,
-    ) -> wasmtime::Result<()> {
-        password::add_to_linker::<T, HasSelf<Self>>(linker, get)
+    fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+        password::add_to_linker::<T, HasSelf<Self>>(linker, |t| t.capability().state)
     }
 }

@@ -27,7 +27,7 @@ pub use error::SqlError;
 pub use settings::{DataSourceError, DataSourceSettings, DataSourceUrl, Driver};
 pub use stats::DataSourceStats;
 
-use super::{CallScope, Capability};
+use super::{CallScope, Capability, HasCapability};
 use crate::bindings::authbox::script::sql as wit;
 use pool::{Mode, Outcome, RunError, StatementLimits};
 
@@ -138,10 +138,7 @@ impl Capability for SqlCapability {
         SqlCapability::new(sources.clone(), scope.deadline)
     }
 
-    fn add_to_linker<T: Send + 'static>(
-        linker: &mut Linker<T>,
-        get: fn(&mut T) -> &mut Self,
-    ) -> wasmtime::Result<()> {
-        wit::add_to_linker::<T, HasSelf<Self>>(linker, get)
+    fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+        wit::add_to_linker::<T, HasSelf<Self>>(linker, |t| t.capability().state)
     }
 }
