@@ -33,15 +33,20 @@ fn start(store: &[String], sqlite_dir: &Path) -> ServeProcess {
     spawn(&["--sqlite-dir", &sqlite_dir], store)
 }
 
-/// A tenant with a key, a client, and a `legacy` connection running the
-/// `sqlite` template on `legacy`, set up through the CLI and `server`.
+/// A tenant `acme` with a key, a client, and a connection made from
+/// `body` running the script `wasm`, set up through the CLI and `server`.
 pub(super) struct Tenant {
     pub(super) key: String,
-    client_id: String,
-    client_secret: String,
+    pub(super) client_id: String,
+    pub(super) client_secret: String,
 }
 
-async fn set_up(server: &ServeProcess, store: &[String], legacy: &LegacyDb) -> Tenant {
+pub(super) async fn tenant_with_connection(
+    server: &ServeProcess,
+    store: &[String],
+    body: Value,
+    wasm: &str,
+) -> Tenant {
     authbox(&["tenant", "create", "acme"], store);
     let key = authbox(&["keys", "create", "--tenant", "acme"], store)["key"]
         .as_str()
@@ -49,7 +54,6 @@ async fn set_up(server: &ServeProcess, store: &[String], legacy: &LegacyDb) -> T
         .to_string();
     let client = authbox(&["clients", "create", "--tenant", "acme"], store);
     let http = reqwest::Client::new();
-    let body = json!({"name": "legacy", "options": {"datasources": {"users": legacy.url}}});
     let created: Value = http
         .post(format!("{}/api/v2/connections", server.base))
         .bearer_auth(&key)
@@ -67,7 +71,7 @@ async fn set_up(server: &ServeProcess, store: &[String], legacy: &LegacyDb) -> T
         .put(format!("{}/api/v2/connections/{id}/script", server.base))
         .bearer_auth(&key)
         .header("content-type", "application/wasm")
-        .body(std::fs::read(authbox_tests::SQLITE).unwrap())
+        .body(std::fs::read(wasm).unwrap())
         .send()
         .await
         .unwrap();
@@ -79,6 +83,13 @@ async fn set_up(server: &ServeProcess, store: &[String], legacy: &LegacyDb) -> T
     }
 }
 
+/// The tenant with a `legacy` connection running the `sqlite` template on
+/// `legacy`.
+async fn set_up(server: &ServeProcess, store: &[String], legacy: &LegacyDb) -> Tenant {
+    let body = json!({"name": "legacy", "options": {"datasources": {"users": legacy.url}}});
+    tenant_with_connection(server, store, body, authbox_tests::SQLITE).await
+}
+
 pub(super) async fn login(server: &ServeProcess, tenant: &Tenant) -> Value {
     let response = password_grant(server, tenant, "correct horse battery staple").await;
     assert_eq!(response.status(), 200);
@@ -86,7 +97,7 @@ pub(super) async fn login(server: &ServeProcess, tenant: &Tenant) -> Value {
 }
 
 /// Ada's password grant with `password`.
-async fn password_grant(
+pub(super) async fn password_grant(
     server: &ServeProcess,
     tenant: &Tenant,
     password: &str,
@@ -114,7 +125,7 @@ async fn grant_status(server: &ServeProcess, tenant: &Tenant, password: &str) ->
 }
 
 /// A Management API request with the tenant's key: its status and body.
-async fn management(
+pub(super) async fn management(
     server: &ServeProcess,
     tenant: &Tenant,
     method: reqwest::Method,
