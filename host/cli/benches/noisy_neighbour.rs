@@ -10,6 +10,8 @@
 //!
 //! `AUTHBOX_BIN=PATH` runs another build of `authbox` (e.g. an older one,
 //! for a before/after); the fixtures are this tree's.
+//! `AUTHBOX_BENCH_NO_PROTECTION=1` switches both tenants' attack protection
+//! off first (to measure what it costs).
 //!
 //! (The numbers are in BENCHMARKS.md; this is not a test: it asserts
 //! nothing and CI does not run it.)
@@ -153,6 +155,21 @@ fn ms(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// Switches the tenant's brute-force protection and suspicious-IP
+/// throttling off (to measure what they cost).
+async fn disable_attack_protection(http: &reqwest::Client, base: &str, tenant: &Tenant) {
+    for shield in ["brute-force-protection", "suspicious-ip-throttling"] {
+        let answer = http
+            .patch(format!("{base}/api/v2/attack-protection/{shield}"))
+            .bearer_auth(&tenant.key)
+            .json(&json!({"enabled": false}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200, "{shield}");
+    }
+}
+
 fn main() {
     let flood_for = Duration::from_secs(
         std::env::args()
@@ -202,6 +219,11 @@ async fn bench(flood_for: Duration) {
         authbox_tests::HOSTILE,
     )
     .await;
+    if std::env::var_os("AUTHBOX_BENCH_NO_PROTECTION").is_some() {
+        for tenant in [a.as_ref(), &b] {
+            disable_attack_protection(&http, &base, tenant).await;
+        }
+    }
 
     // B logs in, one login after the other, for the whole run.
     let started = Instant::now();

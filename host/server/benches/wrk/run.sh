@@ -6,11 +6,14 @@
 #   cargo build --release -p authbox-cli && cargo bench -p authbox-server --bench serve --no-run
 #   host/server/benches/wrk/run.sh [SECONDS]
 #
+# AUTHBOX_BIN=PATH runs another build of `authbox` (e.g. an older one, for a
+# before/after) with this tree's guest.
+#
 # (the second command builds the `echo-user` guest the script uploads).
 set -euo pipefail
 cd "$(dirname "$0")/../../../.."
 seconds="${1:-10}"
-authbox=target/release/authbox
+authbox=${AUTHBOX_BIN:-target/release/authbox}
 wasm=$(find target -path '*wasm32-wasip2/release/echo_user.wasm' | head -n 1)
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
 [[ -x $authbox && -n $wasm ]] || { echo "build first: see the top of $0" >&2; exit 1; }

@@ -255,14 +255,14 @@ fn classify(error: &ClientError) -> (Error, String) {
                 format!("its body is over {} bytes", limit.unwrap_or_default()),
             );
         }
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            let error = match tls {
+                rustls::Error::InvalidCertificate(_) => Error::TlsCertificateError,
+                _ => Error::TlsProtocolError,
+            };
+            return (error, format!("TLS: {tls}"));
+        }
         if let Some(io) = e.downcast_ref::<io::Error>() {
-            if let Some(tls) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                let error = match tls {
-                    rustls::Error::InvalidCertificate(_) => Error::TlsCertificateError,
-                    _ => Error::TlsProtocolError,
-                };
-                return (error, format!("TLS: {tls}"));
-            }
             match io.kind() {
                 io::ErrorKind::TimedOut => {
                     return (Error::ConnectionTimeout, "the connection timed out".into());
@@ -273,7 +273,18 @@ fn classify(error: &ClientError) -> (Error, String) {
                         "the connection was refused".into(),
                     );
                 }
+                io::ErrorKind::ConnectionReset | io::ErrorKind::UnexpectedEof => {
+                    return (
+                        Error::ConnectionTerminated,
+                        "the server closed the connection".into(),
+                    );
+                }
                 _ => {}
+            }
+            // An I/O error's `source` skips the error it wraps: look at that.
+            if let Some(inner) = io.get_ref() {
+                source = Some(inner);
+                continue;
             }
         }
         if let Some(hyper) = e.downcast_ref::<hyper::Error>()

@@ -424,3 +424,30 @@ async fn a_closed_port_is_a_refused_connection() {
     let error = send(&mut h, get(&entry), None).await.unwrap_err();
     assert!(matches!(error, Error::ConnectionRefused), "{error}");
 }
+
+#[tokio::test]
+async fn https_goes_through_tls_and_a_server_without_it_is_a_tls_error() {
+    // A server that answers plain HTTP to whatever it is sent first (a TLS
+    // ClientHello), and keeps the connection open a while.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut hello = [0u8; 512];
+                let _ = socket.read(&mut hello).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
+                    .await;
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            });
+        }
+    });
+    let entry = format!("127.0.0.1:{port}");
+    let mut h = harness(&[&entry], loopback_config(), Duration::from_secs(10));
+    let error = send(&mut h, get(&format!("https://{entry}/")), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::TlsProtocolError), "{error}");
+    assert!(logged(&h.log).contains("TLS"), "{}", logged(&h.log));
+}
