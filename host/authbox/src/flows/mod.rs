@@ -32,12 +32,14 @@ use crate::management::{self, DEFAULT_MAX_METADATA_BYTES, UpdateSettings};
 use crate::metrics::{LoginResult, Metrics};
 use crate::protection::Policy;
 use crate::runtime::profile::{DEFAULT_MAX_PROFILE_BYTES, DEFAULT_PROVIDER, ProfileSource};
+use crate::runtime::share::FairPool;
 use crate::runtime::{ActionCall, NewUser, Refusal, Runtime, RuntimeConfig};
 use crate::store::{
     AccessStore, ApiKey, CachedUser, Client, Connection, LoginRecord, SecretKeySource, SqlStore,
     Store,
 };
 use connections::LoadedConnections;
+use protection::PROTECTION_TURNS;
 use recent::Recent;
 use user_locks::UserLocks;
 
@@ -110,6 +112,9 @@ struct Inner {
     tenant_caps: Recent<String, u32>,
     /// Tenants' attack protection, by tenant id.
     policies: Recent<String, Arc<Policy>>,
+    /// Turns on the store for the checks made before a login's script
+    /// runs, served in turns across tenants (see `flows/protection.rs`).
+    protection_turns: FairPool,
     tenant_calls: TenantCalls,
     /// Changes of a cached user wait for the one in progress.
     user_locks: UserLocks,
@@ -135,6 +140,7 @@ impl Authbox {
                 runtime,
                 store: Arc::new(store),
                 loaded: LoadedConnections::default(),
+                protection_turns: FairPool::new(PROTECTION_TURNS),
                 clients: Recent::default(),
                 api_keys: Recent::default(),
                 default_connections: Recent::default(),

@@ -4,6 +4,13 @@
 //! and its identifier's failures forgotten when it succeeds or the password
 //! is reset. The settings are read at most once a second per tenant; the
 //! counters are in the store, shared by every process on it.
+//!
+//! The checks before a script are store work every login asks for, so they
+//! are shared like the call slots: a tenant has at most
+//! [`PROTECTION_TURNS_PER_TENANT`] of them in flight and waiting tenants are
+//! served in turns, so that one tenant's flood of logins waits behind its
+//! own turns, not in front of the other tenants' logins on the store's
+//! connections.
 
 use std::sync::Arc;
 
@@ -13,7 +20,15 @@ use crate::protection::{
     BruteForceShield, Bucket, IpShield, Policy, Shield, Stage, SuspiciousIpPatch,
     SuspiciousIpThrottling, identifier_key,
 };
+use crate::runtime::share::{Owner, ShareCaps};
 use crate::store::{CachedUser, ProtectionStore};
+
+/// Checks before a script the process makes at once, all tenants together.
+pub(super) const PROTECTION_TURNS: usize = 4;
+
+/// Of those, the most one tenant may have: the others stay free for the
+/// other tenants.
+pub(super) const PROTECTION_TURNS_PER_TENANT: usize = PROTECTION_TURNS / 2;
 
 /// One login attempt, from its check to its end.
 pub(super) struct Attempt {
@@ -118,6 +133,15 @@ impl Authbox {
         ip: Option<&str>,
     ) -> Result<Attempt, FlowError> {
         let policy = self.policy(tenant_id).await?;
+        let caps = ShareCaps {
+            tenant: PROTECTION_TURNS_PER_TENANT,
+            connection: PROTECTION_TURNS_PER_TENANT,
+        };
+        let _turn = self
+            .inner
+            .protection_turns
+            .acquire(&Owner::new(tenant_id, connection), caps)
+            .await;
         let attempt = Attempt {
             tenant_id: tenant_id.to_string(),
             connection: connection.to_string(),
@@ -126,26 +150,42 @@ impl Authbox {
             had_failures: false,
             policy,
         };
-        let brute_force = &attempt.policy.settings.brute_force;
+        // Both reads at once: one wait on the store instead of two.
+        let failures = async {
+            match attempt.policy.counts_identifiers(&attempt.ip) {
+                true => self
+                    .protection()
+                    .login_failures(
+                        tenant_id,
+                        Some(connection),
+                        std::slice::from_ref(&attempt.identifier),
+                    )
+                    .await
+                    .map(Some),
+                false => Ok(None),
+            }
+        };
+        let throttled = async {
+            match attempt.ip.is_empty() {
+                true => Ok(false),
+                false => {
+                    self.bucket_empty(&attempt.policy, tenant_id, &attempt.ip, Stage::PreLogin)
+                        .await
+                }
+            }
+        };
+        let (failures, throttled) = tokio::join!(failures, throttled);
         let mut had_failures = false;
-        if attempt.policy.counts_identifiers(&attempt.ip) {
-            let failures = self
-                .protection()
-                .login_failures(
-                    tenant_id,
-                    Some(connection),
-                    std::slice::from_ref(&attempt.identifier),
-                )
-                .await?;
+        if let Some(failures) = failures? {
+            let brute_force = &attempt.policy.settings.brute_force;
             let against = attempt.policy.failures_against(&failures, &attempt.ip);
             had_failures = against > 0;
             if brute_force.blocks() && against >= i64::from(brute_force.max_attempts) {
                 return Err(self.refuse(tenant_id, Shield::BruteForce));
             }
         }
-        if !attempt.ip.is_empty() {
-            self.check_bucket(&attempt.policy, tenant_id, &attempt.ip, Stage::PreLogin)
-                .await?;
+        if throttled? {
+            return Err(self.refuse(tenant_id, Shield::SuspiciousIp));
         }
         Ok(Attempt {
             had_failures,
