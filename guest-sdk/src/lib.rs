@@ -9,8 +9,9 @@
 //! which ones you implemented as soon as the script is uploaded.
 //!
 //! What a script can use: [`config`] (the connection's read-only settings),
-//! [`log`], [`password`] (hashing done by the host) and [`sql`] (the
-//! connection's own databases, with bound parameters).
+//! [`log`], [`password`] (hashing done by the host), [`sql`] (the
+//! connection's own databases, with bound parameters) and [`http`]
+//! (requests to the origins the connection allows, over `wasi:http`).
 //!
 //! ```
 //! use authbox_guest::{config, info, password, CustomDatabase, Error, Profile, Result};
@@ -44,6 +45,7 @@
 pub mod config;
 mod error;
 mod export;
+pub mod http;
 pub mod log;
 pub mod password;
 mod profile;

@@ -4,6 +4,7 @@
 
 mod common;
 mod hostile;
+mod http_capability;
 mod scripts;
 mod shares;
 mod sql_capability;
