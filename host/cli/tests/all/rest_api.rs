@@ -1,7 +1,8 @@
 //! The `rest-api` template through the `authbox` binary, against the
 //! reference users service on loopback: `run --allow-host` with and without
-//! `--allow-private-networks`, and `authbox serve` with a connection whose
-//! `allowed_hosts` the Management API sets. The service's token is never
+//! `--allow-private-networks` (all seven actions), and `authbox serve` with
+//! a connection whose `allowed_hosts` the Management API sets (logins, a
+//! signup, a delete: the actions HTTP reaches). The service's token is never
 //! printed or logged.
 
 use std::process::Command;
@@ -184,7 +185,34 @@ async fn serve_logs_in_through_a_rest_connection() {
     assert_eq!(ok.status(), 200);
     let wrong = password_grant(&server, &tenant, "wrong").await;
     assert_eq!(wrong.status(), 403);
-    assert!(service.request_count() >= 2);
+
+    // A signup: get-user (not found), create, login; again: the user exists.
+    let users = "/api/v2/users";
+    let signup =
+        json!({"connection": "rest", "email": "new@example.com", "password": "a fine password 1"});
+    let post = reqwest::Method::POST;
+    let (status, created) =
+        management(&server, &tenant, post.clone(), users, Some(signup.clone())).await;
+    assert_eq!(status, 201, "{created}");
+    let (status, again) = management(&server, &tenant, post, users, Some(signup)).await;
+    assert_eq!(
+        (status, &again["errorCode"]),
+        (409, &json!("user_exists")),
+        "{again}"
+    );
+    // A delete goes through the script: the user is gone from the service.
+    let id = created["user_id"].as_str().unwrap().replace('|', "%7C");
+    let path = format!("{users}/{id}");
+    let (status, _) = management(&server, &tenant, reqwest::Method::DELETE, &path, None).await;
+    assert_eq!(status, 204);
+    let gone = reqwest::Client::new()
+        .get(format!("{origin}/users?email=new%40example.com"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
+    assert!(service.request_count() >= 6);
 
     let log = server.log();
     assert!(!log.contains(TOKEN), "the token is in the log");
