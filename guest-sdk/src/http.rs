@@ -181,11 +181,12 @@ impl fmt::Display for HttpError {
             ),
             HttpError::AddressProhibited => write!(
                 f,
-                "{code}: the host resolves to a private, loopback or metadata address, which this deployment does not allow"
+                "{code}: the host resolves to a private, loopback or metadata address, which this deployment does not allow (its operator may, with --allow-private-networks)"
             ),
-            HttpError::TooManyRequests => {
-                write!(f, "{code}: more HTTP requests in one call than allowed")
-            }
+            HttpError::TooManyRequests => write!(
+                f,
+                "{code}: more HTTP requests in one call than allowed: make fewer (the call's log says the limit)"
+            ),
             HttpError::ResponseTooLarge { limit } | HttpError::RequestTooLarge { limit } => {
                 match limit {
                     Some(limit) => write!(f, "{code}: the body is over {limit} bytes"),
@@ -236,12 +237,24 @@ fn code_name(error: &ErrorCode) -> &'static str {
         ErrorCode::HttpRequestMethodInvalid => "HTTP-request-method-invalid",
         ErrorCode::HttpRequestUriInvalid => "HTTP-request-URI-invalid",
         ErrorCode::HttpRequestUriTooLong => "HTTP-request-URI-too-long",
+        ErrorCode::HttpRequestHeaderSectionSize(_) => "HTTP-request-header-section-size",
+        ErrorCode::HttpRequestHeaderSize(_) => "HTTP-request-header-size",
+        ErrorCode::HttpRequestTrailerSectionSize(_) => "HTTP-request-trailer-section-size",
+        ErrorCode::HttpRequestTrailerSize(_) => "HTTP-request-trailer-size",
         ErrorCode::HttpResponseIncomplete => "HTTP-response-incomplete",
+        ErrorCode::HttpResponseHeaderSectionSize(_) => "HTTP-response-header-section-size",
+        ErrorCode::HttpResponseHeaderSize(_) => "HTTP-response-header-size",
         ErrorCode::HttpResponseBodySize(_) => "HTTP-response-body-size",
+        ErrorCode::HttpResponseTrailerSectionSize(_) => "HTTP-response-trailer-section-size",
+        ErrorCode::HttpResponseTrailerSize(_) => "HTTP-response-trailer-size",
+        ErrorCode::HttpResponseTransferCoding(_) => "HTTP-response-transfer-coding",
+        ErrorCode::HttpResponseContentCoding(_) => "HTTP-response-content-coding",
         ErrorCode::HttpResponseTimeout => "HTTP-response-timeout",
+        ErrorCode::HttpUpgradeFailed => "HTTP-upgrade-failed",
         ErrorCode::HttpProtocolError => "HTTP-protocol-error",
+        ErrorCode::LoopDetected => "loop-detected",
+        ErrorCode::ConfigurationError => "configuration-error",
         ErrorCode::InternalError(_) => "internal-error",
-        _ => "HTTP-error",
     }
 }
 
@@ -328,8 +341,12 @@ impl Request {
         if !body.is_empty() {
             headers.push(("content-length".into(), body.len().to_string().into_bytes()));
         }
-        let fields = Fields::from_list(&headers)
-            .map_err(|e| HttpError::InvalidRequest(format!("a header was refused: {e:?}")))?;
+        let fields = Fields::from_list(&headers).map_err(|e| {
+            let names: Vec<&str> = headers.iter().map(|(name, _)| name.as_str()).collect();
+            HttpError::InvalidRequest(format!(
+                "a header of {names:?} was refused ({e:?}: a forbidden or malformed name or value)"
+            ))
+        })?;
         let request = OutgoingRequest::new(fields);
         let invalid = |what: &str| HttpError::InvalidRequest(format!("invalid {what}"));
         request
