@@ -1,46 +1,17 @@
 //! Compiles the guest fixtures (`tests/guests/`) and the script templates
 //! (`scripts/`) to `wasm32-wasip2` components, and writes their paths into
-//! `$OUT_DIR/guests.rs`.
-//!
-//! The inner cargo gets its own target directory (sharing the outer one would
-//! wait forever on its lock) and none of the outer build's `CARGO_*` /
-//! `RUSTFLAGS` settings, which describe the host build, not the guests'.
+//! `$OUT_DIR/guests.rs`, running cargo for them as `guest_cargo.rs` says.
+
+#[path = "../host/runtime/build/guest_cargo.rs"]
+mod guest_cargo;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::{env, fs};
 
-const TARGET: &str = "wasm32-wasip2";
+use guest_cargo::{TARGET, artifact, build_command, watch};
 
 /// Guest workspaces, relative to the repository root.
 const WORKSPACES: &[&str] = &["tests/guests", "scripts"];
-
-/// Outer-build variables that would leak into the inner cargo.
-const LEAKY_VARS: &[&str] = &[
-    "RUSTFLAGS",
-    "RUSTDOCFLAGS",
-    "RUSTC",
-    "RUSTC_WRAPPER",
-    "RUSTC_WORKSPACE_WRAPPER",
-    "RUSTC_LINKER",
-    "MAKEFLAGS",
-    "MFLAGS",
-    "TARGET",
-    "HOST",
-    "OUT_DIR",
-    "OPT_LEVEL",
-    "PROFILE",
-    "DEBUG",
-    "NUM_JOBS",
-];
-
-/// `CARGO_*` variables the inner cargo still needs (where crates come from).
-const KEPT_CARGO_PREFIXES: &[&str] = &[
-    "CARGO_HOME",
-    "CARGO_NET_",
-    "CARGO_HTTP_",
-    "CARGO_REGISTRIES_",
-];
 
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("..");
@@ -53,10 +24,7 @@ fn main() {
         watch(&dir);
         build_workspace(&dir, &target_dir);
         for member in members(&dir) {
-            let artifact = target_dir
-                .join(TARGET)
-                .join("release")
-                .join(format!("{}.wasm", member.replace('-', "_")));
+            let artifact = artifact(&target_dir, &member);
             assert!(
                 artifact.exists(),
                 "guest build produced no {}",
@@ -74,22 +42,7 @@ fn main() {
 }
 
 fn build_workspace(dir: &Path, target_dir: &Path) {
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(dir)
-        .args(["build", "--release", "--workspace", "--target", TARGET])
-        .arg("--target-dir")
-        .arg(target_dir);
-    for (key, _) in env::vars_os() {
-        let Some(key) = key.to_str() else { continue };
-        let leaky_cargo =
-            key.starts_with("CARGO") && !KEPT_CARGO_PREFIXES.iter().any(|p| key.starts_with(p));
-        if leaky_cargo || LEAKY_VARS.contains(&key) || key.starts_with("DEP_") {
-            command.env_remove(key);
-        }
-    }
-    let status = command
+    let status = build_command(dir, target_dir)
         .status()
         .expect("could not run cargo for the guests");
     assert!(
@@ -113,18 +66,4 @@ fn members(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-/// Reruns this script when any source file below `dir` changes (build output excluded).
-fn watch(dir: &Path) {
-    for entry in fs::read_dir(dir).unwrap().filter_map(|e| e.ok()) {
-        let path = entry.path();
-        if path.is_dir() {
-            if entry.file_name() != "target" {
-                watch(&path);
-            }
-        } else {
-            println!("cargo:rerun-if-changed={}", path.display());
-        }
-    }
 }

@@ -16,3 +16,14 @@ wasmtime::component::bindgen!({
 });
 
 pub use self::authbox::script::types::{Action, NewUser, ScriptError, UserProfile};
+
+/// The JavaScript engine's own interfaces (`host/runtime/js-engine/wit/`):
+/// the bytecode the host hands each call, and the compiler it exports.
+pub mod js {
+    wasmtime::component::bindgen!({
+        world: "engine-extras",
+        path: "js-engine/wit",
+        imports: { default: trappable },
+        exports: { default: async },
+    });
+}

@@ -5,6 +5,7 @@
 mod common;
 mod hostile;
 mod http_capability;
+mod javascript;
 mod scripts;
 mod shares;
 mod sql_capability;

@@ -53,6 +53,27 @@ impl Action {
     }
 }
 
+impl Action {
+    /// The action's name in Auth0 (`get_user`): the key of a database
+    /// connection's `customScripts` and the file name of its script.
+    pub fn auth0_name(self) -> &'static str {
+        match self {
+            Action::Login => "login",
+            Action::GetUser => "get_user",
+            Action::Create => "create",
+            Action::Verify => "verify",
+            Action::ChangePassword => "change_password",
+            Action::Delete => "delete",
+            Action::ChangeEmail => "change_email",
+        }
+    }
+
+    /// The action an Auth0 name stands for.
+    pub fn from_auth0_name(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.auth0_name() == name)
+    }
+}
+
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -46,7 +46,7 @@ impl PlainRunner {
         let instantiate = Instantiate::Linker(&self.linker, &self.component);
         let (returned, _logs, _stats) = call::run(
             instantiate,
-            Invocation::Action(action),
+            Invocation::Action(action, None),
             ctx,
             self.config.max_memory_bytes,
             false,

@@ -1,6 +1,7 @@
 //! One call: a fresh store and instance, the deadline, the memory cap, the
 //! captured log, and the classification of how it ended.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, Linker, ResourceTable};
@@ -13,6 +14,8 @@ use super::compose::{Capabilities, CapabilitySettings, SharedCapabilities};
 use super::limits::{CallLimiter, CallLimits};
 use super::refusal::Refusal;
 use super::returned;
+use crate::bindings::js::EngineExtras;
+use crate::bindings::js::exports::authbox::js::compiler::SyntaxError;
 use crate::bindings::{self, CustomDatabasePre, ScriptError};
 use crate::capabilities::CallScope;
 use crate::capabilities::log::{CallLog, LogLevel, LogLine};
@@ -100,6 +103,8 @@ pub struct CallState {
     table: ResourceTable,
     limiter: CallLimiter,
     capabilities: Capabilities,
+    /// The bytecode a JavaScript call runs (see `javascript.rs`).
+    js_code: Option<Arc<[u8]>>,
 }
 
 impl WasiView for CallState {
@@ -119,6 +124,11 @@ impl CallState {
         (&mut self.capabilities, &mut self.table)
     }
 
+    /// The bytecode this call's JavaScript engine runs.
+    pub(super) fn js_code(&self) -> Option<&[u8]> {
+        self.js_code.as_deref()
+    }
+
     /// No files, no environment, no arguments, no network, no stdin;
     /// stdout and stderr go to the call's capped log. Clocks and randomness work.
     fn new(
@@ -126,6 +136,7 @@ impl CallState {
         shared: &SharedCapabilities,
         scope: &CallScope<'_>,
         memory_cap: usize,
+        js_code: Option<Arc<[u8]>>,
     ) -> Self {
         let log = scope.log;
         let wasi = WasiCtxBuilder::new()
@@ -140,14 +151,17 @@ impl CallState {
             table: ResourceTable::new(),
             limiter: CallLimiter::new(memory_cap),
             capabilities: Capabilities::for_call(&ctx.capabilities, shared, scope),
+            js_code,
         }
     }
 }
 
-/// What the guest returned: an action's output, or its `implemented` list.
+/// What the guest returned: an action's output, its `implemented` list, or
+/// (the JavaScript engine) a compiled source.
 pub(crate) enum Returned {
     Output(ActionOutput),
     Implemented(Vec<Action>),
+    Compiled(Result<Vec<u8>, SyntaxError>),
 }
 
 impl Returned {
@@ -155,7 +169,9 @@ impl Returned {
     pub(crate) fn into_output(self) -> ActionOutput {
         match self {
             Returned::Output(output) => output,
-            Returned::Implemented(_) => unreachable!("an action call returns its output"),
+            Returned::Implemented(_) | Returned::Compiled(_) => {
+                unreachable!("an action call returns its output")
+            }
         }
     }
 }
@@ -193,8 +209,14 @@ impl Instantiate<'_> {
 
 /// What to invoke on a fresh instance.
 pub(crate) enum Invocation<'a> {
-    Action(&'a ActionCall),
+    /// An action; for JavaScript, with the action's bytecode.
+    Action(&'a ActionCall, Option<Arc<[u8]>>),
     Implemented,
+    /// The JavaScript engine's compiler.
+    Compile {
+        file: &'a str,
+        source: &'a str,
+    },
 }
 
 /// Runs `invocation` in a fresh instance of `pre` under `ctx`'s limits.
@@ -216,9 +238,13 @@ pub(crate) async fn run(
         deadline,
         log: &log,
     };
+    let js_code = match &invocation {
+        Invocation::Action(_, code) => code.clone(),
+        _ => None,
+    };
     let mut store = Store::new(
         pre.engine(),
-        CallState::new(ctx, shared, &scope, memory_cap),
+        CallState::new(ctx, shared, &scope, memory_cap, js_code),
     );
     store.limiter(|state| &mut state.limiter);
     // Whatever the script hands over (a returned string, a log line, a
@@ -247,6 +273,11 @@ pub(crate) async fn run(
     let outcome = match invoked {
         Err(_elapsed) => Err(CallError::Timeout(limits.timeout)),
         Ok(Ok(Ok(returned))) => Ok(returned),
+        // An engine that survives a refused allocation (JavaScript's "out of
+        // memory") reports a failure; the cause is the memory limit.
+        Ok(Ok(Err(CallError::Failed(_)))) if state.limiter.memory_cap_hit => {
+            Err(CallError::MemoryLimit(memory_cap))
+        }
         Ok(Ok(Err(refusal))) => Err(refusal),
         Ok(Err(_)) if state.limiter.memory_cap_hit => Err(CallError::MemoryLimit(memory_cap)),
         Ok(Err(error)) => Err(classify(error, &limits)),
@@ -264,6 +295,15 @@ async fn invoke(
     store: &mut Store<CallState>,
     invocation: Invocation<'_>,
 ) -> wasmtime::Result<Result<Returned, CallError>> {
+    if let (Invocation::Compile { file, source }, Instantiate::Pre(pre)) = (&invocation, pre) {
+        let instance = pre.instance_pre().instantiate_async(&mut *store).await?;
+        let engine = EngineExtras::new(&mut *store, &instance)?;
+        let compiled = engine
+            .authbox_js_compiler()
+            .call_compile(&mut *store, file, source)
+            .await?;
+        return Ok(Ok(Returned::Compiled(compiled)));
+    }
     let instance = pre.instantiate(store).await?;
     let actions = instance.authbox_script_actions();
     let call = match invocation {
@@ -273,7 +313,10 @@ async fn invoke(
                 list.into_iter().map(Action::from).collect(),
             )));
         }
-        Invocation::Action(call) => call,
+        Invocation::Compile { .. } => {
+            return Err(wasmtime::format_err!("only the JavaScript engine compiles"));
+        }
+        Invocation::Action(call, _) => call,
     };
     let action = call.action();
     let returned = match call {

@@ -8,6 +8,7 @@ mod artifact_cache;
 mod baseline;
 mod call;
 mod compose;
+mod javascript;
 mod limits;
 mod refusal;
 mod returned;
@@ -17,17 +18,20 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 pub use action::{Action, ActionCall, ActionOutput, NewUser};
 pub use baseline::PlainRunner;
 pub use call::{CallContext, CallError, CallResult, CallState, CallStats};
 pub use compose::{CapabilityConfig, CapabilitySettings, INTERFACES, SharedCapabilities};
+pub use javascript::{JsSources, MAX_SOURCE_BYTES, javascript_support};
 pub use limits::CallLimits;
 pub use refusal::Refusal;
 pub use returned::{DEFAULT_TRANSFER_BYTES, MAX_CODE_BYTES, MAX_MESSAGE_BYTES};
-pub use script::{ACTIONS_EXPORT, DEFAULT_MAX_SCRIPT_BYTES, LoadError, Script, ScriptInfo};
+pub use script::{
+    ACTIONS_EXPORT, DEFAULT_MAX_SCRIPT_BYTES, Language, LoadError, Script, ScriptInfo,
+};
 
 use crate::bindings::{self, CustomDatabasePre};
 use crate::capabilities::log::LogLine;
@@ -114,6 +118,15 @@ struct Inner {
     shared: SharedCapabilities,
     cache: Option<ArtifactCache>,
     config: RuntimeConfig,
+    /// The JavaScript engine, compiled on first use.
+    js: tokio::sync::OnceCell<Result<JsEngine, LoadError>>,
+}
+
+/// The JavaScript engine, ready to instantiate.
+struct JsEngine {
+    pre: CustomDatabasePre<CallState>,
+    imports: Vec<String>,
+    compiled: bool,
 }
 
 fn engine(config: &RuntimeConfig) -> Result<Engine, RuntimeError> {
@@ -164,6 +177,12 @@ fn linker(engine: &Engine) -> Result<Linker<CallState>, RuntimeError> {
             )
         })
         .and_then(|()| Capabilities::add_to_linker(&mut linker))
+        .and_then(|()| {
+            bindings::js::authbox::js::code::add_to_linker::<_, HasSelf<_>>(
+                &mut linker,
+                |state: &mut CallState| state,
+            )
+        })
         .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
     Ok(linker)
 }
@@ -206,6 +225,7 @@ impl Runtime {
             linker,
             cache,
             config,
+            js: tokio::sync::OnceCell::new(),
         };
         Ok(Runtime {
             inner: Arc::new(inner),
@@ -217,39 +237,24 @@ impl Runtime {
         &self.inner.config
     }
 
-    /// Loads a script: checks, compiles (or takes the cached artifact),
-    /// checks it against the world and asks it which actions it implements.
+    /// Loads a script: a component, or the JavaScript sources
+    /// [`JsSources::to_bytes`] made (see [`load_javascript`](Self::load_javascript)).
     pub async fn load(&self, bytes: &[u8]) -> Result<Script, LoadError> {
+        match JsSources::from_bytes(bytes) {
+            Some(sources) => self.load_javascript(&sources?).await,
+            None => self.load_component(bytes).await,
+        }
+    }
+
+    /// Loads a component: checks, compiles (or takes the cached artifact),
+    /// checks it against the world and asks it which actions it implements.
+    pub async fn load_component(&self, bytes: &[u8]) -> Result<Script, LoadError> {
         let started = Instant::now();
         script::check_format(bytes, self.inner.config.max_script_bytes)?;
         let sha256 = script::sha256_hex(bytes);
-        let (component, compiled) = match self
-            .inner
-            .cache
-            .as_ref()
-            .and_then(|c| c.get(&self.inner.engine, &sha256))
-        {
-            Some(component) => (component, false),
-            None => {
-                let engine = self.inner.engine.clone();
-                let owned = bytes.to_vec();
-                let component = tokio::task::spawn_blocking(move || {
-                    wasmtime::component::Component::new(&engine, owned)
-                })
-                .await
-                .map_err(|e| LoadError::Invalid(format!("compilation task failed: {e}")))?
-                .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-                (component, true)
-            }
-        };
+        let (component, compiled) = self.compile(bytes, &sha256).await?;
         let imports = script::check_world(&component)?;
-        let instance_pre = self
-            .inner
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| LoadError::WorldMismatch(format!("{e:#}")))?;
-        let pre = CustomDatabasePre::new(instance_pre)
-            .map_err(|e| LoadError::WorldMismatch(format!("{e:#}")))?;
+        let pre = self.instantiate_pre(&component)?;
         if compiled && let Some(cache) = &self.inner.cache {
             cache.put(&sha256, &component);
         }
@@ -262,7 +267,7 @@ impl Runtime {
             .await;
         let actions = match returned {
             Ok(Returned::Implemented(actions)) => actions,
-            Ok(Returned::Output(_)) => unreachable!("`implemented` returns the action list"),
+            Ok(_) => unreachable!("`implemented` returns the action list"),
             Err(e) => return Err(LoadError::Implemented(e.to_string())),
         };
         if !actions.contains(&Action::Login) || !actions.contains(&Action::GetUser) {
@@ -276,10 +281,151 @@ impl Runtime {
             size_bytes: bytes.len(),
             actions,
             imports,
+            language: Language::Wasm,
             compiled,
             load_time: started.elapsed(),
         };
         Ok(Script::new(pre, info))
+    }
+
+    /// Loads JavaScript: the embedded engine compiles each action's source
+    /// to bytecode (a syntax error names the file, line and column); every
+    /// call then runs a fresh engine instance with the action's bytecode.
+    pub async fn load_javascript(&self, sources: &JsSources) -> Result<Script, LoadError> {
+        let started = Instant::now();
+        let missing: Vec<String> = [Action::Login, Action::GetUser]
+            .into_iter()
+            .filter(|a| sources.get(*a).is_none())
+            .map(JsSources::file_name)
+            .collect();
+        if !missing.is_empty() {
+            return Err(LoadError::MissingJavascript(missing));
+        }
+        let bytes = sources.to_bytes();
+        if bytes.len() > self.inner.config.max_script_bytes {
+            return Err(LoadError::TooLarge {
+                size: bytes.len(),
+                limit: self.inner.config.max_script_bytes,
+            });
+        }
+        let engine = self.js_engine().await?;
+        let mut code = javascript::Bytecode::new();
+        for (action, source) in sources.iter() {
+            let file = JsSources::file_name(action);
+            if source.len() > MAX_SOURCE_BYTES {
+                return Err(LoadError::TooLarge {
+                    size: source.len(),
+                    limit: MAX_SOURCE_BYTES,
+                });
+            }
+            let invocation = Invocation::Compile {
+                file: &file,
+                source,
+            };
+            let (returned, logs, _stats) = self
+                .run(
+                    Instantiate::Pre(&engine.pre),
+                    invocation,
+                    &CallContext::default(),
+                )
+                .await;
+            match returned {
+                Ok(Returned::Compiled(Ok(bytecode))) => {
+                    code.insert(action, bytecode.into());
+                }
+                Ok(Returned::Compiled(Err(e))) => {
+                    return Err(LoadError::Syntax {
+                        file,
+                        line: e.line,
+                        column: e.column,
+                        message: e.message,
+                    });
+                }
+                Ok(_) => unreachable!("`compile` returns bytecode"),
+                Err(e) => {
+                    // The engine's own failure: what it printed says why.
+                    let printed: Vec<String> = logs.into_iter().map(|l| l.message).collect();
+                    return Err(LoadError::Invalid(format!(
+                        "compiling {file}: {e} {}",
+                        printed.join(" | ")
+                    )));
+                }
+            }
+        }
+        let info = ScriptInfo {
+            sha256: script::sha256_hex(&bytes),
+            size_bytes: bytes.len(),
+            actions: sources.actions(),
+            imports: engine.imports.clone(),
+            language: Language::Javascript,
+            compiled: engine.compiled,
+            load_time: started.elapsed(),
+        };
+        Ok(Script::javascript(engine.pre.clone(), info, code))
+    }
+
+    /// The JavaScript engine, compiled (or taken from the artifact cache)
+    /// on first use.
+    async fn js_engine(&self) -> Result<&JsEngine, LoadError> {
+        let engine = self
+            .inner
+            .js
+            .get_or_init(|| async {
+                let bytes = javascript::ENGINE
+                    .map_err(|reason| LoadError::JavascriptUnavailable(reason.to_owned()))?;
+                let sha256 = script::sha256_hex(bytes);
+                let (component, compiled) = self.compile(bytes, &sha256).await?;
+                let pre = self.instantiate_pre(&component)?;
+                if compiled && let Some(cache) = &self.inner.cache {
+                    cache.put(&sha256, &component);
+                }
+                let engine = component.engine();
+                let imports = component
+                    .component_type()
+                    .imports(engine)
+                    .map(|(name, _)| name.to_owned())
+                    .collect();
+                Ok(JsEngine {
+                    pre,
+                    imports,
+                    compiled,
+                })
+            })
+            .await;
+        engine.as_ref().map_err(Clone::clone)
+    }
+
+    /// The compiled component: from the artifact cache, or compiled now
+    /// (`true`) off the async threads.
+    async fn compile(&self, bytes: &[u8], sha256: &str) -> Result<(Component, bool), LoadError> {
+        if let Some(component) = self
+            .inner
+            .cache
+            .as_ref()
+            .and_then(|c| c.get(&self.inner.engine, sha256))
+        {
+            return Ok((component, false));
+        }
+        let engine = self.inner.engine.clone();
+        let owned = bytes.to_vec();
+        let component = tokio::task::spawn_blocking(move || Component::new(&engine, owned))
+            .await
+            .map_err(|e| LoadError::Invalid(format!("compilation task failed: {e}")))?
+            .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        Ok((component, true))
+    }
+
+    /// Resolves a component's imports against the linker, once.
+    fn instantiate_pre(
+        &self,
+        component: &Component,
+    ) -> Result<CustomDatabasePre<CallState>, LoadError> {
+        let instance_pre = self
+            .inner
+            .linker
+            .instantiate_pre(component)
+            .map_err(|e| LoadError::WorldMismatch(format!("{e:#}")))?;
+        CustomDatabasePre::new(instance_pre).map_err(|e| LoadError::WorldMismatch(format!("{e:#}")))
     }
 
     /// What the process holds for each capability, shared with every call:
@@ -296,7 +442,11 @@ impl Runtime {
     /// Calls one action of `script` in a fresh instance.
     pub async fn call(&self, script: &Script, call: &ActionCall, ctx: &CallContext) -> CallResult {
         let (returned, logs, stats) = self
-            .run(Instantiate::Pre(&script.pre), Invocation::Action(call), ctx)
+            .run(
+                Instantiate::Pre(&script.pre),
+                Invocation::Action(call, script.code(call.action())),
+                ctx,
+            )
             .await;
         let outcome = returned.map(Returned::into_output);
         CallResult {

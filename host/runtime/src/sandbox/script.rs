@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
 use super::call::CallState;
+use super::javascript::Bytecode;
 use super::{Action, INTERFACES};
 use crate::bindings::CustomDatabasePre;
 
@@ -24,6 +25,8 @@ pub const DEFAULT_MAX_SCRIPT_BYTES: usize = 16 << 20;
 pub struct Script {
     pub(crate) pre: CustomDatabasePre<CallState>,
     info: Arc<ScriptInfo>,
+    /// For JavaScript: the engine runs, this is each action's bytecode.
+    code: Option<Arc<Bytecode>>,
 }
 
 /// What loading learned about a script.
@@ -35,8 +38,11 @@ pub struct ScriptInfo {
     pub size_bytes: usize,
     /// The actions it implements.
     pub actions: Vec<Action>,
-    /// The interfaces it imports (authbox capabilities and WASI).
+    /// The interfaces it imports (authbox capabilities and WASI); for
+    /// JavaScript, what the engine imports.
     pub imports: Vec<String>,
+    /// The language it was written in: `wasm` (a component) or `javascript`.
+    pub language: Language,
     /// Whether it was compiled now (`false`: loaded from the artifact cache).
     pub compiled: bool,
     /// Time to compile (or load from the cache) and check it.
@@ -44,12 +50,41 @@ pub struct ScriptInfo {
     pub load_time: Duration,
 }
 
+/// What a script was written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// A WebAssembly component (Rust with the guest SDK, or any language
+    /// that builds one).
+    Wasm,
+    /// Auth0-style JavaScript, run by the embedded engine.
+    Javascript,
+}
+
 impl Script {
     pub(crate) fn new(pre: CustomDatabasePre<CallState>, info: ScriptInfo) -> Self {
         Script {
             pre,
             info: Arc::new(info),
+            code: None,
         }
+    }
+
+    pub(crate) fn javascript(
+        pre: CustomDatabasePre<CallState>,
+        info: ScriptInfo,
+        code: Bytecode,
+    ) -> Self {
+        Script {
+            pre,
+            info: Arc::new(info),
+            code: Some(Arc::new(code)),
+        }
+    }
+
+    /// The bytecode a JavaScript script runs for `action`.
+    pub(crate) fn code(&self, action: Action) -> Option<Arc<[u8]>> {
+        self.code.as_ref()?.get(&action).cloned()
     }
 
     /// What loading learned about the script.
@@ -108,6 +143,27 @@ pub enum LoadError {
     /// Asking it for its actions failed.
     #[error("the script could not say which actions it implements: {0}")]
     Implemented(String),
+    /// JavaScript without a script for each required action.
+    #[error(
+        "JavaScript scripts need login.js and get_user.js; missing: {}",
+        .0.join(", ")
+    )]
+    MissingJavascript(Vec<String>),
+    /// An action's JavaScript does not compile.
+    #[error("{file}:{line}:{column}: {message}")]
+    Syntax {
+        /// The action's file (`login.js`).
+        file: String,
+        /// Line, from 1.
+        line: u32,
+        /// Column, from 1.
+        column: u32,
+        /// What the compiler said.
+        message: String,
+    },
+    /// This build has no JavaScript engine.
+    #[error("{0}")]
+    JavascriptUnavailable(String),
 }
 
 fn quoted(names: &[String]) -> String {
