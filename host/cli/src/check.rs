@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use authbox::runtime::ScriptInfo;
 use authbox::runtime::capabilities::http::HttpConfig;
+use authbox::runtime::{Action, JsSources, Language, LoadError, ScriptInfo};
 use clap::Args;
 use serde_json::json;
 
@@ -14,7 +14,8 @@ use super::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 /// imports, its size and its compile time. Exit 0 valid, 64 not.
 #[derive(Args)]
 pub struct CheckArgs {
-    /// The script: a WebAssembly component built for wasm32-wasip2.
+    /// The script: a WebAssembly component built for wasm32-wasip2, or a directory of Auth0's
+    /// JavaScript files (login.js, get_user.js, ...), or one of them.
     script: PathBuf,
 
     /// Print exactly one JSON object on stdout.
@@ -27,9 +28,30 @@ pub struct CheckArgs {
 
 /// Runs the command; returns the exit status.
 pub async fn check(args: CheckArgs) -> u8 {
-    let loaded = script_file::load(&args.script, &args.cache, false, HttpConfig::default()).await;
+    let loaded = script_file::load(
+        &args.script,
+        None,
+        &args.cache,
+        false,
+        HttpConfig::default(),
+    )
+    .await;
+    // A directory is a connection's scripts: it needs login.js and get_user.js.
+    let loaded = loaded.and_then(|(_, script)| {
+        let missing: Vec<String> = [Action::Login, Action::GetUser]
+            .into_iter()
+            .filter(|a| !script.implements(*a))
+            .map(JsSources::file_name)
+            .collect();
+        if args.script.is_dir() && !missing.is_empty() {
+            return Err(ScriptFileError::Invalid(LoadError::MissingJavascript(
+                missing,
+            )));
+        }
+        Ok(script)
+    });
     let script = match loaded {
-        Ok((_, script)) => script,
+        Ok(script) => script,
         Err(error) => {
             let status = if matches!(error, ScriptFileError::Runtime(_)) {
                 EXIT_FAILURE
@@ -58,7 +80,11 @@ pub async fn check(args: CheckArgs) -> u8 {
 
 fn print_human(path: &std::path::Path, info: &ScriptInfo) {
     let actions: Vec<&str> = info.actions.iter().map(|a| a.name()).collect();
-    println!("{}: a valid custom-database script", path.display());
+    let kind = match info.language {
+        Language::Wasm => "custom-database script",
+        Language::Javascript => "custom-database script (JavaScript)",
+    };
+    println!("{}: a valid {kind}", path.display());
     println!("  actions:  {}", actions.join(", "));
     println!("  imports:  {}", info.imports.join(", "));
     println!("  size:     {} bytes", info.size_bytes);

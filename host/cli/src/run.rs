@@ -28,10 +28,14 @@ use super::{EXIT_FAILURE, EXIT_NEGATIVE, EXIT_OK, usage_error};
 ///   authbox run users.wasm get-user ada@example.com --json
 ///   authbox run postgres.wasm login ada@example.com - --datasource users=postgres://app@localhost/legacy
 ///   authbox run rest-api.wasm login ada@example.com - --config api_url=https://users.example.com --allow-host users.example.com
+///   authbox run auth0-scripts/ login ada@example.com - --datasource users=postgres://app@localhost/legacy
+///   authbox run get_user.js get-user ada@example.com --json
 #[derive(Args)]
 #[command(verbatim_doc_comment)]
 pub struct RunArgs {
-    /// The script: a WebAssembly component built for wasm32-wasip2.
+    /// The script: a WebAssembly component built for wasm32-wasip2; or JavaScript written for
+    /// Auth0: a directory of its script files (login.js, get_user.js, ...) or one .js file (the
+    /// script of the action run here, unless its name says another).
     script: PathBuf,
 
     #[command(subcommand)]
@@ -263,15 +267,22 @@ pub async fn run(args: RunArgs) -> u8 {
         allowed_private_networks: args.allow_private_networks,
         ..HttpConfig::default()
     };
-    let (runtime, script) =
-        match script_file::load(&args.script, &args.cache, args.fuel.is_some(), http).await {
-            Ok(loaded) => loaded,
-            Err(ScriptFileError::Runtime(message)) => {
-                eprintln!("error: {message}");
-                return EXIT_FAILURE;
-            }
-            Err(e) => return usage_error(format!("{}: {e}", args.script.display())),
-        };
+    let (runtime, script) = match script_file::load(
+        &args.script,
+        Some(call.action()),
+        &args.cache,
+        args.fuel.is_some(),
+        http,
+    )
+    .await
+    {
+        Ok(loaded) => loaded,
+        Err(ScriptFileError::Runtime(message)) => {
+            eprintln!("error: {message}");
+            return EXIT_FAILURE;
+        }
+        Err(e) => return usage_error(format!("{}: {e}", args.script.display())),
+    };
     let ctx = CallContext {
         capabilities: CapabilitySettings {
             config: Arc::new(config),

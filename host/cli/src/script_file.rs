@@ -1,10 +1,13 @@
-//! Loading a script from a file for one command (`run`, `check`): the
+//! Loading a script from a file for one command (`run`, `check`): a
+//! component, a JavaScript file or a directory of Auth0's script files; the
 //! artifact-cache options they share, and a runtime sized for one call.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use authbox::runtime::capabilities::http::HttpConfig;
-use authbox::runtime::{CapabilityConfig, LoadError, Runtime, RuntimeConfig, Script};
+use authbox::runtime::{
+    Action, CapabilityConfig, JsSources, LoadError, Runtime, RuntimeConfig, Script,
+};
 use clap::Args;
 
 /// Where compiled scripts are cached, and whether.
@@ -54,15 +57,17 @@ impl std::fmt::Display for ScriptFileError {
     }
 }
 
-/// A runtime for one command, and the script at `path` loaded into it.
+/// A runtime for one command, and the script at `path` loaded into it
+/// (`action`: the action a lone JavaScript file is for, when its name does
+/// not say).
 pub async fn load(
-    path: &std::path::Path,
+    path: &Path,
+    action: Option<Action>,
     cache: &CacheArgs,
     fuel_metering: bool,
     http: HttpConfig,
 ) -> Result<(Runtime, Script), ScriptFileError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| ScriptFileError::Read(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = read(path, action)?;
     let config = RuntimeConfig {
         max_concurrent_calls: 4,
         fuel_metering,
@@ -79,4 +84,55 @@ pub async fn load(
         .await
         .map_err(ScriptFileError::Invalid)?;
     Ok((runtime, script))
+}
+
+/// The script's bytes: a component as it is; JavaScript as
+/// [`JsSources::to_bytes`] makes it, from a directory of Auth0's files
+/// (`login.js`, `get_user.js`, ...) or from one `.js` file, which is the
+/// script of the action its name says, or else of `action`.
+fn read(path: &Path, action: Option<Action>) -> Result<Vec<u8>, ScriptFileError> {
+    let unreadable =
+        |e: std::io::Error| ScriptFileError::Read(format!("cannot read {}: {e}", path.display()));
+    if path.is_dir() {
+        let mut sources = JsSources::new();
+        for action in Action::ALL {
+            let file = path.join(JsSources::file_name(action));
+            match std::fs::read_to_string(&file) {
+                Ok(source) => sources.insert(action, source),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(ScriptFileError::Read(format!(
+                        "cannot read {}: {e}",
+                        file.display()
+                    )));
+                }
+            }
+        }
+        if sources.actions().is_empty() {
+            return Err(ScriptFileError::Read(format!(
+                "{} has none of Auth0's script files ({})",
+                path.display(),
+                Action::ALL.map(JsSources::file_name).join(", ")
+            )));
+        }
+        return Ok(sources.to_bytes());
+    }
+    if path.extension().is_some_and(|e| e == "js") {
+        let source = std::fs::read_to_string(path).map_err(unreadable)?;
+        let named = path
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .and_then(Action::from_auth0_name);
+        let Some(action) = named.or(action) else {
+            return Err(ScriptFileError::Read(format!(
+                "{}: name the file after its action ({}) or give a directory of them",
+                path.display(),
+                Action::ALL.map(JsSources::file_name).join(", ")
+            )));
+        };
+        let mut sources = JsSources::new();
+        sources.insert(action, source);
+        return Ok(sources.to_bytes());
+    }
+    std::fs::read(path).map_err(unreadable)
 }

@@ -19,9 +19,9 @@ use super::AppState;
 use super::auth::Caller;
 use super::body::{JsonBody, WasmBody};
 use super::error::{ApiError, ErrorBody, KeyRefused};
-use authbox::runtime::ActionCall;
 use authbox::runtime::capabilities::sql::DataSourceUrl;
 use authbox::runtime::report::Report;
+use authbox::runtime::{Action, ActionCall, JsSources};
 use authbox::store::{
     Connection, ConnectionLimits, ConnectionSettings, PasswordHashing, ScriptVersion,
 };
@@ -76,6 +76,34 @@ struct OptionsOut {
     datasource_names: Vec<String>,
     /// The origins the scripts may send HTTP requests to; empty: none.
     allowed_hosts: Vec<String>,
+    /// Always true: the scripts are the tenant's (a custom database).
+    #[serde(rename = "enabledDatabaseCustomization")]
+    enabled_database_customization: bool,
+    /// The active script's JavaScript, by Auth0's action name (`login`,
+    /// `get_user`, ...); absent when the active script is a component or
+    /// there is none.
+    #[serde(rename = "customScripts", skip_serializing_if = "Option::is_none")]
+    custom_scripts: Option<BTreeMap<String, String>>,
+}
+
+/// A connection as answered, with its active JavaScript (if any).
+async fn shown_with_scripts(
+    state: &AppState,
+    tenant_id: &str,
+    connection: &Connection,
+) -> Result<ConnectionJson, ApiError> {
+    let scripts = state
+        .authbox
+        .active_javascript(tenant_id, &connection.id)
+        .await?;
+    let mut json = shown(connection);
+    json.options.custom_scripts = scripts.map(|sources| {
+        sources
+            .iter()
+            .map(|(action, source)| (action.auth0_name().to_owned(), source.to_owned()))
+            .collect()
+    });
+    Ok(json)
 }
 
 fn shown(connection: &Connection) -> ConnectionJson {
@@ -97,6 +125,8 @@ fn shown(connection: &Connection) -> ConnectionJson {
             configuration_keys: settings.config.keys().cloned().collect(),
             datasource_names: settings.datasources.keys().cloned().collect(),
             allowed_hosts: settings.allowed_hosts.clone(),
+            enabled_database_customization: true,
+            custom_scripts: None,
         },
         active_script_version: connection.active_version,
         created_at: connection.created_at.clone(),
@@ -131,9 +161,41 @@ struct OptionsIn {
     /// `HOST`, `*.DOMAIN`, `HOST:PORT`, or `http://HOST[:PORT]` for plain
     /// HTTP; HTTPS and the default port otherwise. Empty: no network.
     allowed_hosts: Option<Vec<String>>,
+    /// Accepted for Auth0's tools; a custom database always runs its scripts.
+    #[serde(rename = "enabledDatabaseCustomization")]
+    enabled_database_customization: Option<bool>,
+    /// JavaScript, as Auth0 takes it: Auth0's action name (`login`,
+    /// `get_user`, `create`, `verify`, `change_password`, `delete`,
+    /// `change_email`) to the source of its function. Given, it becomes a
+    /// new script version (the whole set: actions left out are gone).
+    #[serde(rename = "customScripts")]
+    custom_scripts: Option<BTreeMap<String, String>>,
 }
 
 impl OptionsIn {
+    /// `customScripts` as JavaScript sources, each name checked.
+    fn javascript(&mut self) -> Result<Option<JsSources>, ApiError> {
+        let Some(scripts) = self.custom_scripts.take() else {
+            return Ok(None);
+        };
+        if self.enabled_database_customization == Some(false) {
+            return Err(ApiError::invalid_body(
+                "options.enabledDatabaseCustomization: a custom database always runs its scripts; leave it out or set it to true",
+            ));
+        }
+        let mut sources = JsSources::new();
+        for (name, source) in scripts {
+            let action = Action::from_auth0_name(&name).ok_or_else(|| {
+                ApiError::invalid_body(format!(
+                    "options.customScripts.{name}: not an action authbox runs (it runs {})",
+                    Action::ALL.map(Action::auth0_name).join(", ")
+                ))
+            })?;
+            sources.insert(action, source);
+        }
+        Ok(Some(sources))
+    }
+
     /// Refuses `sqlite:` data sources outside the operator's directory.
     fn check_sqlite(&self, allowed: Option<&std::path::Path>) -> Result<(), ApiError> {
         for (name, url) in self.datasources.iter().flatten() {
@@ -241,7 +303,11 @@ async fn list(
 ) -> Result<Json<Vec<ConnectionJson>>, ApiError> {
     caller.require("read:connections")?;
     let connections = state.authbox.connections(&caller.tenant_id).await?;
-    Ok(Json(connections.iter().map(shown).collect()))
+    let mut answered = Vec::with_capacity(connections.len());
+    for connection in &connections {
+        answered.push(shown_with_scripts(&state, &caller.tenant_id, connection).await?);
+    }
+    Ok(Json(answered))
 }
 
 /// A connection (its secrets by name only).
@@ -265,7 +331,9 @@ async fn read(
 ) -> Result<Json<ConnectionJson>, ApiError> {
     caller.require("read:connections")?;
     let connection = state.authbox.connection(&caller.tenant_id, &id).await?;
-    Ok(Json(shown(&connection)))
+    Ok(Json(
+        shown_with_scripts(&state, &caller.tenant_id, &connection).await?,
+    ))
 }
 
 /// Creates a connection.
@@ -295,14 +363,30 @@ async fn create(
             "strategy: only `auth0` (a custom database) is served, not {strategy:?}"
         )));
     }
-    body.options.check_sqlite(state.sqlite_dir.as_deref())?;
+    let mut options = body.options;
+    options.check_sqlite(state.sqlite_dir.as_deref())?;
+    let javascript = options.javascript()?.map(|sources| sources.to_bytes());
+    if let Some(script) = &javascript {
+        state.authbox.check_script(&body.name, script).await?;
+    }
     let mut settings = ConnectionSettings::default();
-    body.options.apply(&mut settings);
+    options.apply(&mut settings);
     let connection = state
         .authbox
         .create_connection(&caller.tenant_id, &body.name, &settings)
         .await?;
-    Ok((StatusCode::CREATED, Json(shown(&connection))).into_response())
+    if let Some(script) = &javascript
+        && let Err(e) = upload_in_time(&state, &caller.tenant_id, &connection.id, script).await
+    {
+        // Nothing half-made: the connection goes with its script.
+        state
+            .authbox
+            .delete_connection(&caller.tenant_id, &connection.id)
+            .await?;
+        return Err(e);
+    }
+    let answered = shown_with_scripts(&state, &caller.tenant_id, &connection).await?;
+    Ok((StatusCode::CREATED, Json(answered)).into_response())
 }
 
 /// Changes a connection's options: each option given replaces the old one.
@@ -333,13 +417,25 @@ async fn update(
         .connection(&caller.tenant_id, &id)
         .await?
         .settings;
-    body.options.check_sqlite(state.sqlite_dir.as_deref())?;
-    body.options.apply(&mut settings);
-    let connection = state
+    let mut options = body.options;
+    options.check_sqlite(state.sqlite_dir.as_deref())?;
+    let javascript = options.javascript()?.map(|sources| sources.to_bytes());
+    if let Some(script) = &javascript {
+        let name = state.authbox.connection(&caller.tenant_id, &id).await?.name;
+        state.authbox.check_script(&name, script).await?;
+    }
+    options.apply(&mut settings);
+    let mut connection = state
         .authbox
         .update_connection(&caller.tenant_id, &id, &settings)
         .await?;
-    Ok(Json(shown(&connection)))
+    if let Some(script) = &javascript {
+        upload_in_time(&state, &caller.tenant_id, &id, script).await?;
+        connection = state.authbox.connection(&caller.tenant_id, &id).await?;
+    }
+    Ok(Json(
+        shown_with_scripts(&state, &caller.tenant_id, &connection).await?,
+    ))
 }
 
 /// Deletes a connection, its scripts and its cached users.
@@ -394,16 +490,30 @@ async fn upload(
     WasmBody(wasm): WasmBody,
 ) -> Result<Response, ApiError> {
     caller.require("update:connections")?;
-    let upload = state.authbox.upload_script(&caller.tenant_id, &id, &wasm);
-    let version = tokio::time::timeout(UPLOAD_TIMEOUT, upload)
+    let version = upload_in_time(&state, &caller.tenant_id, &id, &wasm).await?;
+    Ok((StatusCode::CREATED, Json(version)).into_response())
+}
+
+/// A new active script version, validated and compiled within
+/// [`UPLOAD_TIMEOUT`].
+async fn upload_in_time(
+    state: &AppState,
+    tenant_id: &str,
+    connection_id: &str,
+    script: &[u8],
+) -> Result<ScriptVersion, ApiError> {
+    let upload = state
+        .authbox
+        .upload_script(tenant_id, connection_id, script);
+    tokio::time::timeout(UPLOAD_TIMEOUT, upload)
         .await
         .map_err(|_| {
             ApiError::invalid_body(format!(
                 "the script took more than {} s to validate and compile",
                 UPLOAD_TIMEOUT.as_secs()
             ))
-        })??;
-    Ok((StatusCode::CREATED, Json(version)).into_response())
+        })?
+        .map_err(ApiError::from)
 }
 
 /// The connection's script versions.
@@ -458,7 +568,9 @@ async fn activate(
         .activate_script(&caller.tenant_id, &id, version)
         .await?;
     let connection = state.authbox.connection(&caller.tenant_id, &id).await?;
-    Ok(Json(shown(&connection)))
+    Ok(Json(
+        shown_with_scripts(&state, &caller.tenant_id, &connection).await?,
+    ))
 }
 
 /// Runs one action of the active script, as Auth0's "Try" button does.

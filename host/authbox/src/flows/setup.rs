@@ -5,7 +5,8 @@
 
 use super::connections::{allowed_hosts, datasources};
 use super::{Authbox, FlowError, TenantCalls};
-use crate::store::{Connection, ConnectionSettings, ScriptVersion, Tenant};
+use crate::runtime::{Action, JsSources, LoadError, Script};
+use crate::store::{Connection, ConnectionSettings, ScriptVersion, StoreError, Tenant};
 
 /// A change of a tenant's settings: what is `Some` replaces what was.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -141,15 +142,7 @@ impl Authbox {
         wasm: &[u8],
     ) -> Result<ScriptVersion, FlowError> {
         let connection = self.store().connection(tenant_id, connection_id).await?;
-        let script = self
-            .inner
-            .runtime
-            .load(wasm)
-            .await
-            .map_err(|e| FlowError::BadScript {
-                connection: connection.name.clone(),
-                reason: e.to_string(),
-            })?;
+        let script = self.load_for(&connection.name, wasm).await?;
         let info = script.info();
         let actions: Vec<String> = info.actions.iter().map(|a| a.name().to_string()).collect();
         let version = self
@@ -164,6 +157,52 @@ impl Authbox {
             active: true,
             ..version
         })
+    }
+
+    /// Whether `bytes` would load as a connection's script, without
+    /// storing anything (the check before a connection is created with it).
+    pub async fn check_script(&self, connection: &str, bytes: &[u8]) -> Result<(), FlowError> {
+        self.load_for(connection, bytes).await.map(drop)
+    }
+
+    /// `bytes` loaded as a script of the connection called `connection`:
+    /// with `login` and `get-user` (a component cannot load without them;
+    /// JavaScript can, to run one file).
+    async fn load_for(&self, connection: &str, bytes: &[u8]) -> Result<Script, FlowError> {
+        let bad = |reason: String| FlowError::BadScript {
+            connection: connection.to_string(),
+            reason,
+        };
+        let script = self
+            .inner
+            .runtime
+            .load(bytes)
+            .await
+            .map_err(|e| bad(e.to_string()))?;
+        let missing: Vec<String> = [Action::Login, Action::GetUser]
+            .into_iter()
+            .filter(|a| !script.implements(*a))
+            .map(JsSources::file_name)
+            .collect();
+        if !missing.is_empty() {
+            return Err(bad(LoadError::MissingJavascript(missing).to_string()));
+        }
+        Ok(script)
+    }
+
+    /// The JavaScript of the connection's active script version; `None`
+    /// when it has no script or its script is a component.
+    pub async fn active_javascript(
+        &self,
+        tenant_id: &str,
+        connection_id: &str,
+    ) -> Result<Option<JsSources>, FlowError> {
+        let connection = self.store().connection(tenant_id, connection_id).await?;
+        match self.store().active_script(&connection.id).await {
+            Ok((_, bytes)) => Ok(JsSources::from_bytes(&bytes).and_then(Result::ok)),
+            Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Makes an older (or newer) stored version the connection's active

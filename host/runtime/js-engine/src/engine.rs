@@ -28,7 +28,7 @@ const PRELUDE: &str = include_str!("node/prelude.js");
 
 /// This instance's JavaScript engine.
 pub struct Engine {
-    runtime: Runtime,
+    /// Holds the runtime too (and keeps it alive).
     context: Context,
     /// The prelude's `{ invoke, runTimer }`.
     driver: Persistent<Object<'static>>,
@@ -63,11 +63,7 @@ impl Engine {
                 install().map_err(js_error(&ctx))
             })
             .unwrap_or_else(|e| panic!("the engine's prelude failed: {e}"));
-        Engine {
-            runtime,
-            context,
-            driver,
-        }
+        Engine { context, driver }
     }
 
     /// Compiles `source` (a function expression) to bytecode.
@@ -99,7 +95,7 @@ impl Engine {
             };
             // SAFETY: the tag test reads the value without consuming it.
             if unsafe { qjs::JS_IsException(compiled) } {
-                return Err(SyntaxError::from_exception(&ctx));
+                return Err(SyntaxError::from_exception(&ctx, source));
             }
             let mut size = 0;
             // SAFETY: `compiled` is a live function bytecode value; the
@@ -253,7 +249,7 @@ pub struct SyntaxError {
 }
 
 impl SyntaxError {
-    fn from_exception(ctx: &Ctx<'_>) -> SyntaxError {
+    fn from_exception(ctx: &Ctx<'_>, source: &str) -> SyntaxError {
         let exception = ctx.catch();
         let object = exception.as_object();
         let get = |key: &str| object.and_then(|o| o.get::<_, Option<String>>(key).ok().flatten());
@@ -269,6 +265,13 @@ impl SyntaxError {
             column -= 1;
         }
         line = line.max(1);
+        // Past the end (the closing parenthesis `wrap` added): the source
+        // ended too early; point at its end.
+        let lines = source.trim_end().lines().count().max(1) as i32;
+        if line > lines {
+            line = lines;
+            column = source.trim_end().lines().last().map_or(0, |l| l.chars().count()) as i32 + 1;
+        }
         SyntaxError {
             message: format!("{name}: {message}"),
             line: line as u32,

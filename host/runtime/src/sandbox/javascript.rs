@@ -75,6 +75,16 @@ impl JsSources {
         self.sources.iter().map(|(a, s)| (*a, s.as_str()))
     }
 
+    /// The files of the actions every connection needs (`login.js`,
+    /// `get_user.js`) that these sources lack.
+    pub fn missing_required(&self) -> Vec<String> {
+        [Action::Login, Action::GetUser]
+            .into_iter()
+            .filter(|a| !self.sources.contains_key(a))
+            .map(JsSources::file_name)
+            .collect()
+    }
+
     /// The file an action's script is kept in (`get_user.js`), as in
     /// Auth0's templates.
     pub fn file_name(action: Action) -> String {

@@ -291,15 +291,12 @@ impl Runtime {
     /// Loads JavaScript: the embedded engine compiles each action's source
     /// to bytecode (a syntax error names the file, line and column); every
     /// call then runs a fresh engine instance with the action's bytecode.
+    /// One action is enough to run it; a connection needs `login` and
+    /// `get_user` ([`JsSources::missing_required`]).
     pub async fn load_javascript(&self, sources: &JsSources) -> Result<Script, LoadError> {
         let started = Instant::now();
-        let missing: Vec<String> = [Action::Login, Action::GetUser]
-            .into_iter()
-            .filter(|a| sources.get(*a).is_none())
-            .map(JsSources::file_name)
-            .collect();
-        if !missing.is_empty() {
-            return Err(LoadError::MissingJavascript(missing));
+        if sources.actions().is_empty() {
+            return Err(LoadError::MissingJavascript(sources.missing_required()));
         }
         let bytes = sources.to_bytes();
         if bytes.len() > self.inner.config.max_script_bytes {
