@@ -270,7 +270,12 @@ impl SyntaxError {
         let lines = source.trim_end().lines().count().max(1) as i32;
         if line > lines {
             line = lines;
-            column = source.trim_end().lines().last().map_or(0, |l| l.chars().count()) as i32 + 1;
+            column = source
+                .trim_end()
+                .lines()
+                .last()
+                .map_or(0, |l| l.chars().count()) as i32
+                + 1;
         }
         SyntaxError {
             message: format!("{name}: {message}"),

@@ -16,7 +16,7 @@ use authbox_guest::{
 };
 
 mod bindings {
-    wit_bindgen::generate!({ path: "wit", world: "engine-extras" });
+    wit_bindgen::generate!({ path: "wit", world: "engine" });
 }
 
 use bindings::exports::authbox::js::compiler;
@@ -98,6 +98,12 @@ impl compiler::Guest for JsScript {
                 column: e.column,
             }
         })
+    }
+}
+
+impl bindings::Guest for JsScript {
+    fn wizer_initialize() {
+        engine::with(|_| ());
     }
 }
 

@@ -131,7 +131,7 @@ impl CallState {
 
     /// No files, no environment, no arguments, no network, no stdin;
     /// stdout and stderr go to the call's capped log. Clocks and randomness work.
-    fn new(
+    pub(super) fn new(
         ctx: &CallContext,
         shared: &SharedCapabilities,
         scope: &CallScope<'_>,
@@ -242,26 +242,12 @@ pub(crate) async fn run(
         Invocation::Action(_, code) => code.clone(),
         _ => None,
     };
-    let mut store = Store::new(
+    let mut store = new_store(
         pre.engine(),
         CallState::new(ctx, shared, &scope, memory_cap, js_code),
+        &limits,
+        deadline,
     );
-    store.limiter(|state| &mut state.limiter);
-    // Whatever the script hands over (a returned string, a log line, a
-    // capability's arguments) is measured against this before the host
-    // copies any of it.
-    store.set_hostcall_fuel(limits.transfer_bytes);
-    // At every epoch tick a running script yields to the async runtime (so a
-    // spinning script never holds a thread others need) and, once past its
-    // deadline, is interrupted.
-    store.set_epoch_deadline(1);
-    store.epoch_deadline_callback(move |_| {
-        Ok(if Instant::now() >= deadline {
-            UpdateDeadline::Interrupt
-        } else {
-            UpdateDeadline::Yield(1)
-        })
-    });
     let fuel = limits.fuel.unwrap_or(u64::MAX);
     if fuel_metering {
         // Cannot fail: fuel is enabled on the engine.
@@ -288,6 +274,34 @@ pub(crate) async fn run(
         fuel_consumed: fuel_metering.then(|| fuel - store.get_fuel().unwrap_or(fuel)),
     };
     (outcome, log.finish(), stats)
+}
+
+/// A store for one call: its memory limiter, the bound on what the guest
+/// hands the host at once, and its deadline.
+pub(super) fn new_store(
+    engine: &Engine,
+    state: CallState,
+    limits: &CallLimits,
+    deadline: Instant,
+) -> Store<CallState> {
+    let mut store = Store::new(engine, state);
+    store.limiter(|state| &mut state.limiter);
+    // Whatever the script hands over (a returned string, a log line, a
+    // capability's arguments) is measured against this before the host
+    // copies any of it.
+    store.set_hostcall_fuel(limits.transfer_bytes);
+    // At every epoch tick a running script yields to the async runtime (so a
+    // spinning script never holds a thread others need) and, once past its
+    // deadline, is interrupted.
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        Ok(if Instant::now() >= deadline {
+            UpdateDeadline::Interrupt
+        } else {
+            UpdateDeadline::Yield(1)
+        })
+    });
+    store
 }
 
 async fn invoke(

@@ -9,6 +9,7 @@ mod baseline;
 mod call;
 mod compose;
 mod javascript;
+mod js_snapshot;
 mod limits;
 mod refusal;
 mod returned;
@@ -370,12 +371,34 @@ impl Runtime {
             .get_or_init(|| async {
                 let bytes = javascript::ENGINE
                     .map_err(|reason| LoadError::JavascriptUnavailable(reason.to_owned()))?;
-                let sha256 = script::sha256_hex(bytes);
-                let (component, compiled) = self.compile(bytes, &sha256).await?;
+                // The snapshot is made from the engine alone: cached under
+                // the engine's own hash.
+                let key = format!("{}-snapshot", script::sha256_hex(bytes));
+                let cached = self
+                    .inner
+                    .cache
+                    .as_ref()
+                    .and_then(|c| c.get(&self.inner.engine, &key));
+                let (component, compiled) = match cached {
+                    Some(component) => (component, false),
+                    None => {
+                        let inner = &self.inner;
+                        let snapshot = js_snapshot::snapshot(
+                            &inner.engine,
+                            &inner.linker,
+                            &inner.shared,
+                            bytes,
+                        )
+                        .await
+                        .map_err(LoadError::Invalid)?;
+                        let (component, _) = self.compile(&snapshot, &key).await?;
+                        if let Some(cache) = &self.inner.cache {
+                            cache.put(&key, &component);
+                        }
+                        (component, true)
+                    }
+                };
                 let pre = self.instantiate_pre(&component)?;
-                if compiled && let Some(cache) = &self.inner.cache {
-                    cache.put(&sha256, &component);
-                }
                 let engine = component.engine();
                 let imports = component
                     .component_type()
