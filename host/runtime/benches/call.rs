@@ -1,11 +1,15 @@
 //! The cost of one call: fresh instance + `login` on a trivial script (no
 //! I/O), through the runtime (pooling allocator, `InstancePre`) and the plain
-//! way (on-demand allocation, the linker resolving imports on every call);
-//! and the one-time compile against the cached-artifact load of that script.
+//! way (on-demand allocation, the linker resolving imports on every call),
+//! and the same login written in JavaScript (the engine's snapshot + the
+//! action's bytecode); the one-time compile against the cached-artifact load
+//! of that script, and accepting a JavaScript upload.
 
 use std::hint::black_box;
 
-use authbox_runtime::{ActionCall, CallContext, PlainRunner, Runtime, RuntimeConfig};
+use authbox_runtime::{
+    Action, ActionCall, CallContext, JsSources, PlainRunner, Runtime, RuntimeConfig,
+};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn login() -> ActionCall {
@@ -13,6 +17,20 @@ fn login() -> ActionCall {
         username_or_email: "ok@example.com".into(),
         password: "secret".into(),
     }
+}
+
+/// The trivial script's login in JavaScript, callback style, as Auth0 has it.
+fn javascript() -> Vec<u8> {
+    let mut sources = JsSources::new();
+    sources.insert(
+        Action::Login,
+        "function login(email, password, callback) {\n  callback(null, { user_id: 'trivial|1', email: email });\n}",
+    );
+    sources.insert(
+        Action::GetUser,
+        "function getByEmail(email, callback) {\n  callback(null);\n}",
+    );
+    sources.to_bytes()
 }
 
 fn calls(c: &mut Criterion) {
@@ -33,6 +51,13 @@ fn calls(c: &mut Criterion) {
             .is_ok()
     );
     assert!(tokio.block_on(plain.call(&call, &ctx)).is_ok());
+    let js = tokio.block_on(runtime.load(&javascript())).unwrap();
+    assert!(
+        tokio
+            .block_on(runtime.call(&js, &call, &ctx))
+            .outcome
+            .is_ok()
+    );
 
     let mut group = c.benchmark_group("instantiate+login");
     group.bench_function("runtime (pooling, InstancePre)", |b| {
@@ -42,6 +67,10 @@ fn calls(c: &mut Criterion) {
     group.bench_function("plain (on-demand, linker per call)", |b| {
         b.to_async(&tokio)
             .iter(|| async { black_box(plain.call(&call, &ctx).await) })
+    });
+    group.bench_function("javascript (engine snapshot + bytecode)", |b| {
+        b.to_async(&tokio)
+            .iter(|| async { black_box(runtime.call(&js, &call, &ctx).await) })
     });
     group.finish();
 }
@@ -71,6 +100,14 @@ fn loads(c: &mut Criterion) {
     group.bench_function("cached artifact", |b| {
         b.to_async(&tokio)
             .iter(|| async { black_box(cached.load(&bytes).await) })
+    });
+    // Accepting a JavaScript upload (the engine already loaded): each
+    // action's source compiled to bytecode in a fresh engine instance.
+    let js = javascript();
+    tokio.block_on(uncached.load(&js)).unwrap();
+    group.bench_function("javascript upload", |b| {
+        b.to_async(&tokio)
+            .iter(|| async { black_box(uncached.load(&js).await) })
     });
     group.finish();
 }

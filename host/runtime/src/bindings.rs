@@ -23,7 +23,11 @@ pub mod js {
     wasmtime::component::bindgen!({
         world: "engine-extras",
         path: "js-engine/wit",
-        imports: { default: trappable },
+        imports: {
+            // Statements wait on the data source's pool and the database.
+            "authbox:js/sql": async | trappable,
+            default: trappable,
+        },
         exports: { default: async },
     });
 }

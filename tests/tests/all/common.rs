@@ -12,6 +12,33 @@ use authbox::runtime::{
     ActionCall, CallContext, CallLimits, CapabilitySettings, Runtime, RuntimeConfig, Script,
 };
 
+/// A runtime whose artifact cache the JavaScript tests share: the engine's
+/// snapshot is made once, not in every test.
+pub fn js_runtime() -> Runtime {
+    Runtime::new(RuntimeConfig {
+        max_concurrent_calls: 32,
+        cache_dir: Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("artifacts")),
+        ..RuntimeConfig::default()
+    })
+    .expect("runtime")
+}
+
+/// Whether this build cannot run JavaScript (then the test says so and
+/// passes). CI sets `AUTHBOX_TEST_REQUIRE_JAVASCRIPT`: there it fails.
+pub fn javascript_unavailable(test: &str) -> bool {
+    match authbox::runtime::javascript_support() {
+        Ok(()) => false,
+        Err(reason) => {
+            assert!(
+                std::env::var_os("AUTHBOX_TEST_REQUIRE_JAVASCRIPT").is_none(),
+                "AUTHBOX_TEST_REQUIRE_JAVASCRIPT is set, but {reason}"
+            );
+            eprintln!("SKIPPED {test}: {reason}");
+            true
+        }
+    }
+}
+
 pub fn runtime() -> Runtime {
     Runtime::new(RuntimeConfig {
         max_concurrent_calls: 32,

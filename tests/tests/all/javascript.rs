@@ -9,35 +9,8 @@ use std::time::Duration;
 use crate::common::*;
 use authbox::runtime::report::{Outcome, Report};
 use authbox::runtime::{
-    Action, ActionCall, CallContext, JsSources, Language, LoadError, Runtime, RuntimeConfig,
-    Script, javascript_support,
+    Action, ActionCall, CallContext, JsSources, Language, LoadError, Runtime, Script,
 };
-
-/// A runtime whose artifact cache the JavaScript tests share: the engine's
-/// snapshot is made once, not in every test.
-fn runtime() -> Runtime {
-    Runtime::new(RuntimeConfig {
-        max_concurrent_calls: 32,
-        cache_dir: Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("artifacts")),
-        ..RuntimeConfig::default()
-    })
-    .expect("runtime")
-}
-
-/// `None` (after saying why) when this build cannot run JavaScript.
-fn engine_or_skip(test: &str) -> Option<()> {
-    match javascript_support() {
-        Ok(()) => Some(()),
-        Err(reason) => {
-            assert!(
-                std::env::var_os("AUTHBOX_TEST_REQUIRE_JAVASCRIPT").is_none(),
-                "AUTHBOX_TEST_REQUIRE_JAVASCRIPT is set, but {reason}"
-            );
-            eprintln!("SKIPPED {test}: {reason}");
-            None
-        }
-    }
-}
 
 const GET_USER: &str = "function getByEmail(email, callback) { callback(null); }";
 
@@ -60,17 +33,17 @@ async fn login_with(runtime: &Runtime, script: &Script, ctx: &CallContext) -> Re
 }
 
 async fn run_login(login_source: &str) -> Report {
-    let runtime = runtime();
+    let runtime = js_runtime();
     let script = load_js(&runtime, &sources(login_source)).await;
     login_with(&runtime, &script, &context(&[], Duration::from_secs(5))).await
 }
 
 #[tokio::test]
 async fn a_callback_style_login_returns_its_profile() {
-    let Some(()) = engine_or_skip("a_callback_style_login_returns_its_profile") else {
+    if javascript_unavailable("a_callback_style_login_returns_its_profile") {
         return;
-    };
-    let runtime = runtime();
+    }
+    let runtime = js_runtime();
     let script = load_js(
         &runtime,
         &sources(
@@ -119,9 +92,9 @@ async fn a_callback_style_login_returns_its_profile() {
 
 #[tokio::test]
 async fn auth0_error_classes_map_to_outcomes() {
-    let Some(()) = engine_or_skip("auth0_error_classes_map_to_outcomes") else {
+    if javascript_unavailable("auth0_error_classes_map_to_outcomes") {
         return;
-    };
+    }
     let cases = [
         (
             "callback(new UnauthorizedError('blocked in the legacy db'))",
@@ -157,10 +130,10 @@ async fn auth0_error_classes_map_to_outcomes() {
 
 #[tokio::test]
 async fn create_answers_user_exists_and_validation_errors() {
-    let Some(()) = engine_or_skip("create_answers_user_exists_and_validation_errors") else {
+    if javascript_unavailable("create_answers_user_exists_and_validation_errors") {
         return;
-    };
-    let runtime = runtime();
+    }
+    let runtime = js_runtime();
     let mut js = sources("function login(e, p, cb) { cb(); }");
     js.insert(
         Action::Create,
@@ -201,9 +174,9 @@ async fn create_answers_user_exists_and_validation_errors() {
 
 #[tokio::test]
 async fn async_functions_promises_timers_and_context_work() {
-    let Some(()) = engine_or_skip("async_functions_promises_timers_and_context_work") else {
+    if javascript_unavailable("async_functions_promises_timers_and_context_work") {
         return;
-    };
+    }
     let forms = [
         // An async function that awaits, then calls back.
         "async function login(email, password, callback) { const id = await Promise.resolve('a1'); callback(null, { user_id: id, email }); }",
@@ -229,10 +202,10 @@ async fn async_functions_promises_timers_and_context_work() {
 
 #[tokio::test]
 async fn configuration_and_node_globals_are_there() {
-    let Some(()) = engine_or_skip("configuration_and_node_globals_are_there") else {
+    if javascript_unavailable("configuration_and_node_globals_are_there") {
         return;
-    };
-    let runtime = runtime();
+    }
+    let runtime = js_runtime();
     let script = load_js(
         &runtime,
         &sources(
@@ -287,11 +260,10 @@ async fn configuration_and_node_globals_are_there() {
 
 #[tokio::test]
 async fn a_syntax_error_is_refused_at_load_with_file_line_and_column() {
-    let Some(()) = engine_or_skip("a_syntax_error_is_refused_at_load_with_file_line_and_column")
-    else {
+    if javascript_unavailable("a_syntax_error_is_refused_at_load_with_file_line_and_column") {
         return;
-    };
-    let runtime = runtime();
+    }
+    let runtime = js_runtime();
     let mut js = sources("function login(email, password, callback) { callback(); }");
     js.insert(
         Action::Verify,
@@ -323,9 +295,9 @@ async fn a_syntax_error_is_refused_at_load_with_file_line_and_column() {
 
 #[tokio::test]
 async fn hostile_javascript_is_contained_with_named_outcomes() {
-    let Some(()) = engine_or_skip("hostile_javascript_is_contained_with_named_outcomes") else {
+    if javascript_unavailable("hostile_javascript_is_contained_with_named_outcomes") {
         return;
-    };
+    }
     // Deep recursion ends in QuickJS's own "stack overflow" (an error the
     // script could catch) or, failing that, the wasm stack's trap.
     let cases: [(&str, &str, &[Outcome]); 9] = [
@@ -359,7 +331,7 @@ async fn hostile_javascript_is_contained_with_named_outcomes() {
             &[Outcome::Oversized],
         ),
     ];
-    let runtime = runtime();
+    let runtime = js_runtime();
     let normal = load_js(
         &runtime,
         &sources("function login(email, password, callback) { callback(null, { user_id: 'ok', email }); }"),
@@ -392,9 +364,9 @@ async fn hostile_javascript_is_contained_with_named_outcomes() {
 
 #[tokio::test]
 async fn a_second_callback_is_ignored_and_logged() {
-    let Some(()) = engine_or_skip("a_second_callback_is_ignored_and_logged") else {
+    if javascript_unavailable("a_second_callback_is_ignored_and_logged") {
         return;
-    };
+    }
     let report = run_login(
         "function login(email, password, callback) { callback(null, { user_id: 'first' }); callback(null, { user_id: 'second' }); }",
     )
@@ -413,10 +385,10 @@ async fn a_second_callback_is_ignored_and_logged() {
 
 #[tokio::test]
 async fn nothing_a_call_leaves_is_seen_by_the_next() {
-    let Some(()) = engine_or_skip("nothing_a_call_leaves_is_seen_by_the_next") else {
+    if javascript_unavailable("nothing_a_call_leaves_is_seen_by_the_next") {
         return;
-    };
-    let runtime = runtime();
+    }
+    let runtime = js_runtime();
     let script = load_js(
         &runtime,
         &sources(

@@ -19,9 +19,12 @@ const MAX_STACK_BYTES: usize = 256 << 10;
 
 /// The shims, each a function expression `(shared, require) => exports`.
 const MODULES: &[(&str, &str)] = &[
+    ("authbox:http", include_str!("node/http.js")),
     ("bcrypt", include_str!("node/bcrypt.js")),
     ("buffer", include_str!("node/buffer.js")),
     ("crypto", include_str!("node/crypto.js")),
+    ("mysql", include_str!("node/mysql.js")),
+    ("pg", include_str!("node/pg.js")),
 ];
 
 const PRELUDE: &str = include_str!("node/prelude.js");

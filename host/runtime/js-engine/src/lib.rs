@@ -7,8 +7,10 @@
 //! timers, `require` of the supported modules) is in `src/node/`.
 
 mod engine;
+mod http;
 mod natives;
 mod outcome;
+mod sql;
 
 use authbox_guest::serde_json::{self, Value, json};
 use authbox_guest::{

@@ -1,5 +1,5 @@
 //! The functions the Node shims (`src/node/*.js`) are built on: the host's
-//! capabilities (log, configuration, password) and what QuickJS lacks
+//! capabilities (log, configuration, password, sql in `sql.rs`) and what QuickJS lacks
 //! (encodings, digests, randomness, sleeping). Handed to the prelude as one
 //! object it keeps private; scripts never see it.
 
@@ -17,7 +17,7 @@ use rquickjs::{Ctx, Exception, Function, Object, Result, TypedArray};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
-use crate::outcome;
+use crate::{http, outcome, sql};
 
 /// The most a script may ask `randomBytes` or `pbkdf2` for at once.
 const MAX_GENERATED_BYTES: usize = 1 << 20;
@@ -44,6 +44,12 @@ pub fn object<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
         Function::new(ctx.clone(), password_verify)?,
     )?;
     native.set("passwordHash", Function::new(ctx.clone(), password_hash)?)?;
+    native.set("httpRequest", Function::new(ctx.clone(), http::request)?)?;
+    native.set(
+        "sqlDatasources",
+        Function::new(ctx.clone(), sql::datasources)?,
+    )?;
+    native.set("sqlRun", Function::new(ctx.clone(), sql::run)?)?;
     native.set("succeed", Function::new(ctx.clone(), outcome::succeed)?)?;
     native.set("fail", Function::new(ctx.clone(), outcome::fail)?)?;
     Ok(native)

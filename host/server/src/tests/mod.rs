@@ -3,6 +3,7 @@
 
 mod clients;
 mod connections;
+mod javascript;
 mod openapi;
 mod protection;
 mod tenants;

@@ -4,7 +4,7 @@
 (function (shared) {
   'use strict';
 
-  const { native } = shared;
+  const { native, later } = shared;
 
   const SALT_PREFIX = '$authbox$';
 
@@ -26,7 +26,7 @@
       } catch (error) {
         failure = error;
       }
-      Promise.resolve().then(() => cb(failure, result));
+      later(cb, failure, result);
       return undefined;
     }
     return new Promise((resolve) => resolve(work()));

@@ -4,7 +4,7 @@
 (function (shared, require) {
   'use strict';
 
-  const { native } = shared;
+  const { native, later } = shared;
 
   const { Buffer } = require('buffer');
   const bytes = (data, enc) => (typeof data === 'string' ? Buffer.from(data, enc) : Buffer.from(data));
@@ -40,7 +40,7 @@
   function randomBytes(size, cb) {
     const result = out(native.randomBytes(Number(size)));
     if (typeof cb === 'function') {
-      Promise.resolve().then(() => cb(null, result));
+      later(cb, null, result);
       return undefined;
     }
     return result;
@@ -75,7 +75,7 @@
       } catch (error) {
         failure = error;
       }
-      Promise.resolve().then(() => cb(failure, result));
+      later(cb, failure, result);
     },
     randomBytes,
     randomUUID,

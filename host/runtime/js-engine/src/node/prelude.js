@@ -228,26 +228,66 @@
     platform: 'authbox',
   }));
 
-  const shared = { native, format, inspect, describe, uncaught };
+  // The data source a `pg` or `mysql` client uses: the connection's only
+  // one of that driver, or the one named like the database the script
+  // names (`postgres://.../users`, `{ database: 'users' }`). The host,
+  // credentials and options written in the script are never used.
+  function datasource(driver, database, module) {
+    const all = native.sqlDatasources();
+    const mine = all.filter((d) => d.driver === driver);
+    const named = mine.find((d) => d.name === database);
+    if (named) return named.name;
+    if (mine.length === 1) return mine[0].name;
+    const listed = all.map((d) => `${d.name} (${d.driver})`).join(', ') || 'none';
+    if (mine.length === 0) {
+      throw new Error(`${module}: this connection has no ${driver} data source (it has: ${listed}); add one to its data sources`);
+    }
+    throw new Error(`${module}: this connection has ${mine.length} ${driver} data sources (${listed}); name the one to use as the database (${database === undefined ? 'none was named' : `not ${database}`})`);
+  }
+
+  // Calls a Node-style callback on a later turn, as Node's I/O does; what
+  // it throws is the script's uncaught exception.
+  function later(cb, error, result) {
+    Promise.resolve()
+      .then(() => cb(error, result))
+      .catch(uncaught);
+  }
+
+  const shared = { native, format, inspect, describe, uncaught, datasource, later };
   const loaded = new Map();
-  const aliases = { bcryptjs: 'bcrypt', mysql2: 'mysql', 'mysql2/promise': 'mysql/promise' };
+  // Names scripts require that are part of another module: [module, export].
+  const aliases = {
+    bcryptjs: ['bcrypt'],
+    mysql2: ['mysql'],
+    'mysql2/promise': ['mysql', 'promise'],
+    request: ['authbox:http', 'request'],
+    axios: ['authbox:http', 'axios'],
+    'node-fetch': ['authbox:http', 'fetch'],
+  };
+
+  function load(key) {
+    if (!loaded.has(key)) loaded.set(key, modules[key](shared, load));
+    return loaded.get(key);
+  }
 
   function require(name) {
     const bare = typeof name === 'string' && name.startsWith('node:') ? name.slice(5) : name;
-    const key = aliases[bare] || bare;
-    if (loaded.has(key)) return loaded.get(key);
-    const make = modules[key];
-    if (typeof make !== 'function') {
-      const supported = Object.keys(modules).concat(Object.keys(aliases)).sort().join(', ');
+    const alias = aliases[bare];
+    if (alias) return alias.length === 1 ? load(alias[0]) : load(alias[0])[alias[1]];
+    if (typeof bare !== 'string' || bare.startsWith('authbox:') || typeof modules[bare] !== 'function') {
+      const supported = Object.keys(modules)
+        .filter((m) => !m.startsWith('authbox:'))
+        .concat(Object.keys(aliases))
+        .sort()
+        .join(', ');
       throw new Error(`Cannot find module '${name}': authbox scripts may require ${supported}`);
     }
-    const exported = make(shared, require);
-    loaded.set(key, exported);
-    return exported;
+    return load(bare);
   }
   define('require', require);
 
-  define('Buffer', require('buffer').Buffer);
+  define('Buffer', load('buffer').Buffer);
+  define('fetch', load('authbox:http').fetch);
 
   return { invoke, runTimer };
 });

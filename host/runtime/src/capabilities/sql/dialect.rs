@@ -1,5 +1,6 @@
-//! What differs between the three databases: how a parameter is bound, how
-//! a column converts to the WIT `value` (types without an equivalent become
+//! What differs between the three databases: how a parameter is bound
+//! (and, for untyped text, which type the database infers for it), how a
+//! column converts to the WIT `value` (types without an equivalent become
 //! text: timestamps as RFC 3339, decimals, UUIDs, JSON), and what a
 //! connection needs before each statement.
 
@@ -11,16 +12,40 @@ use sqlx::postgres::{PgArgumentBuffer, PgArguments, PgRow, PgTypeInfo, Postgres}
 use sqlx::sqlite::{Sqlite, SqliteArguments, SqliteConnection, SqliteRow};
 use sqlx::types::chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sqlx::types::{BigDecimal, JsonValue, Uuid};
-use sqlx::{Arguments, Column, Database, Decode, Row, Type, TypeInfo, ValueRef};
+use sqlx::{Arguments, AssertSqlSafe, Column, Database, Decode, Row, Type, TypeInfo, ValueRef};
 
 use super::error::SqlError;
 use super::sqlite_guard;
 use crate::bindings::authbox::script::sql::Value;
 
+/// A statement parameter.
+pub(crate) enum Param {
+    /// A value of its own type.
+    Typed(Value),
+    /// Text the database types: PostgreSQL converts it to the type it
+    /// infers for the parameter's place (as node-postgres sends values);
+    /// MySQL and SQLite take text as it is and convert it themselves.
+    Untyped(String),
+}
+
 /// A database the `sql` capability speaks.
 pub(super) trait Dialect: Database {
-    /// Adds `value` to `args` as the next parameter.
-    fn add_param(args: &mut Self::Arguments, value: Value) -> Result<(), BoxDynError>;
+    /// Adds `param` to `args` as the next parameter; `inferred` is the type
+    /// [`parameter_types`](Self::parameter_types) found for its place.
+    fn add_param(
+        args: &mut Self::Arguments,
+        param: Param,
+        inferred: Option<&str>,
+    ) -> Result<(), BoxDynError>;
+
+    /// The types the database infers for the statement's parameters (by
+    /// preparing it, which the connection caches), for untyped ones.
+    fn parameter_types(
+        _conn: &mut Self::Connection,
+        _statement: &str,
+    ) -> impl Future<Output = Result<Vec<String>, sqlx::Error>> + Send {
+        std::future::ready(Ok(Vec::new()))
+    }
 
     /// The rows a statement changed (MySQL: matched).
     fn rows_affected(result: &Self::QueryResult) -> u64;
@@ -95,6 +120,14 @@ pub(super) fn column_names<DB: sqlx::Database>(row: &DB::Row) -> Vec<String> {
     row.columns().iter().map(|c| c.name().to_string()).collect()
 }
 
+/// The columns' types, as the driver names them (`INT8`, `DATETIME`...).
+pub(super) fn column_types<DB: sqlx::Database>(row: &DB::Row) -> Vec<String> {
+    row.columns()
+        .iter()
+        .map(|c| c.type_info().name().to_ascii_uppercase())
+        .collect()
+}
+
 fn get<'r, DB, T>(row: &'r DB::Row, index: usize) -> Result<Option<T>, SqlError>
 where
     DB: sqlx::Database,
@@ -147,6 +180,52 @@ fn timestamp(value: Option<NaiveDateTime>) -> Value {
     })
 }
 
+/// Untyped text as the type PostgreSQL inferred for its place, parsed the
+/// way PostgreSQL reads that type's text; a type without a conversion here
+/// goes as text (the database then names any mismatch).
+fn add_inferred(args: &mut PgArguments, text: String, inferred: &str) -> Result<(), BoxDynError> {
+    let invalid = |e: &dyn std::fmt::Display| -> BoxDynError {
+        format!(
+            "{text:?} is not a valid {}: {e}",
+            inferred.to_ascii_lowercase()
+        )
+        .into()
+    };
+    let trimmed = text.trim();
+    match inferred {
+        "INT2" => args.add(trimmed.parse::<i16>().map_err(|e| invalid(&e))?),
+        "INT4" => args.add(trimmed.parse::<i32>().map_err(|e| invalid(&e))?),
+        "INT8" => args.add(trimmed.parse::<i64>().map_err(|e| invalid(&e))?),
+        "FLOAT4" => args.add(trimmed.parse::<f32>().map_err(|e| invalid(&e))?),
+        "FLOAT8" => args.add(trimmed.parse::<f64>().map_err(|e| invalid(&e))?),
+        "NUMERIC" => args.add(trimmed.parse::<BigDecimal>().map_err(|e| invalid(&e))?),
+        "BOOL" => args.add(match trimmed.to_ascii_lowercase().as_str() {
+            "t" | "true" | "y" | "yes" | "on" | "1" => true,
+            "f" | "false" | "n" | "no" | "off" | "0" => false,
+            _ => return Err(invalid(&"expected true or false")),
+        }),
+        "UUID" => args.add(Uuid::parse_str(trimmed).map_err(|e| invalid(&e))?),
+        "JSON" | "JSONB" => {
+            args.add(serde_json::from_str::<JsonValue>(&text).map_err(|e| invalid(&e))?)
+        }
+        "TIMESTAMPTZ" => args.add(
+            DateTime::parse_from_rfc3339(trimmed)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| invalid(&e))?,
+        ),
+        "TIMESTAMP" => args.add(
+            NaiveDateTime::parse_from_str(trimmed, "%Y-%m-%dT%H:%M:%S%.f")
+                .or_else(|_| NaiveDateTime::parse_from_str(trimmed, "%Y-%m-%d %H:%M:%S%.f"))
+                .or_else(|_| DateTime::parse_from_rfc3339(trimmed).map(|t| t.naive_utc()))
+                .map_err(|e| invalid(&e))?,
+        ),
+        "DATE" => {
+            args.add(NaiveDate::parse_from_str(trimmed, "%Y-%m-%d").map_err(|e| invalid(&e))?)
+        }
+        _ => args.add(text),
+    }
+}
+
 impl Dialect for Postgres {
     /// `statement_timeout` (set on every connection) cancelled it.
     fn stopped_at_deadline(error: &sqlx::Error) -> bool {
@@ -160,11 +239,32 @@ impl Dialect for Postgres {
     /// PostgreSQL types every parameter; a NULL is sent as "unspecified" so
     /// the server infers its type from where it is used (`WHERE id = $1`, an
     /// insert into an integer column...), as it would for a literal NULL.
-    fn add_param(args: &mut PgArguments, value: Value) -> Result<(), BoxDynError> {
-        match value {
-            Value::Null => args.add(UntypedNull),
-            other => add_param!(args, other),
+    fn add_param(
+        args: &mut PgArguments,
+        param: Param,
+        inferred: Option<&str>,
+    ) -> Result<(), BoxDynError> {
+        match param {
+            Param::Typed(Value::Null) => args.add(UntypedNull),
+            Param::Typed(other) => add_param!(args, other),
+            Param::Untyped(text) => add_inferred(args, text, inferred.unwrap_or("TEXT")),
         }
+    }
+
+    async fn parameter_types(
+        conn: &mut sqlx::PgConnection,
+        statement: &str,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        use sqlx::{Executor, SqlSafeStr, Statement};
+        let sql = AssertSqlSafe(statement.to_owned()).into_sql_str();
+        let prepared = conn.prepare(sql).await?;
+        Ok(match prepared.parameters() {
+            Some(sqlx::Either::Left(types)) => types
+                .iter()
+                .map(|t| t.name().to_ascii_uppercase())
+                .collect(),
+            _ => Vec::new(),
+        })
     }
 
     fn values(row: &PgRow) -> Result<Vec<Value>, SqlError> {
@@ -201,8 +301,15 @@ impl Dialect for MySql {
         result.rows_affected()
     }
 
-    fn add_param(args: &mut MySqlArguments, value: Value) -> Result<(), BoxDynError> {
-        add_param!(args, value)
+    fn add_param(
+        args: &mut MySqlArguments,
+        param: Param,
+        _inferred: Option<&str>,
+    ) -> Result<(), BoxDynError> {
+        match param {
+            Param::Typed(value) => add_param!(args, value),
+            Param::Untyped(text) => args.add(text),
+        }
     }
 
     fn values(row: &MySqlRow) -> Result<Vec<Value>, SqlError> {
@@ -263,8 +370,15 @@ impl Dialect for Sqlite {
         result.rows_affected()
     }
 
-    fn add_param(args: &mut SqliteArguments, value: Value) -> Result<(), BoxDynError> {
-        add_param!(args, value)
+    fn add_param(
+        args: &mut SqliteArguments,
+        param: Param,
+        _inferred: Option<&str>,
+    ) -> Result<(), BoxDynError> {
+        match param {
+            Param::Typed(value) => add_param!(args, value),
+            Param::Untyped(text) => args.add(text),
+        }
     }
 
     /// SQLite types each value, not each column: the value's own storage

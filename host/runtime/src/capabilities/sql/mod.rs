@@ -11,6 +11,7 @@
 mod datasource;
 mod dialect;
 mod error;
+mod javascript;
 mod pool;
 mod settings;
 mod sqlite_guard;
@@ -29,6 +30,7 @@ pub use stats::DataSourceStats;
 
 use super::{CallScope, Capability, HasCapability};
 use crate::bindings::authbox::script::sql as wit;
+use dialect::Param;
 use pool::{Mode, Outcome, RunError, StatementLimits};
 
 /// The `sql` capability of one call.
@@ -51,7 +53,7 @@ impl SqlCapability {
         mode: Mode,
         datasource: &str,
         statement: String,
-        params: Vec<wit::Value>,
+        params: Vec<Param>,
     ) -> Result<Outcome, SqlError> {
         let source = self
             .sources
@@ -99,8 +101,14 @@ impl wit::Host for SqlCapability {
         params: Vec<wit::Value>,
     ) -> wasmtime::Result<Result<wit::Rows, wit::SqlError>> {
         Ok(
-            match self.run(Mode::Query, &datasource, statement, params).await {
-                Ok(Outcome::Rows(rows)) => Ok(rows),
+            match self
+                .run(Mode::Query, &datasource, statement, typed(params))
+                .await
+            {
+                Ok(Outcome::Rows(rows)) => Ok(wit::Rows {
+                    columns: rows.columns,
+                    rows: rows.rows,
+                }),
                 Ok(Outcome::Affected(_)) => unreachable!("a query answers rows"),
                 Err(e) => Err(e.into()),
             },
@@ -115,7 +123,7 @@ impl wit::Host for SqlCapability {
     ) -> wasmtime::Result<Result<u64, wit::SqlError>> {
         Ok(
             match self
-                .run(Mode::Execute, &datasource, statement, params)
+                .run(Mode::Execute, &datasource, statement, typed(params))
                 .await
             {
                 Ok(Outcome::Affected(n)) => Ok(n),
@@ -124,6 +132,11 @@ impl wit::Host for SqlCapability {
             },
         )
     }
+}
+
+/// The parameters of `authbox:script/sql`: each of its own type.
+fn typed(params: Vec<wit::Value>) -> Vec<Param> {
+    params.into_iter().map(Param::Typed).collect()
 }
 
 impl Capability for SqlCapability {
@@ -138,7 +151,10 @@ impl Capability for SqlCapability {
         SqlCapability::new(sources.clone(), scope.deadline)
     }
 
+    /// Also the JavaScript engine's `authbox:js/sql` (see `javascript.rs`),
+    /// which scripts may not import.
     fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-        wit::add_to_linker::<T, HasSelf<Self>>(linker, |t| t.capability().state)
+        wit::add_to_linker::<T, HasSelf<Self>>(linker, |t| t.capability().state)?;
+        javascript::add_to_linker(linker)
     }
 }

@@ -11,12 +11,12 @@ use sqlx::postgres::{PgConnectOptions, Postgres};
 use sqlx::sqlite::{Sqlite, SqliteConnectOptions};
 use sqlx::{AssertSqlSafe, Connection, Database, Executor, IntoArguments};
 
-use super::dialect::{Dialect, column_names, value_size};
+use super::dialect::{Dialect, Param, column_names, column_types, value_size};
 use super::error::SqlError;
 use super::settings::{DataSourceSettings, DataSourceUrl, Driver};
 use super::sqlite_guard;
 use super::stats::Counters;
-use crate::bindings::authbox::script::sql::{Rows, Value};
+use crate::bindings::authbox::script::sql::Value;
 
 /// A pooled connection idle this long is pinged before a statement uses it,
 /// so a database restart costs no failed statement.
@@ -98,8 +98,15 @@ pub(super) enum Mode {
 
 /// What a statement answered.
 pub(super) enum Outcome {
-    Rows(Rows),
+    Rows(Collected),
     Affected(u64),
+}
+
+/// The rows of a query, with their columns' names and database types.
+pub(super) struct Collected {
+    pub columns: Vec<String>,
+    pub types: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
 }
 
 impl Pool {
@@ -150,7 +157,7 @@ impl Pool {
         counters: &Counters,
         mode: Mode,
         statement: String,
-        params: Vec<Value>,
+        params: Vec<Param>,
         limits: StatementLimits,
     ) -> Result<Outcome, RunError> {
         match self {
@@ -202,10 +209,11 @@ impl From<SqlError> for RunError {
     }
 }
 
-fn bind<DB: Dialect>(params: Vec<Value>) -> Result<DB::Arguments, RunError> {
+fn bind<DB: Dialect>(params: Vec<Param>, inferred: &[String]) -> Result<DB::Arguments, RunError> {
     let mut args = DB::Arguments::default();
-    for (index, value) in params.into_iter().enumerate() {
-        DB::add_param(&mut args, value).map_err(|e| {
+    for (index, param) in params.into_iter().enumerate() {
+        let inferred = inferred.get(index).map(String::as_str);
+        DB::add_param(&mut args, param, inferred).map_err(|e| {
             RunError::Sql(SqlError::Statement(format!(
                 "parameter {} could not be bound: {e}",
                 index + 1
@@ -223,7 +231,7 @@ async fn run<DB>(
     counters: &Counters,
     mode: Mode,
     statement: String,
-    params: Vec<Value>,
+    params: Vec<Param>,
     limits: StatementLimits,
 ) -> Result<Outcome, RunError>
 where
@@ -231,7 +239,6 @@ where
     DB::Arguments: IntoArguments<DB>,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
-    let args = bind::<DB>(params)?;
     // Waiting for a connection is bounded by the pool's acquire timeout
     // (then `unavailable`) and by the call.
     let waiting = limits.deadline(
@@ -254,6 +261,14 @@ where
         DB::before_statement(&mut conn, deadline.at)
             .await
             .map_err(RunError::Driver)?;
+        let inferred = if params.iter().any(|p| matches!(p, Param::Untyped(_))) {
+            DB::parameter_types(&mut conn, &statement)
+                .await
+                .map_err(RunError::Driver)?
+        } else {
+            Vec::new()
+        };
+        let args = bind::<DB>(params, &inferred)?;
         let query = sqlx::query_with(AssertSqlSafe(statement), args);
         match mode {
             Mode::Execute => {
@@ -288,8 +303,8 @@ where
 async fn collect<DB: Dialect>(
     mut stream: impl futures_util::Stream<Item = Result<DB::Row, sqlx::Error>> + Unpin,
     limits: StatementLimits,
-) -> Result<Rows, RunError> {
-    let mut columns: Option<Vec<String>> = None;
+) -> Result<Collected, RunError> {
+    let mut columns: Option<(Vec<String>, Vec<String>)> = None;
     let mut rows = Vec::new();
     let mut bytes = 0usize;
     while let Some(row) = stream.try_next().await.map_err(RunError::Driver)? {
@@ -298,8 +313,9 @@ async fn collect<DB: Dialect>(
         }
         if columns.is_none() {
             let names = column_names::<DB>(&row);
-            bytes += names.iter().map(String::len).sum::<usize>();
-            columns = Some(names);
+            let types = column_types::<DB>(&row);
+            bytes += names.iter().chain(&types).map(String::len).sum::<usize>();
+            columns = Some((names, types));
         }
         let values = DB::values(&row)?;
         bytes += values.iter().map(value_size).sum::<usize>();
@@ -308,8 +324,10 @@ async fn collect<DB: Dialect>(
         }
         rows.push(values);
     }
-    Ok(Rows {
-        columns: columns.unwrap_or_default(),
+    let (columns, types) = columns.unwrap_or_default();
+    Ok(Collected {
+        columns,
+        types,
         rows,
     })
 }
