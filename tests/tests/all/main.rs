@@ -6,6 +6,7 @@ mod common;
 mod hostile;
 mod http_capability;
 mod javascript;
+mod javascript_http;
 mod javascript_sql;
 mod scripts;
 mod shares;
