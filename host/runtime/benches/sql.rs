@@ -2,8 +2,10 @@
 //! hashing compiled into the guest.
 //!
 //! - `login, postgres template, bcrypt 10`: a login through the `postgres`
-//!   template (query + host `password.verify`) against the same work in
-//!   plain Rust (sqlx query + `bcrypt::verify`), same database, same run.
+//!   template (query + host `password.verify`) and through the JavaScript
+//!   template's `login.js` (`pg.connect`, `client.query`, `bcrypt.compare`)
+//!   against the same work in plain Rust (sqlx query + `bcrypt::verify`),
+//!   same server, same run.
 //! - `200 concurrent logins, pg_sleep(0.1), pool 50`: the wall time of 200
 //!   logins whose query sleeps 100 ms.
 //! - `bcrypt 10 verify`: the host's `password.verify` (the `config-users`
@@ -19,7 +21,7 @@ use std::time::Duration;
 
 use authbox_runtime::capabilities::sql::{DataSource, DataSourceSettings, DataSources};
 use authbox_runtime::{
-    ActionCall, CallContext, CapabilitySettings, Runtime, RuntimeConfig, Script,
+    Action, ActionCall, CallContext, CapabilitySettings, JsSources, Runtime, RuntimeConfig, Script,
 };
 use authbox_tests::legacy::{Backend, LegacyDb};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -105,12 +107,23 @@ fn postgres_login(c: &mut Criterion) {
     };
     let answer = tokio.block_on(runtime.call(&script, &call, &ctx));
     assert!(answer.outcome.is_ok(), "{answer:?}");
+    let (js_db, js_script, js_ctx) = tokio.block_on(javascript_login(&runtime));
+    let answer = tokio.block_on(runtime.call(&js_script, &call, &js_ctx));
+    assert!(answer.outcome.is_ok(), "{answer:?}");
+    println!(
+        "JavaScript login: peak memory {} bytes per call",
+        answer.stats.peak_memory_bytes
+    );
 
     let mut group = c.benchmark_group("login, postgres template, bcrypt 10");
     group.sample_size(30);
     group.bench_function("authbox (script + sql + host verify)", |b| {
         b.to_async(&tokio)
             .iter(|| async { black_box(runtime.call(&script, &call, &ctx).await) })
+    });
+    group.bench_function("authbox javascript (login.js: pg + bcrypt.compare)", |b| {
+        b.to_async(&tokio)
+            .iter(|| async { black_box(runtime.call(&js_script, &call, &js_ctx).await) })
     });
     group.bench_function("native (sqlx query + bcrypt::verify)", |b| {
         b.to_async(&tokio)
@@ -120,8 +133,37 @@ fn postgres_login(c: &mut Criterion) {
     tokio.block_on(async {
         native.close().await;
         ctx.capabilities.sql.close().await;
+        js_ctx.capabilities.sql.close().await;
         db.drop().await;
+        js_db.drop().await;
     });
+}
+
+/// The JavaScript PostgreSQL template on its own schema, with Ada.
+async fn javascript_login(runtime: &Runtime) -> (LegacyDb, Script, CallContext) {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/javascript/postgres");
+    let db = LegacyDb::empty(Backend::Postgres, "bench javascript_login")
+        .await
+        .unwrap();
+    db.run_sql(&std::fs::read_to_string(dir.join("schema.sql")).unwrap())
+        .await;
+    db.run_sql(&format!(
+        "INSERT INTO users (email, password, nickname) VALUES ('{ADA}', '{ADA_HASH}', 'ada')"
+    ))
+    .await;
+    let mut sources = JsSources::new();
+    for action in Action::ALL {
+        if let Ok(source) = std::fs::read_to_string(dir.join(JsSources::file_name(action))) {
+            sources.insert(action, source);
+        }
+    }
+    let script = runtime.load(&sources.to_bytes()).await.unwrap();
+    let ctx = context(CapabilitySettings {
+        sql: datasource(&db.url, 10),
+        ..CapabilitySettings::default()
+    });
+    (db, script, ctx)
 }
 
 fn concurrent_sleeps(c: &mut Criterion) {

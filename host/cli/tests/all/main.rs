@@ -3,6 +3,7 @@
 //! SQL and REST templates through the CLI.
 
 mod cli;
+mod javascript_cli;
 mod rest_api;
 mod secret_key;
 mod serve;
