@@ -55,6 +55,34 @@ pub enum Method {
     Options,
 }
 
+impl std::str::FromStr for Method {
+    type Err = HttpError;
+
+    /// A method by its name, in any case (`"get"`, `"POST"`).
+    ///
+    /// ```
+    /// use authbox_guest::http::Method;
+    /// assert_eq!("post".parse::<Method>().unwrap(), Method::Post);
+    /// assert!("BREW".parse::<Method>().is_err());
+    /// ```
+    fn from_str(name: &str) -> Result<Self, HttpError> {
+        Ok(match name.to_ascii_uppercase().as_str() {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            "OPTIONS" => Method::Options,
+            _ => {
+                return Err(HttpError::InvalidRequest(format!(
+                    "unsupported method {name:?} (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)"
+                )));
+            }
+        })
+    }
+}
+
 impl Method {
     fn wasi(self) -> wasi::Method {
         match self {

@@ -94,20 +94,7 @@ fn read(path: &Path, action: Option<Action>) -> Result<Vec<u8>, ScriptFileError>
     let unreadable =
         |e: std::io::Error| ScriptFileError::Read(format!("cannot read {}: {e}", path.display()));
     if path.is_dir() {
-        let mut sources = JsSources::new();
-        for action in Action::ALL {
-            let file = path.join(JsSources::file_name(action));
-            match std::fs::read_to_string(&file) {
-                Ok(source) => sources.insert(action, source),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(ScriptFileError::Read(format!(
-                        "cannot read {}: {e}",
-                        file.display()
-                    )));
-                }
-            }
-        }
+        let sources = JsSources::from_dir(path).map_err(unreadable)?;
         if sources.actions().is_empty() {
             return Err(ScriptFileError::Read(format!(
                 "{} has none of Auth0's script files ({})",

@@ -152,12 +152,7 @@ async fn javascript_login(runtime: &Runtime) -> (LegacyDb, Script, CallContext) 
         "INSERT INTO users (email, password, nickname) VALUES ('{ADA}', '{ADA_HASH}', 'ada')"
     ))
     .await;
-    let mut sources = JsSources::new();
-    for action in Action::ALL {
-        if let Ok(source) = std::fs::read_to_string(dir.join(JsSources::file_name(action))) {
-            sources.insert(action, source);
-        }
-    }
+    let sources = JsSources::from_dir(&dir).unwrap();
     let script = runtime.load(&sources.to_bytes()).await.unwrap();
     let ctx = context(CapabilitySettings {
         sql: datasource(&db.url, 10),

@@ -134,7 +134,8 @@ impl From<FlowError> for ApiError {
             FlowError::Update(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message),
             FlowError::InvalidSettings { .. }
             | FlowError::UnknownScope(_)
-            | FlowError::BadScript { .. } => {
+            | FlowError::BadScript { .. }
+            | FlowError::InvalidScript { .. } => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message)
             }
             FlowError::Migrated(_)

@@ -39,6 +39,18 @@ pub fn javascript_unavailable(test: &str) -> bool {
     }
 }
 
+/// `login_source` loaded as a JavaScript script's `login`, called for Ada
+/// (password `pw`).
+pub async fn js_login(runtime: &Runtime, login_source: &str, ctx: &CallContext) -> Report {
+    let mut sources = authbox::runtime::JsSources::new();
+    sources.insert(authbox::runtime::Action::Login, login_source);
+    let script = runtime
+        .load(&sources.to_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("the JavaScript loads: {e}"));
+    report(runtime, &script, login("ada@example.com", "pw"), ctx).await
+}
+
 pub fn runtime() -> Runtime {
     Runtime::new(RuntimeConfig {
         max_concurrent_calls: 32,

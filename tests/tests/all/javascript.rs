@@ -33,9 +33,8 @@ async fn login_with(runtime: &Runtime, script: &Script, ctx: &CallContext) -> Re
 }
 
 async fn run_login(login_source: &str) -> Report {
-    let runtime = js_runtime();
-    let script = load_js(&runtime, &sources(login_source)).await;
-    login_with(&runtime, &script, &context(&[], Duration::from_secs(5))).await
+    let ctx = context(&[], Duration::from_secs(5));
+    js_login(&js_runtime(), login_source, &ctx).await
 }
 
 #[tokio::test]

@@ -19,12 +19,7 @@ const TOKEN: &str = "tok-7d1e0c5f";
 
 fn rest_api() -> JsSources {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/javascript/rest-api");
-    let mut sources = JsSources::new();
-    for action in Action::ALL {
-        let file = dir.join(JsSources::file_name(action));
-        sources.insert(action, std::fs::read_to_string(&file).unwrap());
-    }
-    sources
+    JsSources::from_dir(&dir).unwrap()
 }
 
 /// A runtime whose scripts may reach loopback (the test's service).
@@ -165,17 +160,9 @@ async fn a_host_off_the_allow_list_is_refused_by_name() {
     if javascript_unavailable("a_host_off_the_allow_list_is_refused_by_name") {
         return;
     }
-    let runtime = runtime();
-    let mut sources = JsSources::new();
-    sources.insert(
-        Action::Login,
+    let report = js_login(
+        &runtime(),
         "async function login(email, password, callback) { try { await fetch('https://elsewhere.example.net/x'); callback(null, { user_id: 'x' }); } catch (e) { callback(new Error(e.code + ': ' + e.message)); } }",
-    );
-    let script = runtime.load(&sources.to_bytes()).await.unwrap();
-    let report = report(
-        &runtime,
-        &script,
-        login("a@b.c", "x"),
         &CallContext::default(),
     )
     .await;

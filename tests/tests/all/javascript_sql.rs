@@ -20,16 +20,6 @@ fn template(backend: Backend) -> PathBuf {
         .join(backend.template())
 }
 
-fn sources(dir: &Path) -> JsSources {
-    let mut sources = JsSources::new();
-    for action in Action::ALL {
-        if let Ok(source) = std::fs::read_to_string(dir.join(JsSources::file_name(action))) {
-            sources.insert(action, source);
-        }
-    }
-    sources
-}
-
 struct Connection {
     runtime: Runtime,
     script: Script,
@@ -84,7 +74,7 @@ async fn every_action(backend: Backend) {
         .await;
     let runtime = js_runtime();
     let script = runtime
-        .load(&sources(&dir).to_bytes())
+        .load(&JsSources::from_dir(&dir).unwrap().to_bytes())
         .await
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let mut ctx = context(&[], Duration::from_secs(20));
@@ -190,17 +180,9 @@ async fn a_connection_without_that_kind_of_data_source_is_a_clear_error() {
     if javascript_unavailable(test) {
         return;
     }
-    let runtime = js_runtime();
-    let mut sources = JsSources::new();
-    sources.insert(
-        Action::Login,
+    let report = js_login(
+        &js_runtime(),
         "function login(email, password, callback) { require('pg').connect('postgres://x/users', function (err) { callback(err); }); }",
-    );
-    let script = runtime.load(&sources.to_bytes()).await.unwrap();
-    let report = report(
-        &runtime,
-        &script,
-        login("a@b.c", "x"),
         &CallContext::default(),
     )
     .await;

@@ -73,6 +73,14 @@ pub enum FlowError {
         /// Why.
         reason: String,
     },
+    /// A script given for a connection was refused; nothing was stored.
+    #[error("the script for connection `{connection}` was refused: {reason}")]
+    InvalidScript {
+        /// The connection.
+        connection: String,
+        /// Why.
+        reason: String,
+    },
     /// The connection's settings are invalid: a limit out of range, a data
     /// source its driver refuses.
     #[error("connection `{connection}`: {reason}")]

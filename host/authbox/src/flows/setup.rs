@@ -169,7 +169,7 @@ impl Authbox {
     /// with `login` and `get-user` (a component cannot load without them;
     /// JavaScript can, to run one file).
     async fn load_for(&self, connection: &str, bytes: &[u8]) -> Result<Script, FlowError> {
-        let bad = |reason: String| FlowError::BadScript {
+        let bad = |reason: String| FlowError::InvalidScript {
             connection: connection.to_string(),
             reason,
         };

@@ -6,19 +6,6 @@ use authbox_guest::http::{HttpError, Method, Request};
 use rquickjs::function::Opt;
 use rquickjs::{Array, Ctx, Exception, FromJs, Object, Result, TypedArray, Value};
 
-fn method(name: &str) -> Option<Method> {
-    Some(match name.to_ascii_uppercase().as_str() {
-        "GET" => Method::Get,
-        "HEAD" => Method::Head,
-        "POST" => Method::Post,
-        "PUT" => Method::Put,
-        "PATCH" => Method::Patch,
-        "DELETE" => Method::Delete,
-        "OPTIONS" => Method::Options,
-        _ => return None,
-    })
-}
-
 /// Sends `method url` with `headers` (`[[name, value]]`) and `body`;
 /// answers `{ status, headers: [[name, value]], body: Uint8Array }`, or
 /// throws an `Error` whose `code` is the `wasi:http` error's name.
@@ -29,12 +16,9 @@ pub fn request<'js>(
     headers: Array<'js>,
     body: Opt<Value<'js>>,
 ) -> Result<Object<'js>> {
-    let Some(verb) = method(&method_name) else {
-        return Err(Exception::throw_type(
-            &ctx,
-            &format!("unsupported HTTP method {method_name}"),
-        ));
-    };
+    let verb: Method = method_name
+        .parse()
+        .map_err(|e: HttpError| Exception::throw_type(&ctx, &e.to_string()))?;
     let mut request = Request::new(verb, &url);
     for pair in headers.iter::<Vec<String>>() {
         let pair = pair?;

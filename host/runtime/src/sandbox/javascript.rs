@@ -75,6 +75,20 @@ impl JsSources {
         self.sources.iter().map(|(a, s)| (*a, s.as_str()))
     }
 
+    /// The Auth0-named files of `dir` (`login.js`, `get_user.js`, ...);
+    /// actions without a file are left out.
+    pub fn from_dir(dir: &std::path::Path) -> std::io::Result<JsSources> {
+        let mut sources = JsSources::new();
+        for action in Action::ALL {
+            match std::fs::read_to_string(dir.join(JsSources::file_name(action))) {
+                Ok(source) => sources.insert(action, source),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(sources)
+    }
+
     /// The files of the actions every connection needs (`login.js`,
     /// `get_user.js`) that these sources lack.
     pub fn missing_required(&self) -> Vec<String> {

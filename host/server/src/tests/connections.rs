@@ -80,11 +80,25 @@ async fn connections_are_configured_and_their_secrets_never_answered() {
             "{error}"
         );
     }
-    let unknown = json!({"options": {"customScripts": {}}});
+    let unknown = json!({"options": {"no_such_option": {}}});
     let (status, error) = s.call(Method::PATCH, &path, key, Some(unknown)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
-        error["message"].as_str().unwrap().contains("customScripts"),
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("no_such_option"),
+        "{error}"
+    );
+    // JavaScript without the two required actions changes nothing.
+    let empty = json!({"options": {"customScripts": {}}});
+    let (status, error) = s.call(Method::PATCH, &path, key, Some(empty)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("refused: JavaScript scripts need login.js and get_user.js"),
         "{error}"
     );
     let (status, updated) = s

@@ -22,14 +22,7 @@ async fn log_in(s: &Server, id: &str, secret: &str, username: &str, password: &s
     let body = json!({"grant_type": "http://auth0.com/oauth/grant-type/password-realm",
         "realm": "js", "username": username, "password": password,
         "client_id": id, "client_secret": secret});
-    let response = s
-        .http
-        .post(format!("{}/oauth/token", s.base))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    response.status()
+    s.token_json(&body).await.0
 }
 
 #[tokio::test]

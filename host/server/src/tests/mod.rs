@@ -115,6 +115,19 @@ impl Server {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// POSTs a JSON body to `/oauth/token`: the status and the answer.
+    async fn token_json(&self, body: &Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}/oauth/token", self.base))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     /// GETs `path` without a key: the status and the body as text.
     async fn text(&self, path: &str) -> (StatusCode, String) {
         let response = self

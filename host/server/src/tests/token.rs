@@ -119,16 +119,9 @@ async fn a_login_answers_an_rs256_id_token_and_an_access_token_for_userinfo() {
         "realm": "legacy", "username": "grace", "password": "hopper1906",
         "client_id": id, "client_secret": secret,
         "audience": "https://api.example.test", "scope": "openid profile"});
-    let response = s
-        .http
-        .post(format!("{}/oauth/token", s.base))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    let (status, answer) = s.token_json(&body).await;
+    assert_eq!(status, StatusCode::OK);
     // The tenant's key was made once: both tokens name it.
-    let answer: Value = response.json().await.unwrap();
     let again = jsonwebtoken::decode_header(answer["id_token"].as_str().unwrap()).unwrap();
     assert_eq!(again.kid.unwrap(), kid);
 }

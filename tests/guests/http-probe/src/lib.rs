@@ -13,16 +13,9 @@ use authbox_guest::{CustomDatabase, Error, Profile, Result, Value, error, json};
 struct HttpProbe;
 
 fn method(name: Option<&str>) -> Result<Method> {
-    Ok(match name.unwrap_or("GET") {
-        "GET" => Method::Get,
-        "HEAD" => Method::Head,
-        "POST" => Method::Post,
-        "PUT" => Method::Put,
-        "PATCH" => Method::Patch,
-        "DELETE" => Method::Delete,
-        "OPTIONS" => Method::Options,
-        other => return Err(Error::failed(format!("unknown method {other}"))),
-    })
+    name.unwrap_or("GET")
+        .parse()
+        .map_err(|e: HttpError| Error::failed(e.to_string()))
 }
 
 fn request(url: &str, spec: &Value) -> Result<Request> {

@@ -285,7 +285,7 @@ async fn a_failing_script_is_a_script_error_and_writes_nothing() {
         s.authbox
             .upload_script(&s.tenant, &s.connection, b"garbage")
             .await,
-        Err(FlowError::BadScript { .. })
+        Err(FlowError::InvalidScript { .. })
     ));
     let versions = s.authbox.store().scripts(&s.connection).await.unwrap();
     assert_eq!(versions.len(), 1);

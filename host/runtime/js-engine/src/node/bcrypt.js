@@ -4,7 +4,7 @@
 (function (shared) {
   'use strict';
 
-  const { native, later } = shared;
+  const { native, later, attempt } = shared;
 
   const SALT_PREFIX = '$authbox$';
 
@@ -19,13 +19,7 @@
 
   function run(work, cb) {
     if (typeof cb === 'function') {
-      let result;
-      let failure = null;
-      try {
-        result = work();
-      } catch (error) {
-        failure = error;
-      }
+      const [failure, result] = attempt(work);
       later(cb, failure, result);
       return undefined;
     }

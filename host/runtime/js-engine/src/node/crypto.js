@@ -4,7 +4,7 @@
 (function (shared, require) {
   'use strict';
 
-  const { native, later } = shared;
+  const { native, later, attempt } = shared;
 
   const { Buffer } = require('buffer');
   const bytes = (data, enc) => (typeof data === 'string' ? Buffer.from(data, enc) : Buffer.from(data));
@@ -68,13 +68,7 @@
     createHmac: (algorithm, key) => new Hash(algorithm, bytes(key)),
     pbkdf2Sync,
     pbkdf2: (password, salt, iterations, keylen, digest, cb) => {
-      let result;
-      let failure = null;
-      try {
-        result = pbkdf2Sync(password, salt, iterations, keylen, digest);
-      } catch (error) {
-        failure = error;
-      }
+      const [failure, result] = attempt(() => pbkdf2Sync(password, salt, iterations, keylen, digest));
       later(cb, failure, result);
     },
     randomBytes,

@@ -7,7 +7,7 @@
 (function (shared, require) {
   'use strict';
 
-  const { native, datasource, later } = shared;
+  const { native, datasource, rowObjects, attempt } = shared;
   const { Buffer } = require('buffer');
 
   const pad = (n, width = 2) => String(n).padStart(width, '0');
@@ -116,13 +116,7 @@
     try {
       if (RETURNS_ROWS.test(text)) {
         const answer = native.sqlRun(source, text, params, true);
-        const rows = answer.rows.map((row) => {
-          const object = {};
-          answer.columns.forEach((name, i) => {
-            object[name] = convert(row[i], answer.types[i]);
-          });
-          return object;
-        });
+        const rows = rowObjects(answer, convert);
         return [rows, answer.columns.map((name, i) => ({ name, type: answer.types[i] }))];
       }
       const changed = native.sqlRun(source, text, params, false);
@@ -156,13 +150,7 @@
     }
 
     _settle(cb, work, both) {
-      let result;
-      let error = null;
-      try {
-        result = work();
-      } catch (e) {
-        error = e;
-      }
+      const [error, result] = attempt(work);
       if (typeof cb === 'function') {
         Promise.resolve()
           .then(() => (both && result ? cb(error, result[0], result[1]) : cb(error, result)))

@@ -7,7 +7,7 @@
 (function (shared, require) {
   'use strict';
 
-  const { native, datasource, later } = shared;
+  const { native, datasource, rowObjects, later, attempt } = shared;
   const { Buffer } = require('buffer');
 
   // The database a connection string or config names, if any.
@@ -71,13 +71,7 @@
     try {
       if (RETURNS_ROWS.test(text) || /\breturning\b/i.test(text)) {
         const answer = native.sqlRun(source, text, params, true);
-        const rows = answer.rows.map((row) => {
-          const object = {};
-          answer.columns.forEach((name, i) => {
-            object[name] = convert(row[i], answer.types[i]);
-          });
-          return object;
-        });
+        const rows = rowObjects(answer, convert);
         const fields = answer.columns.map((name, i) => ({ name, dataTypeName: answer.types[i].toLowerCase() }));
         return { command: upper, rowCount: rows.length, rows, fields };
       }
@@ -90,13 +84,7 @@
 
   // Node calls back on a later turn; so do these.
   function settle(cb, work) {
-    let result;
-    let error = null;
-    try {
-      result = work();
-    } catch (e) {
-      error = e;
-    }
+    const [error, result] = attempt(work);
     if (typeof cb === 'function') {
       later(cb, error, result);
       return undefined;
@@ -161,12 +149,7 @@
   // pg's old module-level `connect(config, (err, client, done) => ...)`.
   function connect(config, cb) {
     const client = new Client(config);
-    let error = null;
-    try {
-      client._source();
-    } catch (e) {
-      error = e;
-    }
+    const [error] = attempt(() => client._source());
     Promise.resolve()
       .then(() => cb(error, error ? undefined : client, () => {}))
       .catch(shared.uncaught);

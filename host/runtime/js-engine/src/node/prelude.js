@@ -253,7 +253,28 @@
       .catch(uncaught);
   }
 
-  const shared = { native, format, inspect, describe, uncaught, datasource, later };
+  // A query's rows as objects by column name, each value through
+  // `convert(value, columnType)`.
+  function rowObjects(answer, convert) {
+    return answer.rows.map((row) => {
+      const object = {};
+      answer.columns.forEach((name, i) => {
+        object[name] = convert(row[i], answer.types[i]);
+      });
+      return object;
+    });
+  }
+
+  // `[error, result]` of `work()`: what a Node-style callback gets.
+  function attempt(work) {
+    try {
+      return [null, work()];
+    } catch (error) {
+      return [error, undefined];
+    }
+  }
+
+  const shared = { native, format, inspect, describe, uncaught, datasource, later, attempt, rowObjects };
   const loaded = new Map();
   // Names scripts require that are part of another module: [module, export].
   const aliases = {

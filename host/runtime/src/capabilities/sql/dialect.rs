@@ -90,6 +90,17 @@ macro_rules! add_param {
     };
 }
 
+/// Adds one parameter for MySQL or SQLite, which convert text to the
+/// column's type themselves: untyped text goes as text.
+macro_rules! add_plain_param {
+    ($args:expr, $param:expr) => {
+        match $param {
+            Param::Typed(value) => add_param!($args, value),
+            Param::Untyped(text) => $args.add(text),
+        }
+    };
+}
+
 struct UntypedNull;
 
 impl Type<Postgres> for UntypedNull {
@@ -306,10 +317,7 @@ impl Dialect for MySql {
         param: Param,
         _inferred: Option<&str>,
     ) -> Result<(), BoxDynError> {
-        match param {
-            Param::Typed(value) => add_param!(args, value),
-            Param::Untyped(text) => args.add(text),
-        }
+        add_plain_param!(args, param)
     }
 
     fn values(row: &MySqlRow) -> Result<Vec<Value>, SqlError> {
@@ -375,10 +383,7 @@ impl Dialect for Sqlite {
         param: Param,
         _inferred: Option<&str>,
     ) -> Result<(), BoxDynError> {
-        match param {
-            Param::Typed(value) => add_param!(args, value),
-            Param::Untyped(text) => args.add(text),
-        }
+        add_plain_param!(args, param)
     }
 
     /// SQLite types each value, not each column: the value's own storage
