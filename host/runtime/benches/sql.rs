@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use authbox_runtime::capabilities::sql::{DataSource, DataSourceSettings, DataSources};
 use authbox_runtime::{
-    Action, ActionCall, CallContext, CapabilitySettings, JsSources, Runtime, RuntimeConfig, Script,
+    ActionCall, CallContext, CapabilitySettings, JsSources, Runtime, RuntimeConfig, Script,
 };
 use authbox_tests::legacy::{Backend, LegacyDb};
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -10,8 +10,7 @@ use crate::common::*;
 use authbox::runtime::capabilities::http::{AllowedHosts, HttpConfig, HttpSettings};
 use authbox::runtime::report::{Outcome, Report};
 use authbox::runtime::{
-    Action, ActionCall, CallContext, CapabilityConfig, JsSources, NewUser, Runtime, RuntimeConfig,
-    Script,
+    ActionCall, CallContext, CapabilityConfig, JsSources, NewUser, Runtime, RuntimeConfig, Script,
 };
 use authbox_tests::users_service::{ServiceOptions, UsersService};
 
