@@ -4,9 +4,11 @@
 //! embeds it to run scripts of its own.
 //!
 //! - [`sandbox`]: one [`Runtime`] per process (a wasmtime `Engine` with the
-//!   pooling allocator), one [`Script`] per loaded component, a fresh
-//!   instance for every call under [`CallLimits`].
-//! - [`capabilities`]: `config`, `log`, `password`, `sql`, one folder each.
+//!   pooling allocator), one [`Script`] per loaded component or set of
+//!   Auth0-style JavaScript sources ([`JsSources`], run by the embedded
+//!   engine from `js-engine/`), a fresh instance for every call under
+//!   [`CallLimits`].
+//! - [`capabilities`]: `config`, `http`, `log`, `password`, `sql`, one folder each.
 //! - [`share`]: fair shares of the host's call slots and hashing workers
 //!   across tenants.
 //! - [`profile`]: what `login` and `get-user` return, normalized and checked.

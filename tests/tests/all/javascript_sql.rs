@@ -192,4 +192,13 @@ async fn a_connection_without_that_kind_of_data_source_is_a_clear_error() {
         message.contains("no postgres data source") && message.contains("it has: none"),
         "{message}"
     );
+    // The module called as a function, as Auth0's own `delete` template does.
+    let called = js_login(
+        &js_runtime(),
+        "function login(email, password, callback) { require('pg')('postgres://x/users', function (err) { callback(err); }); }",
+        &CallContext::default(),
+    )
+    .await;
+    let message = called.error.unwrap().message;
+    assert!(message.contains("no postgres data source"), "{message}");
 }

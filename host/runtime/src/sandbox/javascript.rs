@@ -10,12 +10,14 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::Action;
-use super::call::CallState;
-use super::script::LoadError;
+use super::call::{CallState, Instantiate, Invocation, Returned};
+use super::script::{self, Language, LoadError, Script, ScriptInfo};
+use super::{Action, CallContext, Runtime, js_snapshot};
+use crate::bindings::CustomDatabasePre;
 use crate::bindings::js::authbox::js::code;
 
 /// The engine component, or why this build has none.
@@ -142,6 +144,142 @@ impl JsSources {
             sources.insert(action, source);
         }
         Some(Ok(sources))
+    }
+}
+
+/// The JavaScript engine, ready to instantiate: one per runtime, made on
+/// first use.
+pub(super) struct JsEngine {
+    pre: CustomDatabasePre<CallState>,
+    imports: Vec<String>,
+    compiled: bool,
+}
+
+impl Runtime {
+    /// Loads JavaScript: the embedded engine compiles each action's source
+    /// to bytecode (a syntax error names the file, line and column); every
+    /// call then runs a fresh engine instance with the action's bytecode.
+    /// One action is enough to run it; a connection needs `login` and
+    /// `get_user` ([`JsSources::missing_required`]).
+    pub async fn load_javascript(&self, sources: &JsSources) -> Result<Script, LoadError> {
+        let started = Instant::now();
+        if sources.actions().is_empty() {
+            return Err(LoadError::MissingJavascript(sources.missing_required()));
+        }
+        let bytes = sources.to_bytes();
+        if bytes.len() > self.inner.config.max_script_bytes {
+            return Err(LoadError::TooLarge {
+                size: bytes.len(),
+                limit: self.inner.config.max_script_bytes,
+            });
+        }
+        let engine = self.js_engine().await?;
+        let mut code = Bytecode::new();
+        for (action, source) in sources.iter() {
+            let file = JsSources::file_name(action);
+            if source.len() > MAX_SOURCE_BYTES {
+                return Err(LoadError::TooLarge {
+                    size: source.len(),
+                    limit: MAX_SOURCE_BYTES,
+                });
+            }
+            let invocation = Invocation::Compile {
+                file: &file,
+                source,
+            };
+            let (returned, logs, _stats) = self
+                .run(
+                    Instantiate::Pre(&engine.pre),
+                    invocation,
+                    &CallContext::default(),
+                )
+                .await;
+            match returned {
+                Ok(Returned::Compiled(Ok(bytecode))) => {
+                    code.insert(action, bytecode.into());
+                }
+                Ok(Returned::Compiled(Err(e))) => {
+                    return Err(LoadError::Syntax {
+                        file,
+                        line: e.line,
+                        column: e.column,
+                        message: e.message,
+                    });
+                }
+                Ok(_) => unreachable!("`compile` returns bytecode"),
+                Err(e) => {
+                    // The engine's own failure: what it printed says why.
+                    let printed: Vec<String> = logs.into_iter().map(|l| l.message).collect();
+                    return Err(LoadError::Invalid(format!(
+                        "compiling {file}: {e} {}",
+                        printed.join(" | ")
+                    )));
+                }
+            }
+        }
+        let info = ScriptInfo {
+            sha256: script::sha256_hex(&bytes),
+            size_bytes: bytes.len(),
+            actions: sources.actions(),
+            imports: engine.imports.clone(),
+            language: Language::Javascript,
+            compiled: engine.compiled,
+            load_time: started.elapsed(),
+        };
+        Ok(Script::javascript(engine.pre.clone(), info, code))
+    }
+
+    /// The JavaScript engine, compiled (or taken from the artifact cache)
+    /// on first use.
+    async fn js_engine(&self) -> Result<&JsEngine, LoadError> {
+        let engine = self
+            .inner
+            .js
+            .get_or_init(|| async {
+                let bytes =
+                    ENGINE.map_err(|reason| LoadError::JavascriptUnavailable(reason.to_owned()))?;
+                // The snapshot is made from the engine alone: cached under
+                // the engine's own hash.
+                let key = format!("{}-snapshot", script::sha256_hex(bytes));
+                let cached = self
+                    .inner
+                    .cache
+                    .as_ref()
+                    .and_then(|c| c.get(&self.inner.engine, &key));
+                let (component, compiled) = match cached {
+                    Some(component) => (component, false),
+                    None => {
+                        let inner = &self.inner;
+                        let snapshot = js_snapshot::snapshot(
+                            &inner.engine,
+                            &inner.linker,
+                            &inner.shared,
+                            bytes,
+                        )
+                        .await
+                        .map_err(LoadError::Invalid)?;
+                        let (component, _) = self.compile(&snapshot, &key).await?;
+                        if let Some(cache) = &self.inner.cache {
+                            cache.put(&key, &component);
+                        }
+                        (component, true)
+                    }
+                };
+                let pre = self.instantiate_pre(&component)?;
+                let engine = component.engine();
+                let imports = component
+                    .component_type()
+                    .imports(engine)
+                    .map(|(name, _)| name.to_owned())
+                    .collect();
+                Ok(JsEngine {
+                    pre,
+                    imports,
+                    compiled,
+                })
+            })
+            .await;
+        engine.as_ref().map_err(Clone::clone)
     }
 }
 

@@ -40,6 +40,7 @@ use crate::share::{FairPool, PoolStats};
 use artifact_cache::ArtifactCache;
 use call::{Instantiate, Invocation, Returned};
 use compose::Capabilities;
+use javascript::JsEngine;
 
 /// How often the epoch ticker advances: how often a running script yields,
 /// and the granularity of deadlines.
@@ -121,13 +122,6 @@ struct Inner {
     config: RuntimeConfig,
     /// The JavaScript engine, compiled on first use.
     js: tokio::sync::OnceCell<Result<JsEngine, LoadError>>,
-}
-
-/// The JavaScript engine, ready to instantiate.
-struct JsEngine {
-    pre: CustomDatabasePre<CallState>,
-    imports: Vec<String>,
-    compiled: bool,
 }
 
 fn engine(config: &RuntimeConfig) -> Result<Engine, RuntimeError> {
@@ -287,132 +281,6 @@ impl Runtime {
             load_time: started.elapsed(),
         };
         Ok(Script::new(pre, info))
-    }
-
-    /// Loads JavaScript: the embedded engine compiles each action's source
-    /// to bytecode (a syntax error names the file, line and column); every
-    /// call then runs a fresh engine instance with the action's bytecode.
-    /// One action is enough to run it; a connection needs `login` and
-    /// `get_user` ([`JsSources::missing_required`]).
-    pub async fn load_javascript(&self, sources: &JsSources) -> Result<Script, LoadError> {
-        let started = Instant::now();
-        if sources.actions().is_empty() {
-            return Err(LoadError::MissingJavascript(sources.missing_required()));
-        }
-        let bytes = sources.to_bytes();
-        if bytes.len() > self.inner.config.max_script_bytes {
-            return Err(LoadError::TooLarge {
-                size: bytes.len(),
-                limit: self.inner.config.max_script_bytes,
-            });
-        }
-        let engine = self.js_engine().await?;
-        let mut code = javascript::Bytecode::new();
-        for (action, source) in sources.iter() {
-            let file = JsSources::file_name(action);
-            if source.len() > MAX_SOURCE_BYTES {
-                return Err(LoadError::TooLarge {
-                    size: source.len(),
-                    limit: MAX_SOURCE_BYTES,
-                });
-            }
-            let invocation = Invocation::Compile {
-                file: &file,
-                source,
-            };
-            let (returned, logs, _stats) = self
-                .run(
-                    Instantiate::Pre(&engine.pre),
-                    invocation,
-                    &CallContext::default(),
-                )
-                .await;
-            match returned {
-                Ok(Returned::Compiled(Ok(bytecode))) => {
-                    code.insert(action, bytecode.into());
-                }
-                Ok(Returned::Compiled(Err(e))) => {
-                    return Err(LoadError::Syntax {
-                        file,
-                        line: e.line,
-                        column: e.column,
-                        message: e.message,
-                    });
-                }
-                Ok(_) => unreachable!("`compile` returns bytecode"),
-                Err(e) => {
-                    // The engine's own failure: what it printed says why.
-                    let printed: Vec<String> = logs.into_iter().map(|l| l.message).collect();
-                    return Err(LoadError::Invalid(format!(
-                        "compiling {file}: {e} {}",
-                        printed.join(" | ")
-                    )));
-                }
-            }
-        }
-        let info = ScriptInfo {
-            sha256: script::sha256_hex(&bytes),
-            size_bytes: bytes.len(),
-            actions: sources.actions(),
-            imports: engine.imports.clone(),
-            language: Language::Javascript,
-            compiled: engine.compiled,
-            load_time: started.elapsed(),
-        };
-        Ok(Script::javascript(engine.pre.clone(), info, code))
-    }
-
-    /// The JavaScript engine, compiled (or taken from the artifact cache)
-    /// on first use.
-    async fn js_engine(&self) -> Result<&JsEngine, LoadError> {
-        let engine = self
-            .inner
-            .js
-            .get_or_init(|| async {
-                let bytes = javascript::ENGINE
-                    .map_err(|reason| LoadError::JavascriptUnavailable(reason.to_owned()))?;
-                // The snapshot is made from the engine alone: cached under
-                // the engine's own hash.
-                let key = format!("{}-snapshot", script::sha256_hex(bytes));
-                let cached = self
-                    .inner
-                    .cache
-                    .as_ref()
-                    .and_then(|c| c.get(&self.inner.engine, &key));
-                let (component, compiled) = match cached {
-                    Some(component) => (component, false),
-                    None => {
-                        let inner = &self.inner;
-                        let snapshot = js_snapshot::snapshot(
-                            &inner.engine,
-                            &inner.linker,
-                            &inner.shared,
-                            bytes,
-                        )
-                        .await
-                        .map_err(LoadError::Invalid)?;
-                        let (component, _) = self.compile(&snapshot, &key).await?;
-                        if let Some(cache) = &self.inner.cache {
-                            cache.put(&key, &component);
-                        }
-                        (component, true)
-                    }
-                };
-                let pre = self.instantiate_pre(&component)?;
-                let engine = component.engine();
-                let imports = component
-                    .component_type()
-                    .imports(engine)
-                    .map(|(name, _)| name.to_owned())
-                    .collect();
-                Ok(JsEngine {
-                    pre,
-                    imports,
-                    compiled,
-                })
-            })
-            .await;
-        engine.as_ref().map_err(Clone::clone)
     }
 
     /// The compiled component: from the artifact cache, or compiled now

@@ -155,11 +155,14 @@
       .catch(shared.uncaught);
   }
 
-  return {
+  // Callable as `pg(conString, cb)` too: Auth0's own `delete` template
+  // calls the module that way.
+  const pg = (config, cb) => connect(config, cb);
+  return Object.assign(pg, {
     Client,
     Pool,
     connect,
     defaults: {},
     types: { setTypeParser() {}, getTypeParser() { return (v) => v; } },
-  };
+  });
 })
