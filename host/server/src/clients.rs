@@ -6,7 +6,7 @@
 //! store within a second.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -17,6 +17,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::{ApiError, ErrorBody, KeyRefused};
+use super::params::PathParams;
 use authbox::store::Client;
 
 /// The routes, each documented in the OpenAPI document.
@@ -91,7 +92,7 @@ async fn list(
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Json<ClientJson>, ApiError> {
     caller.require("read:clients")?;
     Ok(Json(one_client(&state, &caller, &id).await?.into()))
@@ -136,7 +137,7 @@ struct ClientChange {
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     JsonBody(change): JsonBody<ClientChange>,
 ) -> Result<Json<ClientJson>, ApiError> {
     caller.require("update:clients")?;
@@ -169,7 +170,7 @@ async fn update(
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require("delete:clients")?;
     state.authbox.revoke_client(&caller.tenant_id, &id).await?;
@@ -194,7 +195,7 @@ async fn remove(
 async fn rotate_secret(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Json<ClientJson>, ApiError> {
     caller.require("update:client_keys")?;
     let (client, secret) = state

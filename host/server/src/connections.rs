@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::body::{JsonBody, WasmBody};
 use super::error::{ApiError, ErrorBody, KeyRefused};
+use super::params::PathParams;
 use authbox::runtime::capabilities::sql::DataSourceUrl;
 use authbox::runtime::report::Report;
 use authbox::runtime::{Action, ActionCall, JsSources};
@@ -327,7 +328,7 @@ async fn list(
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Json<ConnectionJson>, ApiError> {
     caller.require("read:connections")?;
     let connection = state.authbox.connection(&caller.tenant_id, &id).await?;
@@ -408,7 +409,7 @@ async fn create(
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     JsonBody(body): JsonBody<UpdateConnection>,
 ) -> Result<Json<ConnectionJson>, ApiError> {
     caller.require("update:connections")?;
@@ -455,7 +456,7 @@ async fn update(
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require("delete:connections")?;
     state
@@ -486,7 +487,7 @@ async fn remove(
 async fn upload(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     WasmBody(wasm): WasmBody,
 ) -> Result<Response, ApiError> {
     caller.require("update:connections")?;
@@ -533,7 +534,7 @@ async fn upload_in_time(
 async fn versions(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Json<Vec<ScriptVersion>>, ApiError> {
     caller.require("read:connections")?;
     let versions = state.authbox.scripts(&caller.tenant_id, &id).await?;
@@ -553,6 +554,7 @@ async fn versions(
     security(("api_key" = ["update:connections"])),
     responses(
         (status = 200, body = ConnectionJson, description = "The connection, with that version active."),
+        (status = 400, body = ErrorBody, description = "A version that is not a whole number (`invalid_uri`)."),
         KeyRefused,
         (status = 404, body = ErrorBody, description = "No such connection or version."),
     )
@@ -560,7 +562,7 @@ async fn versions(
 async fn activate(
     State(state): State<AppState>,
     caller: Caller,
-    Path((id, version)): Path<(String, i64)>,
+    PathParams((id, version)): PathParams<(String, i64)>,
 ) -> Result<Json<ConnectionJson>, ApiError> {
     caller.require("update:connections")?;
     state
@@ -592,7 +594,7 @@ async fn activate(
 async fn try_action(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     JsonBody(call): JsonBody<ActionCall>,
 ) -> Result<Json<Report>, ApiError> {
     caller.require("update:connections")?;

@@ -14,8 +14,8 @@ mod error;
 mod keys;
 mod metrics;
 mod openapi;
+mod params;
 mod protection;
-mod query;
 mod tenants;
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,7 @@
 use std::net::IpAddr;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -18,7 +18,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::{ApiError, ErrorBody, KeyRefused};
-use super::query::QueryParams;
+use super::params::{PathParams, QueryParams};
 use authbox::protection::{
     Block, BruteForcePatch, BruteForceProtection, SuspiciousIpPatch, SuspiciousIpThrottling,
 };
@@ -193,7 +193,7 @@ struct Enforced {
 async fn user_blocks(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     QueryParams(query): QueryParams<Enforced>,
 ) -> Result<Json<UserBlocks>, ApiError> {
     caller.require("read:users")?;
@@ -225,7 +225,7 @@ async fn user_blocks(
 async fn unblock_user(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require("update:users")?;
     state.authbox.unblock_user(&caller.tenant_id, &id).await?;
@@ -341,7 +341,7 @@ fn ip_of(text: &str) -> Result<String, ApiError> {
 async fn ip_blocked(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require("read:anomaly_blocks")?;
     match state
@@ -376,7 +376,7 @@ async fn ip_blocked(
 async fn unblock_ip(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require("delete:anomaly_blocks")?;
     state

@@ -3,7 +3,7 @@
 //! metadata merge, import mode).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::body::{JsonBody, ObjectBody};
 use super::error::{ApiError, ErrorBody, KeyRefused};
+use super::params::{PathParams, QueryParams};
 use authbox::flows::LoginContext;
 use authbox::runtime::NewUser;
 use authbox::store::UserJson;
@@ -46,7 +47,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Json<UserJson>, ApiError> {
     caller.require("read:users")?;
     let user = state.authbox.get_user(&caller.tenant_id, &id).await?;
@@ -77,7 +78,7 @@ async fn read(
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     JsonBody(patch): ObjectBody,
 ) -> Result<Json<UserJson>, ApiError> {
     caller.require("update:users")?;
@@ -106,7 +107,7 @@ async fn update(
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require("delete:users")?;
     state.authbox.delete_user(&caller.tenant_id, &id).await?;
@@ -132,7 +133,7 @@ async fn remove(
 async fn refresh(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Json<UserJson>, ApiError> {
     caller.require("update:users")?;
     let user = state.authbox.refresh_user(&caller.tenant_id, &id).await?;
@@ -221,7 +222,7 @@ struct ByEmail {
 async fn by_email(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<ByEmail>,
+    QueryParams(query): QueryParams<ByEmail>,
 ) -> Result<Json<Vec<UserJson>>, ApiError> {
     caller.require("read:users")?;
     let users = state
@@ -321,7 +322,7 @@ fn bad_query(q: &str) -> ApiError {
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<ListQuery>,
+    QueryParams(query): QueryParams<ListQuery>,
 ) -> Result<Json<UserList>, ApiError> {
     caller.require("read:users")?;
     if !(1..=MAX_PER_PAGE).contains(&query.per_page) {

@@ -276,3 +276,29 @@ async fn scripts_are_uploaded_listed_rolled_back_and_tried() {
     let (status, _) = s.call(Method::POST, &missing, Some(&s.admin), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn query_string_and_path_errors_answer_in_auth0_s_shape() {
+    let s = server().await;
+    let key = Some(s.admin.as_str());
+    let id = legacy_id(&s).await;
+    let huge = format!("/api/v2/connections/{id}/scripts/99999999999999999999/activate");
+    let (status, error) = s.call(Method::POST, &huge, key, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert_eq!(error["errorCode"], json!("invalid_uri"), "{error}");
+    assert_eq!(error["statusCode"], json!(400));
+    let (status, error) = s
+        .call(Method::GET, "/api/v2/users-by-email", key, None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert_eq!(error["errorCode"], json!("invalid_query_string"), "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("email"),
+        "{error}"
+    );
+    let (status, error) = s
+        .call(Method::GET, "/api/v2/users?per_page=lots", key, None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert_eq!(error["errorCode"], json!("invalid_query_string"), "{error}");
+}

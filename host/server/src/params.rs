@@ -1,0 +1,47 @@
+//! Query strings and path parameters: deserialized into a type, a bad one
+//! answered in Auth0's error shape (400 `invalid_query_string` or
+//! `invalid_uri`, naming what is wrong), never axum's plain text.
+
+use axum::extract::{FromRequestParts, Path, Query};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+
+/// A query string deserialized into `T`.
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(QueryParams(value)),
+            Err(rejection) => Err(ApiError::new(
+                rejection.status(),
+                "invalid_query_string",
+                format!("Query validation error: '{}'", rejection.body_text()),
+            )),
+        }
+    }
+}
+
+/// Path parameters deserialized into `T` (a version past `i64`, an id
+/// that is not UTF-8...).
+pub struct PathParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(PathParams(value)),
+            Err(rejection) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_uri",
+                format!("Path validation error: '{}'", rejection.body_text()),
+            )),
+        }
+    }
+}
