@@ -95,21 +95,24 @@ async fn a_flooding_tenant_holds_its_cap_its_excess_is_refused_and_the_other_ten
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_freed_slot_goes_to_the_tenant_whose_turn_it_is_not_to_the_first_in_line() {
-    // Two slots, no caps: A takes both and queues more; B's one call, queued
-    // after A's, runs at the first slot A frees.
+    // Two slots, no caps: A takes both (0 ms) and queues four more just
+    // before they free (600 ms; a queued call's wait counts against its
+    // 700-ms deadline, so each still spins about 600 ms once it runs); B's one
+    // call, queued after A's (650 ms), runs at the first slot A frees
+    // (700 ms), not after A's queued calls.
     let (runtime, hostile, trivial) = host(2, Duration::from_secs(10)).await;
     let a = tenant_context("a", ShareCaps::UNCAPPED, Duration::from_millis(700));
     let spin = login("loop", "x");
     let (runtime, hostile, a, spin) = (&runtime, &hostile, &a, &spin);
-    let flood = futures_util::future::join_all((0..6).map(|i| async move {
-        // In arrival order: the first two take the slots, four queue.
-        tokio::time::sleep(Duration::from_millis(10 * i)).await;
+    let flood = futures_util::future::join_all((0..6u64).map(|i| async move {
+        let arrival = if i < 2 { 10 * i } else { 600 + 10 * (i - 2) };
+        tokio::time::sleep(Duration::from_millis(arrival)).await;
         let result = runtime.call(hostile, spin, a).await;
         (result, Instant::now())
     }));
     let b = tenant_context("b", ShareCaps::UNCAPPED, Duration::from_secs(10));
     let b_call = async {
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(650)).await;
         let result = runtime
             .call(&trivial, &login("ok@example.com", "secret"), &b)
             .await;
@@ -117,13 +120,13 @@ async fn a_freed_slot_goes_to_the_tenant_whose_turn_it_is_not_to_the_first_in_li
     };
     let (flood, (b_result, b_done)) = tokio::join!(flood, b_call);
     assert!(b_result.outcome.is_ok(), "{:?}", b_result.outcome);
-    // A's second wave (calls 3 and 4) got the slots B did not take; its
-    // third wave ended after B's call.
+    // In arrival order B would start only when A's first queued call ends
+    // (about 1.3 s): with turns it ends before that.
     let mut ends: Vec<Instant> = flood.iter().map(|(_, at)| *at).collect();
     ends.sort();
     assert!(
-        b_done < ends[3],
-        "b's call ended after a's queued calls had run"
+        b_done < ends[2],
+        "b's call ended after a's first queued call had run"
     );
     assert!(flood.iter().all(|(r, _)| r.outcome.is_err()));
 }
