@@ -27,6 +27,7 @@ pub mod flows;
 pub mod management;
 pub mod metrics;
 pub mod protection;
+pub mod search;
 pub mod store;
 
 pub use authbox_runtime as runtime;

@@ -10,8 +10,11 @@ use axum::Json;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -19,7 +22,8 @@ use super::AppState;
 use super::auth::Caller;
 use super::body::{JsonBody, WasmBody};
 use super::error::{ApiError, ErrorBody, KeyRefused};
-use super::params::PathParams;
+use super::fields::Fields;
+use super::params::{PathParams, QueryParams};
 use authbox::runtime::capabilities::sql::DataSourceUrl;
 use authbox::runtime::report::Report;
 use authbox::runtime::{Action, ActionCall, JsSources};
@@ -286,29 +290,164 @@ fn check_name(name: &str) -> Result<(), ApiError> {
     }
 }
 
-/// The key's tenant's connections.
+/// `GET /api/v2/connections`: Auth0's parameters. `from`/`take` page by
+/// checkpoint, `page`/`per_page` by offset.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    /// Where a checkpoint page starts: the `next` of the previous page.
+    from: Option<String>,
+    /// Connections per checkpoint page, 1 to 100 (50).
+    #[param(minimum = 1, maximum = 100)]
+    take: Option<u32>,
+    /// The offset page, from 0.
+    page: Option<u32>,
+    /// Connections per offset page, 1 to 100 (50).
+    #[param(minimum = 1, maximum = 100)]
+    per_page: Option<u32>,
+    /// Answer `{start, limit, total, connections}` instead of an array.
+    #[serde(default)]
+    include_totals: bool,
+    /// Only connections of this strategy (all are `auth0`).
+    strategy: Option<String>,
+    /// Only the connection of this name.
+    name: Option<String>,
+    /// Comma-separated properties to answer (or, with `include_fields=false`, to leave out).
+    fields: Option<String>,
+    /// Whether `fields` are the ones kept (true, the default) or left out.
+    include_fields: Option<bool>,
+}
+
+/// The most connections one page may have (as Auth0).
+const MAX_PAGE: u32 = 100;
+
+/// A page's size: `asked` (50 if not), 1 to [`MAX_PAGE`].
+fn page_size(name: &str, asked: Option<u32>) -> Result<usize, ApiError> {
+    match asked.unwrap_or(50) {
+        n @ 1..=MAX_PAGE => Ok(n as usize),
+        _ => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query_string",
+            format!("Query validation error: {name} must be from 1 to {MAX_PAGE}"),
+        )),
+    }
+}
+
+/// The `next` of a checkpoint page ending at the connection named `name`
+/// (connections are listed by name).
+fn checkpoint(name: &str) -> String {
+    URL_SAFE_NO_PAD.encode(name)
+}
+
+/// The name a `from` checkpoint ends at.
+fn after_checkpoint(from: &str) -> Result<String, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(from)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query_string",
+                "Query validation error: `from` is not a checkpoint: give the `next` of the previous page",
+            )
+        })
+}
+
+/// A page of connections: an array, with offset totals, or a checkpoint page.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // The document's schema; answers are built as JSON (`fields`).
+enum ConnectionList {
+    Connections(Vec<ConnectionJson>),
+    WithTotals {
+        start: u64,
+        limit: u32,
+        total: u64,
+        connections: Vec<ConnectionJson>,
+    },
+    Checkpoint {
+        connections: Vec<ConnectionJson>,
+        /// Absent on the last page.
+        next: Option<String>,
+    },
+}
+
+/// The key's tenant's connections, by name.
 #[utoipa::path(
     get,
     path = "/api/v2/connections",
     operation_id = "list_connections",
     tag = "connections",
+    params(ListQuery),
     security(("api_key" = ["read:connections"])),
     responses(
-        (status = 200, body = Vec<ConnectionJson>, description = "The tenant's connections."),
+        (status = 200, body = ConnectionList, description = "The connections: an array; `{start, limit, total, connections}` with `include_totals=true`; `{connections, next}` with `from` or `take` (`next` absent on the last page)."),
+        (status = 400, body = ErrorBody, description = "A page size out of range or a `from` that is not a checkpoint."),
         KeyRefused,
     )
 )]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<ConnectionJson>>, ApiError> {
+    QueryParams(query): QueryParams<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
     caller.require("read:connections")?;
-    let connections = state.authbox.connections(&caller.tenant_id).await?;
-    let mut answered = Vec::with_capacity(connections.len());
-    for connection in &connections {
-        answered.push(shown_with_scripts(&state, &caller.tenant_id, connection).await?);
+    let mut connections = state.authbox.connections(&caller.tenant_id).await?;
+    connections.retain(|c| {
+        query.strategy.as_deref().is_none_or(|s| s == "auth0")
+            && query.name.as_deref().is_none_or(|n| n == c.name)
+    });
+    let fields = Fields::new(query.fields.as_deref(), query.include_fields);
+    if query.from.is_some() || query.take.is_some() {
+        let take = page_size("take", query.take)?;
+        let after = query.from.as_deref().map(after_checkpoint).transpose()?;
+        let rest: Vec<&Connection> = connections
+            .iter()
+            .filter(|c| after.as_deref().is_none_or(|after| c.name.as_str() > after))
+            .collect();
+        let page = &rest[..take.min(rest.len())];
+        let next = (rest.len() > take).then(|| checkpoint(&page[take - 1].name));
+        let shown = render(&state, &caller.tenant_id, page.iter().copied(), &fields).await?;
+        let mut answer = serde_json::json!({ "connections": shown });
+        if let Some(next) = next {
+            answer["next"] = Value::String(next);
+        }
+        return Ok(Json(answer));
     }
-    Ok(Json(answered))
+    let total = connections.len();
+    let (start, limit) = match (query.page, query.per_page) {
+        (None, None) => (0, total.max(1)),
+        (page, per_page) => {
+            let limit = page_size("per_page", per_page)?;
+            (page.unwrap_or(0) as usize * limit, limit)
+        }
+    };
+    let page = connections.iter().skip(start).take(limit);
+    let shown = render(&state, &caller.tenant_id, page, &fields).await?;
+    if !query.include_totals {
+        return Ok(Json(Value::Array(shown)));
+    }
+    Ok(Json(serde_json::json!({
+        "start": start,
+        "limit": limit,
+        "total": total,
+        "connections": shown,
+    })))
+}
+
+/// `connections` as answered, with only the chosen `fields`.
+async fn render<'c>(
+    state: &AppState,
+    tenant_id: &str,
+    connections: impl Iterator<Item = &'c Connection>,
+    fields: &Fields,
+) -> Result<Vec<Value>, ApiError> {
+    let mut shown = Vec::new();
+    for connection in connections {
+        shown.push(fields.apply(&shown_with_scripts(state, tenant_id, connection).await?));
+    }
+    Ok(shown)
 }
 
 /// A connection (its secrets by name only).

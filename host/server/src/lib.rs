@@ -11,6 +11,7 @@ mod body;
 mod clients;
 mod connections;
 mod error;
+mod fields;
 mod keys;
 mod metrics;
 mod openapi;

@@ -16,9 +16,11 @@ use super::AppState;
 use super::auth::Caller;
 use super::body::{JsonBody, ObjectBody};
 use super::error::{ApiError, ErrorBody, KeyRefused};
+use super::fields::Fields;
 use super::params::{PathParams, QueryParams};
 use authbox::flows::LoginContext;
 use authbox::runtime::NewUser;
+use authbox::search::{self, Query, Term, TextMatch, UserSearch};
 use authbox::store::UserJson;
 
 /// The routes, each documented in the OpenAPI document.
@@ -36,10 +38,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
     path = "/api/v2/users/{id}",
     operation_id = "get_user",
     tag = "users",
-    params(("id" = String, Path, description = "The user's `user_id`.")),
+    params(("id" = String, Path, description = "The user's `user_id`."), FieldsQuery),
     security(("api_key" = ["read:users"])),
     responses(
-        (status = 200, body = UserJson, description = "The cached profile."),
+        (status = 200, body = UserJson, description = "The cached profile (only the chosen `fields`)."),
         KeyRefused,
         (status = 404, body = ErrorBody, description = "No such user in the key's tenant."),
     )
@@ -48,10 +50,22 @@ async fn read(
     State(state): State<AppState>,
     caller: Caller,
     PathParams(id): PathParams<String>,
-) -> Result<Json<UserJson>, ApiError> {
+    QueryParams(query): QueryParams<FieldsQuery>,
+) -> Result<Json<Value>, ApiError> {
     caller.require("read:users")?;
     let user = state.authbox.get_user(&caller.tenant_id, &id).await?;
-    Ok(Json(UserJson::from(&user)))
+    let fields = Fields::new(query.fields.as_deref(), query.include_fields);
+    Ok(Json(fields.apply(&UserJson::from(&user))))
+}
+
+/// Auth0's `fields` and `include_fields`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct FieldsQuery {
+    /// Comma-separated properties to answer (or, with `include_fields=false`, to leave out).
+    fields: Option<String>,
+    /// Whether `fields` are the ones kept (true, the default) or left out.
+    include_fields: Option<bool>,
 }
 
 /// Changes a user, as the field policy allows (docs/behaviour.md §4): `user_metadata` and
@@ -232,11 +246,13 @@ async fn by_email(
     Ok(Json(users.iter().map(UserJson::from).collect::<Vec<_>>()))
 }
 
-/// `GET /api/v2/users`: `q` is `email:"..."` or `identities.connection:"..."`.
+/// `GET /api/v2/users`: Auth0's parameters.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
-    /// `email:"ada@example.com"` or `identities.connection:"legacy"`.
+    /// A search in Auth0's query syntax (search engine v3), e.g.
+    /// `email:"ada@example.com"`, `name:ada*`, `logins_count:[2 TO *]`,
+    /// `app_metadata.plan:gold AND NOT blocked:true`; none lists every user.
     q: Option<String>,
     /// The page, from 0.
     #[serde(default)]
@@ -248,11 +264,25 @@ struct ListQuery {
     /// Answer `{start, limit, length, total, users}` instead of an array.
     #[serde(default)]
     include_totals: bool,
+    /// `field:1` (ascending) or `field:-1` (descending), e.g. `created_at:-1`.
+    sort: Option<String>,
+    /// Only the users of this connection (by name).
+    connection: Option<String>,
+    /// Comma-separated properties to answer (or, with `include_fields=false`, to leave out).
+    fields: Option<String>,
+    /// Whether `fields` are the ones kept (true, the default) or left out.
+    include_fields: Option<bool>,
+    /// `v3` (the only engine; `v1` and `v2` are refused).
+    search_engine: Option<String>,
+    /// Accepted for Auth0's SDKs; the order is `sort`'s.
+    #[allow(dead_code)] // Accepted so that the SDKs' requests are valid.
+    primary_order: Option<bool>,
 }
 
 /// A page of users: an array, or with its totals.
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
+#[allow(dead_code)] // The document's schema; answers are built as JSON (`fields`).
 enum UserList {
     Users(Vec<UserJson>),
     WithTotals(UserPage),
@@ -275,36 +305,58 @@ fn default_per_page() -> u32 {
 /// The most users one page may have (as Auth0).
 const MAX_PER_PAGE: u32 = 100;
 
-/// What a `q` asks for.
-enum Search {
-    Email(String),
-    Connection(String),
-}
-
-fn search(q: &str) -> Result<Search, ApiError> {
-    let (field, value) = q.split_once(':').ok_or_else(|| bad_query(q))?;
-    let value = value.trim();
-    let value = value
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .unwrap_or(value)
-        .to_string();
-    match field.trim() {
-        "email" if !value.is_empty() => Ok(Search::Email(value)),
-        "identities.connection" if !value.is_empty() => Ok(Search::Connection(value)),
-        _ => Err(bad_query(q)),
-    }
-}
-
-fn bad_query(q: &str) -> ApiError {
+fn bad_query(message: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         StatusCode::BAD_REQUEST,
         "invalid_query_string",
-        format!("Unsupported query `{q}`: use q=email:\"...\" or q=identities.connection:\"...\""),
+        format!("Query validation error: {message}"),
     )
 }
 
-/// A page of the tenant's users found by email or by connection.
+impl ListQuery {
+    /// The search these parameters ask for.
+    fn search(&self) -> Result<UserSearch, ApiError> {
+        if !(1..=MAX_PER_PAGE).contains(&self.per_page) {
+            return Err(bad_query(format!(
+                "per_page must be from 1 to {MAX_PER_PAGE}"
+            )));
+        }
+        if let Some(engine) = self.search_engine.as_deref().filter(|e| *e != "v3") {
+            return Err(bad_query(format!(
+                "search_engine `{engine}` is not supported: authbox searches as v3"
+            )));
+        }
+        let mut all = Vec::new();
+        if let Some(q) = self.q.as_deref().filter(|q| !q.trim().is_empty()) {
+            all.push(search::parse(q).map_err(bad_query)?);
+        }
+        if let Some(connection) = &self.connection {
+            all.push(Query::Term(Term::Connection(TextMatch::Exact(
+                connection.clone(),
+            ))));
+        }
+        let query = match all.len() {
+            0 => None,
+            1 => all.pop(),
+            _ => Some(Query::And(all)),
+        };
+        let sort = self
+            .sort
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(bad_query)?;
+        Ok(UserSearch {
+            query,
+            sort,
+            page: self.page,
+            per_page: self.per_page,
+            include_totals: self.include_totals,
+        })
+    }
+}
+
+/// Lists or searches the tenant's cached users, a page at a time.
 #[utoipa::path(
     get,
     path = "/api/v2/users",
@@ -314,58 +366,33 @@ fn bad_query(q: &str) -> ApiError {
     security(("api_key" = ["read:users"])),
     responses(
         (status = 200, body = UserList, description = "The page: an array, or an object with the totals when `include_totals=true`."),
-        (status = 400, body = ErrorBody, description = "Unsupported `q` or `per_page` out of range."),
+        (status = 400, body = ErrorBody, description = "A query, sort or page that is not supported, naming what."),
         KeyRefused,
-        (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
     )
 )]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
     QueryParams(query): QueryParams<ListQuery>,
-) -> Result<Json<UserList>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     caller.require("read:users")?;
-    if !(1..=MAX_PER_PAGE).contains(&query.per_page) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query_string",
-            format!("per_page must be from 1 to {MAX_PER_PAGE}"),
-        ));
-    }
-    let q = query.q.as_deref().ok_or_else(|| bad_query(""))?;
-    // A huge page is an empty one, not an overflow.
-    let start = u64::from(query.page) * u64::from(query.per_page);
-    let (users, total) = match search(q)? {
-        Search::Email(email) => {
-            let users = state
-                .authbox
-                .users_by_email(&caller.tenant_id, &email)
-                .await?;
-            let total = users.len() as u64;
-            let start = usize::try_from(start).unwrap_or(usize::MAX);
-            let page = users
-                .into_iter()
-                .skip(start)
-                .take(query.per_page as usize)
-                .collect();
-            (page, total)
-        }
-        Search::Connection(name) => {
-            state
-                .authbox
-                .users_of_connection(&caller.tenant_id, &name, query.page, query.per_page)
-                .await?
-        }
-    };
+    let search = query.search()?;
+    let (users, total) = state
+        .authbox
+        .search_users(&caller.tenant_id, &search)
+        .await?;
+    let fields = Fields::new(query.fields.as_deref(), query.include_fields);
     let users: Vec<UserJson> = users.iter().map(UserJson::from).collect();
-    if !query.include_totals {
-        return Ok(Json(UserList::Users(users)));
-    }
-    Ok(Json(UserList::WithTotals(UserPage {
-        start,
-        limit: query.per_page,
-        length: users.len(),
-        total,
-        users,
+    let users = fields.apply_all(&users);
+    let Some(total) = total else {
+        return Ok(Json(Value::Array(users)));
+    };
+    Ok(Json(serde_json::json!({
+        // A huge page is an empty one, not an overflow.
+        "start": u64::from(search.page) * u64::from(search.per_page),
+        "limit": search.per_page,
+        "length": users.len(),
+        "total": total,
+        "users": users,
     })))
 }

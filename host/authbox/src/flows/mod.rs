@@ -372,22 +372,14 @@ impl Authbox {
         Ok(self.store().users_by_email(tenant_id, email).await?)
     }
 
-    /// A page (from 0) of a connection's cached users, and their total.
-    pub async fn users_of_connection(
+    /// A page of the tenant's cached users that `search` finds, and (if
+    /// it asks) how many it finds in all.
+    pub async fn search_users(
         &self,
         tenant_id: &str,
-        connection_name: &str,
-        page: u32,
-        per_page: u32,
-    ) -> Result<(Vec<CachedUser>, u64), FlowError> {
-        let connection = self
-            .store()
-            .connection_by_name(tenant_id, connection_name)
-            .await?;
-        Ok(self
-            .store()
-            .users_of_connection(tenant_id, &connection.id, page, per_page)
-            .await?)
+        search: &crate::search::UserSearch,
+    ) -> Result<(Vec<CachedUser>, Option<u64>), FlowError> {
+        Ok(self.store().search_users(tenant_id, search).await?)
     }
 
     /// A cached user.

@@ -14,6 +14,7 @@ mod protection;
 mod records;
 mod rekey;
 mod sealed;
+mod search;
 mod secret_key;
 mod sql;
 #[cfg(test)]
@@ -249,15 +250,13 @@ pub(crate) trait Store: Send + Sync {
     async fn user(&self, tenant_id: &str, user_id: &str) -> StoreResult<CachedUser>;
     /// The tenant's cached users with this email (any case), any connection.
     async fn users_by_email(&self, tenant_id: &str, email: &str) -> StoreResult<Vec<CachedUser>>;
-    /// A page (from 0) of a connection's cached users, ordered by email,
-    /// and how many it has in all.
-    async fn users_of_connection(
+    /// A page of the tenant's cached users that `search` finds, in its
+    /// order, and (if it asks) how many it finds in all.
+    async fn search_users(
         &self,
         tenant_id: &str,
-        connection_id: &str,
-        page: u32,
-        per_page: u32,
-    ) -> StoreResult<(Vec<CachedUser>, u64)>;
+        search: &crate::search::UserSearch,
+    ) -> StoreResult<(Vec<CachedUser>, Option<u64>)>;
     /// Removes a cached user.
     async fn delete_user(&self, tenant_id: &str, user_id: &str) -> StoreResult<()>;
     /// Applies `changes` to a cached user if its revision is still

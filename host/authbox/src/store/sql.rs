@@ -12,22 +12,54 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection as _, Row, Transaction};
 use super::records::{CachedUser, Connection, ConnectionSettings, ScriptVersion, Tenant};
 use super::rekey::check_and_seal;
 use super::sealed::{Place, seal, unseal};
+use super::search::{self, RootKeys, SearchStatements, write_terms};
 use super::secret_key::SecretKey;
 use super::{
     LoginRecord, MigrationReason, MigrationRecord, Store, StoreError, StoreResult,
     StoredCredentials, UserChanges,
 };
 use crate::runtime::capabilities::sql::DataSourceUrl;
+use crate::search::UserSearch;
+
+/// An embedded migration: its statements for both backends, then those
+/// of the backend it runs on.
+struct Migration {
+    version: i64,
+    both: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+impl Migration {
+    const fn both(version: i64, both: &'static str) -> Migration {
+        Migration {
+            version,
+            both,
+            sqlite: "",
+            postgres: "",
+        }
+    }
+}
 
 /// The embedded migrations, applied in order, each once.
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("migrations/0001_init.sql")),
-    (2, include_str!("migrations/0002_access.sql")),
-    (3, include_str!("migrations/0003_tenant_settings.sql")),
-    (4, include_str!("migrations/0004_tenant_calls.sql")),
-    (5, include_str!("migrations/0005_attack_protection.sql")),
-    (6, include_str!("migrations/0006_secret_key.sql")),
+const MIGRATIONS: &[Migration] = &[
+    Migration::both(1, include_str!("migrations/0001_init.sql")),
+    Migration::both(2, include_str!("migrations/0002_access.sql")),
+    Migration::both(3, include_str!("migrations/0003_tenant_settings.sql")),
+    Migration::both(4, include_str!("migrations/0004_tenant_calls.sql")),
+    Migration::both(5, include_str!("migrations/0005_attack_protection.sql")),
+    Migration::both(6, include_str!("migrations/0006_secret_key.sql")),
+    Migration {
+        version: USER_SEARCH,
+        both: include_str!("migrations/0007_user_search.sql"),
+        sqlite: include_str!("migrations/0007_user_search.sqlite.sql"),
+        postgres: include_str!("migrations/0007_user_search.postgres.sql"),
+    },
 ];
+
+/// The migration that adds user search, after which the users already
+/// cached get their search columns and terms.
+const USER_SEARCH: i64 = 7;
 
 /// Root attributes a connection with "sync root attributes" off keeps from
 /// the user's first login.
@@ -140,22 +172,33 @@ fn json_object(text: &str) -> StoreResult<Map<String, Value>> {
 }
 
 /// Applies the migrations not applied yet, in `tx`.
-async fn migrate(tx: &mut Transaction<'_, Any>) -> Result<(), sqlx::Error> {
+async fn migrate(tx: &mut Transaction<'_, Any>, sqlite: bool) -> Result<(), sqlx::Error> {
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS authbox_migrations \
          (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
     )
     .execute(&mut **tx)
     .await?;
-    for (version, sql) in MIGRATIONS {
+    for migration in MIGRATIONS {
+        let version = &migration.version;
         let applied = sqlx::query("SELECT version FROM authbox_migrations WHERE version = $1")
             .bind(*version)
             .fetch_optional(&mut **tx)
             .await?;
         if applied.is_none() {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
-                .execute(&mut **tx)
-                .await?;
+            let own = if sqlite {
+                migration.sqlite
+            } else {
+                migration.postgres
+            };
+            for sql in [migration.both, own] {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            if *version == USER_SEARCH {
+                search::backfill(&mut **tx).await?;
+            }
             sqlx::query("INSERT INTO authbox_migrations (version, applied_at) VALUES ($1, $2)")
                 .bind(*version)
                 .bind(now())
@@ -227,7 +270,7 @@ impl SqlStore {
             log_restarts,
         };
         let mut tx = store.begin_alone().await.map_err(failed)?;
-        migrate(&mut tx).await.map_err(failed)?;
+        migrate(&mut tx, store.sqlite).await.map_err(failed)?;
         if let Err(e) = check_and_seal(&mut tx, &store.key).await {
             // Nothing the transaction did stays, migrations included.
             drop(tx);
@@ -677,11 +720,13 @@ impl Store for SqlStore {
                 }
             }
             // Metadata is the Management API's after the first login: untouched.
+            let keys = RootKeys::of(&attributes);
             let updated = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "UPDATE users SET connection_id = $1, email = $2, email_key = $3, username = $4, \
                  profile = $5, updated_at = $6, last_login = COALESCE($11, last_login), \
                  last_ip = COALESCE($7, last_ip), logins_count = logins_count + $12, \
-                 revision = revision + 1 \
+                 name_key = $13, nickname_key = $14, given_name_key = $15, \
+                 family_name_key = $16, email_verified = $17, revision = revision + 1 \
                  WHERE tenant_id = $8 AND user_id = $9 AND ($10 IS NULL OR revision = $10) \
                  RETURNING {USER_COLUMNS}"
             )))
@@ -697,6 +742,11 @@ impl Store for SqlStore {
             .bind(expected_revision)
             .bind(login.is_login.then_some(&at))
             .bind(i64::from(login.is_login))
+            .bind(keys.name.as_deref())
+            .bind(keys.nickname.as_deref())
+            .bind(keys.given_name.as_deref())
+            .bind(keys.family_name.as_deref())
+            .bind(keys.email_verified)
             .fetch_optional(&self.pool)
             .await
             .map_err(database)?;
@@ -709,12 +759,16 @@ impl Store for SqlStore {
             if !login.is_login {
                 return Err(StoreError::NotFound(format!("user `{}`", profile.user_id)));
             }
-            // First login: the script's metadata seeds the cache.
+            // First login: the script's metadata seeds the cache (and its
+            // search terms, in the same transaction).
+            let mut tx = self.pool.begin().await.map_err(database)?;
             let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO users (tenant_id, user_id, connection_id, email, email_key, username, \
                  profile, user_metadata, app_metadata, blocked, created_at, updated_at, last_login, \
-                 last_ip, logins_count, migrated, revision) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10, $10, $11, 1, 0, 1) \
+                 last_ip, logins_count, migrated, revision, name_key, nickname_key, \
+                 given_name_key, family_name_key, email_verified) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10, $10, $11, 1, 0, 1, \
+                 $12, $13, $14, $15, $16) \
                  ON CONFLICT (tenant_id, user_id) DO NOTHING RETURNING {USER_COLUMNS}"
             )))
             .bind(login.tenant_id)
@@ -728,11 +782,19 @@ impl Store for SqlStore {
             .bind(json_text(&profile.app_metadata)?)
             .bind(&at)
             .bind(login.ip)
-            .fetch_optional(&self.pool)
+            .bind(keys.name.as_deref())
+            .bind(keys.nickname.as_deref())
+            .bind(keys.given_name.as_deref())
+            .bind(keys.family_name.as_deref())
+            .bind(keys.email_verified)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(database)?;
             if let Some(row) = inserted {
-                return cached_user(&row);
+                let user = cached_user(&row)?;
+                write_terms(&mut tx, login.tenant_id, &user).await?;
+                tx.commit().await.map_err(database)?;
+                return Ok(user);
             }
             // A concurrent first login inserted it: now it is an update.
         }
@@ -745,15 +807,22 @@ impl Store for SqlStore {
         let reset = migration.reason == MigrationReason::PasswordReset;
         // A user cached before import mode was on keeps its metadata, block
         // and counters; one already migrated is left alone.
+        let attributes = script_attributes(profile)?;
+        let keys = RootKeys::of(&attributes);
+        let mut tx = self.pool.begin().await.map_err(database)?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO users (tenant_id, user_id, connection_id, email, email_key, username, \
              profile, user_metadata, app_metadata, blocked, created_at, updated_at, last_login, \
              last_ip, logins_count, migrated, migrated_at, password_hash, last_password_reset, \
-             revision) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10, $11, $12, $13, 1, $10, $14, $15, 1) \
+             revision, name_key, nickname_key, given_name_key, family_name_key, email_verified) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10, $11, $12, $13, 1, $10, $14, $15, 1, \
+             $16, $17, $18, $19, $20) \
              ON CONFLICT (tenant_id, user_id) DO UPDATE SET connection_id = excluded.connection_id, \
              email = excluded.email, email_key = excluded.email_key, username = excluded.username, \
              profile = excluded.profile, updated_at = excluded.updated_at, \
+             name_key = excluded.name_key, nickname_key = excluded.nickname_key, \
+             given_name_key = excluded.given_name_key, family_name_key = excluded.family_name_key, \
+             email_verified = excluded.email_verified, \
              last_login = COALESCE(excluded.last_login, users.last_login), \
              last_ip = COALESCE(excluded.last_ip, users.last_ip), \
              logins_count = users.logins_count + excluded.logins_count, migrated = 1, \
@@ -768,7 +837,7 @@ impl Store for SqlStore {
         .bind(profile.email.as_deref())
         .bind(profile.email.as_deref().map(str::to_lowercase))
         .bind(profile.username.as_deref())
-        .bind(json_text(&script_attributes(profile)?)?)
+        .bind(json_text(&attributes)?)
         .bind(json_text(&profile.user_metadata)?)
         .bind(json_text(&profile.app_metadata)?)
         .bind(&at)
@@ -777,11 +846,19 @@ impl Store for SqlStore {
         .bind(i64::from(login))
         .bind(migration.password_hash)
         .bind(reset.then_some(&at))
-        .fetch_optional(&self.pool)
+        .bind(keys.name.as_deref())
+        .bind(keys.nickname.as_deref())
+        .bind(keys.given_name.as_deref())
+        .bind(keys.family_name.as_deref())
+        .bind(keys.email_verified)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(database)?
         .ok_or_else(|| StoreError::Exists(format!("migrated user `{}`", profile.user_id)))?;
-        cached_user(&row)
+        let user = cached_user(&row)?;
+        write_terms(&mut tx, migration.tenant_id, &user).await?;
+        tx.commit().await.map_err(database)?;
+        Ok(user)
     }
 
     async fn count_login(
@@ -861,38 +938,31 @@ impl Store for SqlStore {
         .collect()
     }
 
-    async fn users_of_connection(
+    async fn search_users(
         &self,
         tenant_id: &str,
-        connection_id: &str,
-        page: u32,
-        per_page: u32,
-    ) -> StoreResult<(Vec<CachedUser>, u64)> {
-        let users = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND connection_id = $2 \
-             ORDER BY email_key, user_id LIMIT $3 OFFSET $4"
-        )))
-        .bind(tenant_id)
-        .bind(connection_id)
-        .bind(i64::from(per_page))
-        .bind(i64::from(page) * i64::from(per_page))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(database)?
-        .iter()
-        .map(cached_user)
-        .collect::<StoreResult<Vec<_>>>()?;
-        let total: i64 = sqlx::query(
-            "SELECT COUNT(*) AS total FROM users WHERE tenant_id = $1 AND connection_id = $2",
-        )
-        .bind(tenant_id)
-        .bind(connection_id)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(database)?
-        .try_get("total")
-        .map_err(database)?;
-        Ok((users, total.max(0) as u64))
+        search: &UserSearch,
+    ) -> StoreResult<(Vec<CachedUser>, Option<u64>)> {
+        let statements = SearchStatements::new(search, USER_COLUMNS, !self.sqlite);
+        let users = statements
+            .page(tenant_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database)?
+            .iter()
+            .map(cached_user)
+            .collect::<StoreResult<Vec<_>>>()?;
+        if !search.include_totals {
+            return Ok((users, None));
+        }
+        let total: i64 = statements
+            .total(tenant_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(database)?
+            .try_get("total")
+            .map_err(database)?;
+        Ok((users, Some(total.max(0) as u64)))
     }
 
     async fn delete_user(&self, tenant_id: &str, user_id: &str) -> StoreResult<()> {
@@ -919,13 +989,24 @@ impl Store for SqlStore {
                 .map(str::to_owned)
         };
         let email = attribute("email");
-        sqlx::query(sqlx::AssertSqlSafe(format!(
+        let keys = changes
+            .attributes
+            .as_ref()
+            .map(RootKeys::of)
+            .unwrap_or_default();
+        let mut tx = self.pool.begin().await.map_err(database)?;
+        let updated = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE users SET user_metadata = COALESCE($1, user_metadata), \
              app_metadata = COALESCE($2, app_metadata), blocked = COALESCE($3, blocked), \
              profile = COALESCE($8, profile), \
              email = CASE WHEN $8 IS NULL THEN email ELSE $9 END, \
              email_key = CASE WHEN $8 IS NULL THEN email_key ELSE $10 END, \
              username = CASE WHEN $8 IS NULL THEN username ELSE $11 END, \
+             name_key = CASE WHEN $8 IS NULL THEN name_key ELSE $14 END, \
+             nickname_key = CASE WHEN $8 IS NULL THEN nickname_key ELSE $15 END, \
+             given_name_key = CASE WHEN $8 IS NULL THEN given_name_key ELSE $16 END, \
+             family_name_key = CASE WHEN $8 IS NULL THEN family_name_key ELSE $17 END, \
+             email_verified = CASE WHEN $8 IS NULL THEN email_verified ELSE $18 END, \
              last_password_reset = COALESCE($12, last_password_reset), \
              password_hash = COALESCE($13, password_hash), updated_at = $4, revision = revision + 1 \
              WHERE tenant_id = $5 AND user_id = $6 AND revision = $7 RETURNING {USER_COLUMNS}"
@@ -943,11 +1024,24 @@ impl Store for SqlStore {
         .bind(attribute("username"))
         .bind(changes.last_password_reset.as_deref())
         .bind(changes.password_hash.as_deref())
-        .fetch_optional(&self.pool)
+        .bind(keys.name.as_deref())
+        .bind(keys.nickname.as_deref())
+        .bind(keys.given_name.as_deref())
+        .bind(keys.family_name.as_deref())
+        .bind(keys.email_verified)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(database)?
         .as_ref()
         .map(cached_user)
-        .transpose()
+        .transpose()?;
+        let Some(user) = updated else {
+            return Ok(None);
+        };
+        if changes.user_metadata.is_some() || changes.app_metadata.is_some() {
+            write_terms(&mut tx, tenant_id, &user).await?;
+        }
+        tx.commit().await.map_err(database)?;
+        Ok(Some(user))
     }
 }

@@ -470,11 +470,15 @@ async fn a_sqlite_stores_log_starts_again_after_concurrent_writes() {
             "the log was never restarted"
         );
     }
-    let (_, total) = store
-        .users_of_connection(&tenant.id, &conn.id, 0, 10)
-        .await
-        .unwrap();
-    assert_eq!(total, 40);
+    let all = crate::search::UserSearch {
+        query: None,
+        sort: None,
+        page: 0,
+        per_page: 10,
+        include_totals: true,
+    };
+    let (_, total) = store.search_users(&tenant.id, &all).await.unwrap();
+    assert_eq!(total, Some(40));
     store.close().await;
 }
 
@@ -486,4 +490,78 @@ async fn an_in_memory_sqlite_store_is_refused() {
             other => panic!("{url}: {:?}", other.map(|_| ())),
         }
     }
+}
+
+#[tokio::test]
+async fn users_cached_before_search_existed_are_made_searchable() {
+    for (store, db) in stores("search_backfill").await {
+        let tenant = store.create_tenant("acme").await.unwrap();
+        let conn = store
+            .create_connection(&tenant.id, "legacy", &ConnectionSettings::default())
+            .await
+            .unwrap();
+        let ada = profile(json!({
+            "user_id": "legacy|1", "email": "ada@example.com", "name": "Ada LOVELACE",
+            "app_metadata": {"plan": "gold"}
+        }));
+        store
+            .record_login(LoginRecord {
+                is_login: true,
+                tenant_id: &tenant.id,
+                connection_id: &conn.id,
+                profile: &ada,
+                ip: None,
+                sync_root_attributes: true,
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                found(&store, &tenant.id, "name:\"ada lovelace\"").await,
+                found(&store, &tenant.id, "app_metadata.plan:gold").await
+            ),
+            (1, 1)
+        );
+        // As a store written before migration 7 left them.
+        let mut connection = store.pool.acquire().await.unwrap();
+        sqlx::raw_sql("DELETE FROM user_terms; UPDATE users SET name_key = NULL;")
+            .execute(&mut *connection)
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                found(&store, &tenant.id, "name:\"ada lovelace\"").await,
+                found(&store, &tenant.id, "app_metadata.plan:gold").await
+            ),
+            (0, 0)
+        );
+        super::search::backfill(&mut connection).await.unwrap();
+        assert_eq!(
+            (
+                found(&store, &tenant.id, "name:\"ada lovelace\"").await,
+                found(&store, &tenant.id, "app_metadata.plan:gold").await
+            ),
+            (1, 1)
+        );
+        drop(connection);
+        store.close().await;
+        db.drop().await;
+    }
+}
+
+/// How many of the tenant's users `q` finds.
+async fn found(store: &SqlStore, tenant_id: &str, q: &str) -> usize {
+    let search = crate::search::UserSearch {
+        query: Some(crate::search::parse(q).unwrap()),
+        sort: None,
+        page: 0,
+        per_page: 10,
+        include_totals: false,
+    };
+    store
+        .search_users(tenant_id, &search)
+        .await
+        .unwrap()
+        .0
+        .len()
 }

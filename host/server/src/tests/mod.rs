@@ -6,6 +6,7 @@ mod connections;
 mod javascript;
 mod openapi;
 mod protection;
+mod search;
 mod tenants;
 mod token;
 mod users;

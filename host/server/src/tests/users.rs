@@ -217,9 +217,7 @@ async fn users_are_created_found_listed_refreshed_and_deleted() {
         (json!(0), json!(1))
     );
     assert_eq!(page["start"], json!(4294967295u64 * 100));
-    let (status, error) = s
-        .call(Method::GET, "/api/v2/users?q=name:ada", key, None)
-        .await;
+    let (status, error) = s.call(Method::GET, "/api/v2/users?q=ada", key, None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error["errorCode"], json!("invalid_query_string"));
 

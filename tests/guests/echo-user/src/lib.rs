@@ -1,8 +1,11 @@
 //! Knows every user and checks no password: `login` and `get-user` answer
 //! `echo|<email>` with that email. The benchmarks' script when what is
-//! measured is everything around the script (the cache, the store).
+//! measured is everything around the script (the cache, the store). A
+//! password that is a JSON object adds its members to the profile (metadata
+//! included): tests make users of any shape with it.
 
-use authbox_guest::{CustomDatabase, Profile, Result};
+use authbox_guest::serde_json;
+use authbox_guest::{CustomDatabase, Map, Profile, Result, Value};
 
 struct EchoUser;
 
@@ -11,8 +14,17 @@ fn profile(email: &str) -> Profile {
 }
 
 impl CustomDatabase for EchoUser {
-    fn login(username_or_email: &str, _password: &str) -> Result<Profile> {
-        Ok(profile(username_or_email))
+    fn login(username_or_email: &str, password: &str) -> Result<Profile> {
+        let mut profile = profile(username_or_email);
+        let shape: Map<String, Value> = serde_json::from_str(password).unwrap_or_default();
+        for (key, value) in shape {
+            profile = match key.as_str() {
+                "user_metadata" => profile.user_metadata(value),
+                "app_metadata" => profile.app_metadata(value),
+                _ => profile.attribute(key, value),
+            };
+        }
+        Ok(profile)
     }
 
     fn get_user(email: &str) -> Result<Option<Profile>> {

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::runtime::report::Outcome;
+use crate::search::{UserSearch, parse};
 use crate::store::{ConnectionSettings, SecretKey, SecretKeySource, StoreError};
 use authbox_tests::legacy::{Backend, LegacyDb};
 
@@ -305,17 +306,16 @@ async fn users_are_listed_by_page_and_deleted_through_the_script() {
             .await
             .unwrap();
     }
-    let (first, total) = s
-        .authbox
-        .users_of_connection(&s.tenant, "legacy", 0, 2)
-        .await
-        .unwrap();
-    let (second, _) = s
-        .authbox
-        .users_of_connection(&s.tenant, "legacy", 1, 2)
-        .await
-        .unwrap();
-    assert_eq!(total, 3);
+    let page = |page| UserSearch {
+        query: Some(parse("identities.connection:legacy").unwrap()),
+        sort: Some("email:1".parse().unwrap()),
+        page,
+        per_page: 2,
+        include_totals: true,
+    };
+    let (first, total) = s.authbox.search_users(&s.tenant, &page(0)).await.unwrap();
+    let (second, _) = s.authbox.search_users(&s.tenant, &page(1)).await.unwrap();
+    assert_eq!(total, Some(3));
     let emails: Vec<_> = first
         .iter()
         .chain(&second)

@@ -1,0 +1,399 @@
+//! User search in the SQL store: a [`Query`] becomes one `WHERE` condition
+//! over indexed columns and the `user_terms` index table (never JSON read
+//! row by row), with bound values only. Also what keeps those indexes: the
+//! searchable keys of a user's root attributes ([`RootKeys`], written with
+//! the profile) and the metadata's terms ([`write_terms`], written with the
+//! metadata, in the same transaction).
+
+use serde_json::{Map, Value};
+use sqlx::any::AnyArguments;
+use sqlx::{Any, AnyConnection, Row};
+
+use super::records::CachedUser;
+use super::{StoreResult, sql::database};
+use crate::search::{
+    DateField, FlagField, Query, SortField, Term, TextField, TextMatch, UserSearch, ValueMatch,
+    metadata_terms,
+};
+
+/// The searchable forms of a profile's root attributes: the fields Auth0
+/// searches in any case, lowercased, and `email_verified` as 0 or 1.
+#[derive(Debug, Default)]
+pub(super) struct RootKeys {
+    pub name: Option<String>,
+    pub nickname: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub email_verified: Option<i64>,
+}
+
+impl RootKeys {
+    pub(super) fn of(attributes: &Map<String, Value>) -> RootKeys {
+        let lower = |key: &str| {
+            attributes
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_lowercase)
+        };
+        RootKeys {
+            name: lower("name"),
+            nickname: lower("nickname"),
+            given_name: lower("given_name"),
+            family_name: lower("family_name"),
+            email_verified: attributes
+                .get("email_verified")
+                .and_then(Value::as_bool)
+                .map(i64::from),
+        }
+    }
+}
+
+/// Replaces the metadata terms of `user` by those of its metadata now.
+pub(super) async fn write_terms(
+    connection: &mut AnyConnection,
+    tenant_id: &str,
+    user: &CachedUser,
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM user_terms WHERE tenant_id = $1 AND user_id = $2")
+        .bind(tenant_id)
+        .bind(&user.user_id)
+        .execute(&mut *connection)
+        .await
+        .map_err(database)?;
+    let terms = metadata_terms(&user.app_metadata, &user.user_metadata);
+    // A statement per chunk: few round trips, bounded statements.
+    for chunk in terms.chunks(100) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("($1, $2, ${}, ${})", 3 + 2 * i, 4 + 2 * i))
+            .collect();
+        let statement = format!(
+            "INSERT INTO user_terms (tenant_id, user_id, field, value) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(statement))
+            .bind(tenant_id)
+            .bind(&user.user_id);
+        for term in chunk {
+            query = query.bind(&term.field).bind(&term.value);
+        }
+        query.execute(&mut *connection).await.map_err(database)?;
+    }
+    Ok(())
+}
+
+/// A value bound to a placeholder.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// A statement's condition being written, with its bound values; `$1` is
+/// the tenant.
+struct Condition {
+    sql: String,
+    binds: Vec<Bind>,
+    postgres: bool,
+}
+
+impl Condition {
+    /// The placeholder of a new bound value.
+    fn bind(&mut self, value: Bind) -> String {
+        self.binds.push(value);
+        format!("${}", self.binds.len() + 1)
+    }
+
+    fn text(&mut self, value: &str) -> String {
+        self.bind(Bind::Text(value.to_string()))
+    }
+
+    fn push(&mut self, query: &Query) {
+        match query {
+            Query::Term(term) => self.term(term),
+            Query::Not(inner) => {
+                self.sql.push_str("NOT (");
+                self.push(inner);
+                self.sql.push(')');
+            }
+            Query::And(all) => self.join(all, " AND "),
+            Query::Or(any) => self.join(any, " OR "),
+        }
+    }
+
+    fn join(&mut self, queries: &[Query], operator: &str) {
+        self.sql.push('(');
+        for (i, query) in queries.iter().enumerate() {
+            if i > 0 {
+                self.sql.push_str(operator);
+            }
+            self.push(query);
+        }
+        self.sql.push(')');
+    }
+
+    fn term(&mut self, term: &Term) {
+        let sql = match term {
+            Term::Text(field, matcher) => self.text_match(text_column(*field), matcher, false),
+            Term::Connection(matcher) => {
+                let name = self.text_match("name", matcher, self.postgres);
+                format!(
+                    "users.connection_id IN (SELECT id FROM connections \
+                     WHERE tenant_id = $1 AND {name})"
+                )
+            }
+            Term::Flag(field, value) => {
+                let column = match field {
+                    FlagField::Blocked => "users.blocked",
+                    FlagField::EmailVerified => "users.email_verified",
+                };
+                format!("{column} = {}", self.bind(Bind::Int(i64::from(*value))))
+            }
+            Term::LoginsCount(from, to) => {
+                let from = from.as_ref().map(|b| (Bind::Int(b.value), b.inclusive));
+                let to = to.as_ref().map(|b| (Bind::Int(b.value), b.inclusive));
+                self.range("users.logins_count", from, to)
+            }
+            Term::Date(field, from, to) => {
+                let end =
+                    |b: &crate::search::Bound<String>| (Bind::Text(b.value.clone()), b.inclusive);
+                self.range(
+                    date_column(*field),
+                    from.as_ref().map(end),
+                    to.as_ref().map(end),
+                )
+            }
+            Term::Metadata { field, matcher } => {
+                let field = self.text(field);
+                let values = match matcher {
+                    ValueMatch::Any(values) => {
+                        let placeholders: Vec<String> =
+                            values.iter().map(|v| self.text(v)).collect();
+                        format!(" AND value IN ({})", placeholders.join(", "))
+                    }
+                    ValueMatch::Prefix(prefix) => {
+                        format!(" AND {}", self.prefix("value", prefix, false))
+                    }
+                    ValueMatch::Exists => String::new(),
+                };
+                format!(
+                    "users.user_id IN (SELECT user_id FROM user_terms \
+                     WHERE tenant_id = $1 AND field = {field}{values})"
+                )
+            }
+        };
+        self.sql.push_str(&sql);
+    }
+
+    /// `column` matched; `collate` compares bytes on PostgreSQL (for a
+    /// column not declared so).
+    fn text_match(&mut self, column: &str, matcher: &TextMatch, collate: bool) -> String {
+        match matcher {
+            TextMatch::Exact(value) => format!("{column} = {}", self.text(value)),
+            TextMatch::Prefix(prefix) => self.prefix(column, prefix, collate),
+            TextMatch::Exists => format!("{column} IS NOT NULL"),
+        }
+    }
+
+    /// The values of `column` starting with `prefix`: one range of an index
+    /// (the columns compare bytes on both backends).
+    fn prefix(&mut self, column: &str, prefix: &str, collate: bool) -> String {
+        let column = match collate {
+            true => format!("{column} COLLATE \"C\""),
+            false => column.to_string(),
+        };
+        let from = self.text(prefix);
+        match prefix_end(prefix) {
+            Some(end) => format!("({column} >= {from} AND {column} < {})", self.text(&end)),
+            None => format!("{column} >= {from}"),
+        }
+    }
+
+    fn range(
+        &mut self,
+        column: &str,
+        from: Option<(Bind, bool)>,
+        to: Option<(Bind, bool)>,
+    ) -> String {
+        let mut parts = vec![format!("{column} IS NOT NULL")];
+        if let Some((value, inclusive)) = from {
+            let operator = if inclusive { ">=" } else { ">" };
+            parts.push(format!("{column} {operator} {}", self.bind(value)));
+        }
+        if let Some((value, inclusive)) = to {
+            let operator = if inclusive { "<=" } else { "<" };
+            parts.push(format!("{column} {operator} {}", self.bind(value)));
+        }
+        format!("({})", parts.join(" AND "))
+    }
+}
+
+/// The first string after every string starting with `prefix` (in code
+/// point order, which is UTF-8's byte order); `None` if there is none.
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last {
+            '\u{D7FF}' => Some('\u{E000}'),
+            c => char::from_u32(c as u32 + 1),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+fn text_column(field: TextField) -> &'static str {
+    match field {
+        TextField::Email => "users.email_key",
+        TextField::UserId => "users.user_id",
+        TextField::Username => "users.username",
+        TextField::Name => "users.name_key",
+        TextField::Nickname => "users.nickname_key",
+        TextField::GivenName => "users.given_name_key",
+        TextField::FamilyName => "users.family_name_key",
+    }
+}
+
+fn date_column(field: DateField) -> &'static str {
+    match field {
+        DateField::CreatedAt => "users.created_at",
+        DateField::UpdatedAt => "users.updated_at",
+        DateField::LastLogin => "users.last_login",
+    }
+}
+
+fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, Any, AnyArguments>,
+    tenant_id: &'q str,
+    binds: &'q [Bind],
+) -> sqlx::query::Query<'q, Any, AnyArguments> {
+    query = query.bind(tenant_id);
+    for bind in binds {
+        query = match bind {
+            Bind::Text(text) => query.bind(text.as_str()),
+            Bind::Int(n) => query.bind(*n),
+        };
+    }
+    query
+}
+
+/// The statements of a search: its page, and (if asked) its total.
+pub(super) struct SearchStatements {
+    page: String,
+    total: String,
+    binds: Vec<Bind>,
+}
+
+impl SearchStatements {
+    pub(super) fn new(search: &UserSearch, columns: &str, postgres: bool) -> SearchStatements {
+        let mut condition = Condition {
+            sql: String::new(),
+            binds: Vec::new(),
+            postgres,
+        };
+        match &search.query {
+            Some(query) => condition.push(query),
+            None => condition.sql.push_str("1 = 1"),
+        }
+        let order = match search.sort {
+            None => "users.user_id ASC".to_string(),
+            Some(sort) => {
+                let column = match sort.field {
+                    SortField::Text(field) => text_column(field),
+                    SortField::Date(field) => date_column(field),
+                    SortField::LoginsCount => "users.logins_count",
+                };
+                // NULL first ascending on both backends (SQLite's order,
+                // which the PostgreSQL indexes are declared with).
+                let (direction, nulls) = match (sort.descending, postgres) {
+                    (false, false) => ("ASC", ""),
+                    (true, false) => ("DESC", ""),
+                    (false, true) => ("ASC", " NULLS FIRST"),
+                    (true, true) => ("DESC", " NULLS LAST"),
+                };
+                format!("{column} {direction}{nulls}, users.user_id {direction}")
+            }
+        };
+        let limit = condition.bind(Bind::Int(i64::from(search.per_page)));
+        let offset = condition.bind(Bind::Int(
+            i64::from(search.page).saturating_mul(i64::from(search.per_page)),
+        ));
+        let filter = format!("users.tenant_id = $1 AND ({})", condition.sql);
+        SearchStatements {
+            page: format!(
+                "SELECT {columns} FROM users WHERE {filter} ORDER BY {order} \
+                 LIMIT {limit} OFFSET {offset}"
+            ),
+            total: format!("SELECT COUNT(*) AS total FROM users WHERE {filter}"),
+            binds: condition.binds,
+        }
+    }
+
+    pub(super) fn page<'q>(
+        &'q self,
+        tenant_id: &'q str,
+    ) -> sqlx::query::Query<'q, Any, AnyArguments> {
+        bind_all(
+            sqlx::query(sqlx::AssertSqlSafe(self.page.as_str())),
+            tenant_id,
+            &self.binds,
+        )
+    }
+
+    /// The total's statement binds the page's values too, unused at the end.
+    pub(super) fn total<'q>(
+        &'q self,
+        tenant_id: &'q str,
+    ) -> sqlx::query::Query<'q, Any, AnyArguments> {
+        let used = self.binds.len() - 2;
+        bind_all(
+            sqlx::query(sqlx::AssertSqlSafe(self.total.as_str())),
+            tenant_id,
+            &self.binds[..used],
+        )
+    }
+}
+
+/// Fills the search columns and terms of the users cached before user
+/// search existed (migration 7), in the migration's transaction.
+pub(super) async fn backfill(connection: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    let rows =
+        sqlx::query("SELECT tenant_id, user_id, profile, user_metadata, app_metadata FROM users")
+            .fetch_all(&mut *connection)
+            .await?;
+    for row in rows {
+        let tenant_id: String = row.try_get("tenant_id")?;
+        let object = |column: &str| -> Result<Map<String, Value>, sqlx::Error> {
+            let text: String = row.try_get(column)?;
+            serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+        };
+        let user_id: String = row.try_get("user_id")?;
+        let keys = RootKeys::of(&object("profile")?);
+        sqlx::query(
+            "UPDATE users SET name_key = $1, nickname_key = $2, given_name_key = $3, \
+             family_name_key = $4, email_verified = $5 WHERE tenant_id = $6 AND user_id = $7",
+        )
+        .bind(keys.name)
+        .bind(keys.nickname)
+        .bind(keys.given_name)
+        .bind(keys.family_name)
+        .bind(keys.email_verified)
+        .bind(&tenant_id)
+        .bind(&user_id)
+        .execute(&mut *connection)
+        .await?;
+        for term in metadata_terms(&object("app_metadata")?, &object("user_metadata")?) {
+            sqlx::query(
+                "INSERT INTO user_terms (tenant_id, user_id, field, value) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&tenant_id)
+            .bind(&user_id)
+            .bind(&term.field)
+            .bind(&term.value)
+            .execute(&mut *connection)
+            .await?;
+        }
+    }
+    Ok(())
+}
