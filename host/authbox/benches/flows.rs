@@ -6,10 +6,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use authbox::flows::{Authbox, AuthboxConfig, LoginContext};
-use authbox::runtime::RuntimeConfig;
-use authbox::store::{ConnectionSettings, SecretKey, SecretKeySource};
+mod common;
+
+use authbox::flows::{Authbox, LoginContext};
 use authbox_tests::legacy::{Backend, LegacyDb};
+use common::echo_tenant;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::json;
 
@@ -27,27 +28,11 @@ struct Target {
 }
 
 async fn target(label: &'static str, store_url: String) -> Target {
-    let config = AuthboxConfig {
-        store_url,
-        secret_key: SecretKeySource::Key(SecretKey::generate()),
-        runtime: RuntimeConfig::default(),
-        ..AuthboxConfig::sqlite("unused")
-    };
-    let authbox = Authbox::open(config).await.unwrap();
-    let tenant = authbox.create_tenant("bench").await.unwrap();
-    let connection = authbox
-        .create_connection(&tenant.id, "echo", &ConnectionSettings::default())
-        .await
-        .unwrap();
-    let wasm = std::fs::read(authbox_tests::ECHO_USER).unwrap();
-    authbox
-        .upload_script(&tenant.id, &connection.id, &wasm)
-        .await
-        .unwrap();
+    let (authbox, tenant) = echo_tenant(store_url).await;
     Target {
         label,
         authbox,
-        tenant: tenant.id,
+        tenant,
     }
 }
 

@@ -48,6 +48,23 @@ impl RootKeys {
     }
 }
 
+/// Binds a user's [`RootKeys`] to a statement, in the order its columns
+/// are listed: `name_key`, `nickname_key`, `given_name_key`,
+/// `family_name_key`, `email_verified`.
+pub(super) trait BindKeys {
+    fn bind_keys(self, keys: &RootKeys) -> Self;
+}
+
+impl<'q> BindKeys for sqlx::query::Query<'q, Any, AnyArguments> {
+    fn bind_keys(self, keys: &RootKeys) -> Self {
+        self.bind(keys.name.clone())
+            .bind(keys.nickname.clone())
+            .bind(keys.given_name.clone())
+            .bind(keys.family_name.clone())
+            .bind(keys.email_verified)
+    }
+}
+
 /// Replaces the metadata terms of `user` by those of its metadata now.
 pub(super) async fn write_terms(
     connection: &mut AnyConnection,
@@ -374,11 +391,7 @@ pub(super) async fn backfill(connection: &mut AnyConnection) -> Result<(), sqlx:
             "UPDATE users SET name_key = $1, nickname_key = $2, given_name_key = $3, \
              family_name_key = $4, email_verified = $5 WHERE tenant_id = $6 AND user_id = $7",
         )
-        .bind(keys.name)
-        .bind(keys.nickname)
-        .bind(keys.given_name)
-        .bind(keys.family_name)
-        .bind(keys.email_verified)
+        .bind_keys(&keys)
         .bind(&tenant_id)
         .bind(&user_id)
         .execute(&mut *connection)

@@ -12,7 +12,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection as _, Row, Transaction};
 use super::records::{CachedUser, Connection, ConnectionSettings, ScriptVersion, Tenant};
 use super::rekey::check_and_seal;
 use super::sealed::{Place, seal, unseal};
-use super::search::{self, RootKeys, SearchStatements, write_terms};
+use super::search::{self, BindKeys, RootKeys, SearchStatements, write_terms};
 use super::secret_key::SecretKey;
 use super::{
     LoginRecord, MigrationReason, MigrationRecord, Store, StoreError, StoreResult,
@@ -197,7 +197,7 @@ async fn migrate(tx: &mut Transaction<'_, Any>, sqlite: bool) -> Result<(), sqlx
                     .await?;
             }
             if *version == USER_SEARCH {
-                search::backfill(&mut **tx).await?;
+                search::backfill(tx).await?;
             }
             sqlx::query("INSERT INTO authbox_migrations (version, applied_at) VALUES ($1, $2)")
                 .bind(*version)
@@ -338,6 +338,36 @@ impl SqlStore {
             0 => Err(StoreError::NotFound(what())),
             _ => Ok(()),
         }
+    }
+
+    /// Runs the `DELETE` of search terms `terms`, then the `DELETE`
+    /// `query`, both bound to (`tenant_id`, `key`), in one transaction; not
+    /// found (named by `what`) if the second deleted nothing.
+    async fn delete_with_terms(
+        &self,
+        terms: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+        query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+        tenant_id: &str,
+        key: &str,
+        what: impl FnOnce() -> String,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(database)?;
+        terms
+            .bind(tenant_id)
+            .bind(key)
+            .execute(&mut *tx)
+            .await
+            .map_err(database)?;
+        let deleted = query
+            .bind(tenant_id)
+            .bind(key)
+            .execute(&mut *tx)
+            .await
+            .map_err(database)?;
+        if deleted.rows_affected() == 0 {
+            return Err(StoreError::NotFound(what()));
+        }
+        tx.commit().await.map_err(database)
     }
 
     /// The tenant row `query` answers (selected or `RETURNING *`); `key`
@@ -582,11 +612,16 @@ impl Store for SqlStore {
     }
 
     async fn delete_connection(&self, tenant_id: &str, connection_id: &str) -> StoreResult<()> {
-        let query = sqlx::query("DELETE FROM connections WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant_id)
-            .bind(connection_id);
-        self.delete_one(query, || format!("connection `{connection_id}`"))
-            .await
+        // Its users go by the foreign key; their search terms with them.
+        let terms = sqlx::query(
+            "DELETE FROM user_terms WHERE tenant_id = $1 AND user_id IN \
+             (SELECT user_id FROM users WHERE tenant_id = $1 AND connection_id = $2)",
+        );
+        let connection = sqlx::query("DELETE FROM connections WHERE tenant_id = $1 AND id = $2");
+        self.delete_with_terms(terms, connection, tenant_id, connection_id, || {
+            format!("connection `{connection_id}`")
+        })
+        .await
     }
 
     async fn add_script(
@@ -742,11 +777,7 @@ impl Store for SqlStore {
             .bind(expected_revision)
             .bind(login.is_login.then_some(&at))
             .bind(i64::from(login.is_login))
-            .bind(keys.name.as_deref())
-            .bind(keys.nickname.as_deref())
-            .bind(keys.given_name.as_deref())
-            .bind(keys.family_name.as_deref())
-            .bind(keys.email_verified)
+            .bind_keys(&keys)
             .fetch_optional(&self.pool)
             .await
             .map_err(database)?;
@@ -782,11 +813,7 @@ impl Store for SqlStore {
             .bind(json_text(&profile.app_metadata)?)
             .bind(&at)
             .bind(login.ip)
-            .bind(keys.name.as_deref())
-            .bind(keys.nickname.as_deref())
-            .bind(keys.given_name.as_deref())
-            .bind(keys.family_name.as_deref())
-            .bind(keys.email_verified)
+            .bind_keys(&keys)
             .fetch_optional(&mut *tx)
             .await
             .map_err(database)?;
@@ -846,11 +873,7 @@ impl Store for SqlStore {
         .bind(i64::from(login))
         .bind(migration.password_hash)
         .bind(reset.then_some(&at))
-        .bind(keys.name.as_deref())
-        .bind(keys.nickname.as_deref())
-        .bind(keys.given_name.as_deref())
-        .bind(keys.family_name.as_deref())
-        .bind(keys.email_verified)
+        .bind_keys(&keys)
         .fetch_optional(&mut *tx)
         .await
         .map_err(database)?
@@ -966,10 +989,12 @@ impl Store for SqlStore {
     }
 
     async fn delete_user(&self, tenant_id: &str, user_id: &str) -> StoreResult<()> {
-        let query = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND user_id = $2")
-            .bind(tenant_id)
-            .bind(user_id);
-        self.delete_one(query, || format!("user `{user_id}`")).await
+        let terms = sqlx::query("DELETE FROM user_terms WHERE tenant_id = $1 AND user_id = $2");
+        let user = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND user_id = $2");
+        self.delete_with_terms(terms, user, tenant_id, user_id, || {
+            format!("user `{user_id}`")
+        })
+        .await
     }
 
     async fn update_user(
@@ -1024,11 +1049,7 @@ impl Store for SqlStore {
         .bind(attribute("username"))
         .bind(changes.last_password_reset.as_deref())
         .bind(changes.password_hash.as_deref())
-        .bind(keys.name.as_deref())
-        .bind(keys.nickname.as_deref())
-        .bind(keys.given_name.as_deref())
-        .bind(keys.family_name.as_deref())
-        .bind(keys.email_verified)
+        .bind_keys(&keys)
         .fetch_optional(&mut *tx)
         .await
         .map_err(database)?

@@ -543,6 +543,27 @@ async fn users_cached_before_search_existed_are_made_searchable() {
             ),
             (1, 1)
         );
+        // A user's terms go with it, as do those of a connection's users.
+        assert_eq!(term_rows(&store).await, 1);
+        store
+            .delete_user(&tenant.id, "auth0|legacy|1")
+            .await
+            .unwrap();
+        assert_eq!(term_rows(&store).await, 0);
+        store
+            .record_login(LoginRecord {
+                is_login: true,
+                tenant_id: &tenant.id,
+                connection_id: &conn.id,
+                profile: &ada,
+                ip: None,
+                sync_root_attributes: true,
+            })
+            .await
+            .unwrap();
+        assert_eq!(term_rows(&store).await, 1);
+        store.delete_connection(&tenant.id, &conn.id).await.unwrap();
+        assert_eq!(term_rows(&store).await, 0);
         drop(connection);
         store.close().await;
         db.drop().await;
@@ -564,4 +585,12 @@ async fn found(store: &SqlStore, tenant_id: &str, q: &str) -> usize {
         .unwrap()
         .0
         .len()
+}
+
+/// How many search terms the store holds.
+async fn term_rows(store: &SqlStore) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM user_terms")
+        .fetch_one(&store.pool)
+        .await
+        .unwrap()
 }

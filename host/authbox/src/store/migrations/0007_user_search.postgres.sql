@@ -1,7 +1,6 @@
 -- PostgreSQL compares text in the database's collation, where a prefix's
 -- matches need not sort together: the searched text columns compare bytes,
 -- as SQLite does, so that `name:jo*` is one range of an index.
-ALTER TABLE user_terms DROP CONSTRAINT user_terms_tenant_id_user_id_fkey;
 ALTER TABLE users
     ALTER COLUMN user_id TYPE TEXT COLLATE "C",
     ALTER COLUMN email_key TYPE TEXT COLLATE "C",
@@ -12,8 +11,7 @@ ALTER TABLE users
     ALTER COLUMN family_name_key TYPE TEXT COLLATE "C";
 ALTER TABLE user_terms
     ALTER COLUMN user_id TYPE TEXT COLLATE "C",
-    ALTER COLUMN value TYPE TEXT COLLATE "C",
-    ADD FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, user_id) ON DELETE CASCADE;
+    ALTER COLUMN value TYPE TEXT COLLATE "C";
 
 -- An index per field searched or sorted often (as on SQLite), ending in user_id (the order's
 -- tie-break) and with NULL first as SQLite sorts it, so that a sorted page is

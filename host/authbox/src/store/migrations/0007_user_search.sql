@@ -5,7 +5,10 @@
 -- values (`field` like `app_metadata.plan`, `value` like `s:gold`), written
 -- with the metadata. Each backend adds its indexes
 -- (0007_user_search.<backend>.sql). authbox fills the new columns and terms of the users
--- already cached when it applies this migration.
+-- already cached when it applies this migration. No foreign key: PostgreSQL
+-- checked it through the wrong index (a scan of the tenant's users per term
+-- written); the store deletes a user's terms with the user, and rewrites them
+-- whole whenever it writes them, so a stale term never matches.
 ALTER TABLE users ADD COLUMN name_key TEXT;
 ALTER TABLE users ADD COLUMN nickname_key TEXT;
 ALTER TABLE users ADD COLUMN given_name_key TEXT;
@@ -20,7 +23,6 @@ CREATE TABLE user_terms (
     user_id   TEXT NOT NULL,
     field     TEXT NOT NULL,
     value     TEXT NOT NULL,
-    PRIMARY KEY (tenant_id, field, value, user_id),
-    FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, user_id) ON DELETE CASCADE
+    PRIMARY KEY (tenant_id, field, value, user_id)
 );
 CREATE INDEX user_terms_of_user ON user_terms (tenant_id, user_id);
