@@ -60,6 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A login: the script checks the password; the profile is cached.
     let context = LoginContext {
         ip: Some("203.0.113.9".into()),
+        ..LoginContext::default()
     };
     let user = authbox
         .login(

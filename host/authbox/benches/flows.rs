@@ -104,6 +104,7 @@ fn flows(c: &mut Criterion) {
                         let email = format!("user{}@example.com", i % USERS);
                         let ctx = LoginContext {
                             ip: Some("192.0.2.1".into()),
+                            ..LoginContext::default()
                         };
                         authbox
                             .login(&tenant, "echo", &email, "x", &ctx)

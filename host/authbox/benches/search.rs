@@ -33,7 +33,7 @@ const SEARCHES: &[(&str, Option<&str>, Option<&str>)] = &[
         Some(r#"email:"user51234@example.com""#),
         None,
     ),
-    ("name prefix (11,111 found)", Some("name:user 4*"), None),
+    ("name prefix (11,111 found)", Some(r"name:user\ 4*"), None),
     (
         "app_metadata (33,334 found)",
         Some("app_metadata.plan:gold"),
@@ -52,7 +52,7 @@ const SEARCHES: &[(&str, Option<&str>, Option<&str>)] = &[
     (
         "AND/OR/NOT of four terms",
         Some(
-            "(app_metadata.plan:gold OR app_metadata.plan:silver) AND NOT blocked:true AND name:user 1*",
+            "(app_metadata.plan:gold OR app_metadata.plan:silver) AND NOT blocked:true AND name:user\\ 1*",
         ),
         None,
     ),

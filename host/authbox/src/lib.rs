@@ -24,6 +24,7 @@
 #![warn(missing_docs)]
 
 pub mod flows;
+pub mod logs;
 pub mod management;
 pub mod metrics;
 pub mod protection;

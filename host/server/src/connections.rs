@@ -394,6 +394,9 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     caller.require("read:connections")?;
     let mut connections = state.authbox.connections(&caller.tenant_id).await?;
+    // In byte order, as checkpoints compare (a PostgreSQL store may sort
+    // names in another collation).
+    connections.sort_by(|a, b| a.name.cmp(&b.name));
     connections.retain(|c| {
         query.strategy.as_deref().is_none_or(|s| s == "auth0")
             && query.name.as_deref().is_none_or(|n| n == c.name)

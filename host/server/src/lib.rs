@@ -13,6 +13,7 @@ mod connections;
 mod error;
 mod fields;
 mod keys;
+mod logs;
 mod metrics;
 mod openapi;
 mod params;
@@ -101,6 +102,7 @@ pub fn router(authbox: Authbox, settings: ServerSettings) -> Router {
         .merge(clients::routes())
         .merge(protection::routes())
         .merge(token::routes())
+        .merge(logs::routes())
         .merge(connections::routes(
             authbox.runtime().config().max_script_bytes,
         ))

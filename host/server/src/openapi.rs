@@ -38,6 +38,7 @@ pub(super) fn serve<S: Clone + Send + Sync + 'static>(
         (name = "tenants", description = "The tenant's settings (Management API)."),
         (name = "clients", description = "The tenant's applications, the clients of `/oauth/token` (Management API)."),
         (name = "attack-protection", description = "Brute-force protection and suspicious-IP throttling: settings and blocks (Management API)."),
+        (name = "logs", description = "The tenant's log events: logins, signups, deletions... (Management API)."),
         (name = "authentication", description = "Logins, user info and token-signing keys (Authentication API)."),
         (name = "operations", description = "Health and metrics."),
     )

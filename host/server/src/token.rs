@@ -312,6 +312,12 @@ async fn issue(
         })?;
     let context = LoginContext {
         ip: Some(end_user_ip(&client, headers, peer)?.to_string()),
+        user_agent: headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        client_id: Some(client.client_id.clone()),
+        client_name: Some(client.name.clone()),
     };
     let context = &context;
     let tenant_id = client.tenant_id.as_str();

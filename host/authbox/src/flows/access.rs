@@ -23,6 +23,8 @@ pub const SCOPES: &[&str] = &[
     "update:clients",
     "delete:clients",
     "update:client_keys",
+    "read:logs",
+    "read:logs_users",
     "read:attack_protection",
     "update:attack_protection",
     "read:anomaly_blocks",

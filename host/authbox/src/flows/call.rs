@@ -1,7 +1,9 @@
 //! Calling a connection's active script and turning how the call ended into
 //! what a flow needs: a profile, a yes/no answer, or a typed error.
 
+use super::events::script_called;
 use super::{Authbox, FlowError};
+use crate::logs::ScriptCall;
 use crate::runtime::profile::NormalizedProfile;
 use crate::runtime::report::{Outcome, Report};
 use crate::runtime::{ActionCall, CallContext, CallError, CallResult};
@@ -21,6 +23,14 @@ impl Authbox {
             Err(CallError::Refused(refusal)) => {
                 let outcome = Outcome::refused(refusal);
                 self.inner.metrics.script_call(action, outcome, duration);
+                let reason = Some(refusal.to_string());
+                script_called(ScriptCall::new(
+                    action,
+                    outcome,
+                    duration,
+                    reason,
+                    &result.logs,
+                ));
                 return Err(FlowError::Refused(refusal.clone()));
             }
             Err(CallError::Busy(saturated)) => {
@@ -39,6 +49,7 @@ impl Authbox {
         self.inner
             .metrics
             .script_call(action, report.outcome, duration);
+        script_called(ScriptCall::of(&report));
         match report.outcome {
             Outcome::Ok | Outcome::NotFound => Ok(report),
             Outcome::NotImplemented => Err(FlowError::NotImplemented {

@@ -8,6 +8,7 @@ mod access;
 mod call;
 mod connections;
 mod error;
+mod events;
 mod import;
 mod protection;
 mod recent;
@@ -28,6 +29,7 @@ pub use error::FlowError;
 pub use setup::TenantChange;
 pub use shares::TenantCalls;
 
+use crate::logs::{LogSink, Retention};
 use crate::management::{self, DEFAULT_MAX_METADATA_BYTES, UpdateSettings};
 use crate::metrics::{LoginResult, Metrics};
 use crate::protection::Policy;
@@ -60,6 +62,8 @@ pub struct AuthboxConfig {
     pub max_metadata_bytes: usize,
     /// How many script calls each tenant may have in flight.
     pub tenant_calls: TenantCalls,
+    /// How long and how many events each tenant's log keeps.
+    pub log_retention: Retention,
 }
 
 impl AuthboxConfig {
@@ -81,6 +85,7 @@ impl AuthboxConfig {
             provider: DEFAULT_PROVIDER.into(),
             max_metadata_bytes: DEFAULT_MAX_METADATA_BYTES,
             tenant_calls: TenantCalls::default(),
+            log_retention: Retention::default(),
         }
     }
 }
@@ -90,6 +95,12 @@ impl AuthboxConfig {
 pub struct LoginContext {
     /// The client's IP address, kept as `last_ip`.
     pub ip: Option<String>,
+    /// The client's `User-Agent`, for the tenant's log.
+    pub user_agent: Option<String>,
+    /// The application's id, for the tenant's log.
+    pub client_id: Option<String>,
+    /// The application's name, for the tenant's log.
+    pub client_name: Option<String>,
 }
 
 /// authbox as a library: cheap to clone, shared by every request.
@@ -121,6 +132,8 @@ struct Inner {
     provider: String,
     update: UpdateSettings,
     metrics: Metrics,
+    /// The tenants' logs, written off the requests' path.
+    logs: LogSink,
 }
 
 impl Authbox {
@@ -128,7 +141,8 @@ impl Authbox {
     /// starts the runtime.
     pub async fn open(config: AuthboxConfig) -> Result<Self, FlowError> {
         let key = config.secret_key.key(&config.store_url)?;
-        let store = SqlStore::open(&config.store_url, key).await?;
+        let store = Arc::new(SqlStore::open(&config.store_url, key).await?);
+        let logs = LogSink::start(store.clone(), config.log_retention);
         let runtime =
             Runtime::new(config.runtime).map_err(|e| FlowError::Runtime(e.to_string()))?;
         let update = UpdateSettings {
@@ -138,7 +152,7 @@ impl Authbox {
         Ok(Authbox {
             inner: Arc::new(Inner {
                 runtime,
-                store: Arc::new(store),
+                store,
                 loaded: LoadedConnections::default(),
                 protection_turns: FairPool::new(PROTECTION_TURNS),
                 clients: Recent::default(),
@@ -151,6 +165,7 @@ impl Authbox {
                 provider: config.provider,
                 update,
                 metrics: Metrics::default(),
+                logs,
             }),
         })
     }
@@ -198,6 +213,33 @@ impl Authbox {
     /// (docs/behaviour.md §8) refuses a blocked identifier or a throttled
     /// IP before anything runs, and counts wrong passwords.
     pub async fn login(
+        &self,
+        tenant_id: &str,
+        connection_name: &str,
+        username_or_email: &str,
+        password: &str,
+        context: &LoginContext,
+    ) -> Result<CachedUser, FlowError> {
+        let login = self.login_flow(
+            tenant_id,
+            connection_name,
+            username_or_email,
+            password,
+            context,
+        );
+        let (result, calls) = events::with_script_calls(login).await;
+        self.log_login(
+            tenant_id,
+            connection_name,
+            username_or_email,
+            context,
+            &result,
+            calls,
+        );
+        result
+    }
+
+    async fn login_flow(
         &self,
         tenant_id: &str,
         connection_name: &str,
@@ -291,6 +333,20 @@ impl Authbox {
     /// caches the profile. On: `get-user`, then the user is created in
     /// authbox only, already migrated (no login is counted).
     pub async fn signup(
+        &self,
+        tenant_id: &str,
+        connection_name: &str,
+        user: NewUser,
+        context: &LoginContext,
+    ) -> Result<CachedUser, FlowError> {
+        let email = user.email.clone();
+        let signup = self.signup_flow(tenant_id, connection_name, user, context);
+        let (result, calls) = events::with_script_calls(signup).await;
+        self.log_signup(tenant_id, connection_name, &email, context, &result, calls);
+        result
+    }
+
+    async fn signup_flow(
         &self,
         tenant_id: &str,
         connection_name: &str,

@@ -304,6 +304,12 @@ impl Authbox {
             let brute_force = &policy.settings.brute_force;
             if count == i64::from(brute_force.max_attempts) {
                 self.inner.metrics.block(tenant_id, Shield::BruteForce);
+                self.log_blocked_account(
+                    tenant_id,
+                    &attempt.connection,
+                    &attempt.identifier,
+                    &attempt.ip,
+                );
                 tracing::warn!(
                     tenant = tenant_id,
                     connection = %attempt.connection,

@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use super::{Authbox, FlowError};
+use super::{Authbox, FlowError, events};
 use crate::management::{self, UpdateSource, UserUpdate};
 use crate::runtime::ActionCall;
 use crate::store::{CachedUser, Connection};
@@ -150,6 +150,21 @@ impl Authbox {
     /// next login migrates it again.
     pub async fn delete_user(&self, tenant_id: &str, user_id: &str) -> Result<(), FlowError> {
         let (user, connection) = self.user_and_connection(tenant_id, user_id).await?;
+        let deletion = self.delete_cached(tenant_id, user_id, &user, &connection);
+        let (result, calls) = events::with_script_calls(deletion).await;
+        if result.is_ok() {
+            self.log_deletion(tenant_id, &user, &connection.name, calls);
+        }
+        result
+    }
+
+    async fn delete_cached(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        user: &CachedUser,
+        connection: &Connection,
+    ) -> Result<(), FlowError> {
         if user.migrated {
             return Ok(self.store().delete_user(tenant_id, user_id).await?);
         }
@@ -159,7 +174,7 @@ impl Authbox {
             .unwrap_or(user_id)
             .to_string();
         self.call_for_profile(
-            &connection,
+            connection,
             ActionCall::Delete {
                 user_id: returned_id,
             },

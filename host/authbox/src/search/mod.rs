@@ -10,9 +10,12 @@ mod terms;
 mod tests;
 
 pub use query::{
-    Bound, DateField, FlagField, Query, Term, TextField, TextMatch, ValueMatch, parse,
+    Bound, DateField, FlagField, Query, Term, TextField, TextMatch, ValueMatch, Written, parse,
+    parse_with,
 };
 pub use terms::{MAX_TERM_BYTES, MetadataTerm, metadata_terms};
+
+pub(crate) use query::{date_range, text_match};
 
 /// What is wrong with a search: the message says what and what to write
 /// instead.

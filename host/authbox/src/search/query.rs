@@ -15,17 +15,18 @@ const MAX_TERMS: usize = 50;
 /// The deepest nesting of parentheses and `NOT`s.
 const MAX_DEPTH: usize = 16;
 
-/// A parsed query.
+/// A parsed query of conditions `T` (a user search's [`Term`]s by
+/// default).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Query {
+pub enum Query<T = Term> {
     /// One condition.
-    Term(Term),
+    Term(T),
     /// All of them.
-    And(Vec<Query>),
+    And(Vec<Query<T>>),
     /// Any of them.
-    Or(Vec<Query>),
+    Or(Vec<Query<T>>),
     /// Not this one.
-    Not(Box<Query>),
+    Not(Box<Query<T>>),
 }
 
 /// One condition on one field, its value already in the form the store
@@ -167,8 +168,17 @@ impl DateField {
     }
 }
 
-/// Parses a `q`.
+/// Parses a user search's `q`.
 pub fn parse(text: &str) -> Result<Query, SearchError> {
+    parse_with(text, term)
+}
+
+/// Parses a query whose `field:value` terms `resolve` makes conditions of
+/// (or refuses, naming why).
+pub fn parse_with<T>(
+    text: &str,
+    resolve: impl Fn(&str, Written) -> Result<T, SearchError>,
+) -> Result<Query<T>, SearchError> {
     if text.len() > MAX_QUERY_BYTES {
         return Err(SearchError(format!(
             "the query is longer than {MAX_QUERY_BYTES} bytes"
@@ -189,7 +199,11 @@ pub fn parse(text: &str) -> Result<Query, SearchError> {
             "the query has {terms} terms; at most {MAX_TERMS} are supported"
         )));
     }
-    let mut parser = Parser { tokens, at: 0 };
+    let mut parser = Parser {
+        tokens,
+        at: 0,
+        resolve,
+    };
     let query = parser.or(0)?;
     match parser.tokens.get(parser.at) {
         None => Ok(query),
@@ -206,7 +220,7 @@ enum Token {
     And,
     Or,
     Not,
-    Term(String, Value),
+    Term(String, Written),
 }
 
 impl std::fmt::Display for Token {
@@ -224,7 +238,7 @@ impl std::fmt::Display for Token {
 
 /// A term's value as written.
 #[derive(Debug, Clone, PartialEq)]
-enum Value {
+pub enum Written {
     /// A word or a quoted phrase: the whole value.
     Exact(String),
     /// `word*`.
@@ -288,11 +302,11 @@ fn tokenize(text: &str) -> Result<Vec<Token>, SearchError> {
 type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
 
 /// The value after `field:`.
-fn value(field: &str, chars: &mut Chars) -> Result<Value, SearchError> {
+fn value(field: &str, chars: &mut Chars) -> Result<Written, SearchError> {
     match chars.peek() {
         Some('"') => {
             chars.next();
-            Ok(Value::Exact(quoted(field, chars)?))
+            Ok(Written::Exact(quoted(field, chars)?))
         }
         Some('[' | '{') => range(field, chars),
         Some('(') => Err(SearchError(format!(
@@ -303,9 +317,9 @@ fn value(field: &str, chars: &mut Chars) -> Result<Value, SearchError> {
         Some(_) => {
             let (text, star) = word(field, chars)?;
             Ok(match (text.is_empty(), star) {
-                (true, true) => Value::Any,
-                (false, true) => Value::Prefix(text),
-                (_, false) => Value::Exact(text),
+                (true, true) => Written::Any,
+                (false, true) => Written::Prefix(text),
+                (_, false) => Written::Exact(text),
             })
         }
     }
@@ -374,7 +388,7 @@ fn wildcard(field: &str) -> SearchError {
 }
 
 /// `[a TO b]`, `{a TO b}` or a mix; `*` is an open end.
-fn range(field: &str, chars: &mut Chars) -> Result<Value, SearchError> {
+fn range(field: &str, chars: &mut Chars) -> Result<Written, SearchError> {
     let lower_inclusive = chars.next() == Some('[');
     let mut inside = String::new();
     let upper_inclusive = loop {
@@ -402,24 +416,25 @@ fn range(field: &str, chars: &mut Chars) -> Result<Value, SearchError> {
             inclusive,
         })
     };
-    Ok(Value::Range(
+    Ok(Written::Range(
         bound(lower, lower_inclusive),
         bound(upper, upper_inclusive),
     ))
 }
 
-struct Parser {
+struct Parser<R> {
     tokens: Vec<Token>,
     at: usize,
+    resolve: R,
 }
 
-impl Parser {
+impl<T, R: Fn(&str, Written) -> Result<T, SearchError>> Parser<R> {
     fn peek(&self) -> Option<&Token> {
         self.tokens.get(self.at)
     }
 
     /// Terms joined by `OR`, or by nothing (Lucene's default operator).
-    fn or(&mut self, depth: usize) -> Result<Query, SearchError> {
+    fn or(&mut self, depth: usize) -> Result<Query<T>, SearchError> {
         let mut any = vec![self.and(depth)?];
         loop {
             match self.peek() {
@@ -437,7 +452,7 @@ impl Parser {
         })
     }
 
-    fn and(&mut self, depth: usize) -> Result<Query, SearchError> {
+    fn and(&mut self, depth: usize) -> Result<Query<T>, SearchError> {
         let mut all = vec![self.unary(depth)?];
         while self.peek() == Some(&Token::And) {
             self.at += 1;
@@ -449,7 +464,7 @@ impl Parser {
         })
     }
 
-    fn unary(&mut self, depth: usize) -> Result<Query, SearchError> {
+    fn unary(&mut self, depth: usize) -> Result<Query<T>, SearchError> {
         if depth > MAX_DEPTH {
             return Err(SearchError(format!(
                 "the query nests deeper than {MAX_DEPTH} levels"
@@ -469,7 +484,7 @@ impl Parser {
                     _ => Err(SearchError("a `(` is never closed".into())),
                 }
             }
-            Some(Token::Term(field, value)) => term(&field, value).map(Query::Term),
+            Some(Token::Term(field, value)) => (self.resolve)(&field, value).map(Query::Term),
             Some(other) => Err(SearchError(format!(
                 "unexpected {other}: a term was expected"
             ))),
@@ -481,7 +496,7 @@ impl Parser {
 }
 
 /// The condition `field:value` stands for.
-fn term(field: &str, value: Value) -> Result<Term, SearchError> {
+fn term(field: &str, value: Written) -> Result<Term, SearchError> {
     if let Some(text) = TextField::named(field) {
         let lower = |v: String| match text.case_insensitive() {
             true => v.to_lowercase(),
@@ -513,10 +528,10 @@ fn term(field: &str, value: Value) -> Result<Term, SearchError> {
             return Err(SearchError(format!("`{field}` has an empty key")));
         }
         let matcher = match value {
-            Value::Exact(v) => ValueMatch::Any(encoded_candidates(&v)),
-            Value::Prefix(p) => ValueMatch::Prefix(encoded_prefix(&p)),
-            Value::Any => ValueMatch::Exists,
-            Value::Range(..) => {
+            Written::Exact(v) => ValueMatch::Any(encoded_candidates(&v)),
+            Written::Prefix(p) => ValueMatch::Prefix(encoded_prefix(&p)),
+            Written::Any => ValueMatch::Exists,
+            Written::Range(..) => {
                 return Err(SearchError(format!(
                     "ranges on metadata (`{field}`) are not supported"
                 )));
@@ -535,19 +550,19 @@ fn term(field: &str, value: Value) -> Result<Term, SearchError> {
     )))
 }
 
-fn text_match(
+pub(crate) fn text_match(
     field: &str,
-    value: Value,
+    value: Written,
     normalize: impl Fn(String) -> String,
 ) -> Result<TextMatch, SearchError> {
     Ok(match value {
-        Value::Exact(v) if v.is_empty() => {
+        Written::Exact(v) if v.is_empty() => {
             return Err(SearchError(format!("`{field}` has an empty value")));
         }
-        Value::Exact(v) => TextMatch::Exact(normalize(v)),
-        Value::Prefix(p) => TextMatch::Prefix(normalize(p)),
-        Value::Any => TextMatch::Exists,
-        Value::Range(..) => {
+        Written::Exact(v) => TextMatch::Exact(normalize(v)),
+        Written::Prefix(p) => TextMatch::Prefix(normalize(p)),
+        Written::Any => TextMatch::Exists,
+        Written::Range(..) => {
             return Err(SearchError(format!(
                 "ranges on `{field}` are not supported: ranges are for logins_count and dates"
             )));
@@ -555,23 +570,23 @@ fn text_match(
     })
 }
 
-fn flag(field: &str, value: Value) -> Result<bool, SearchError> {
+fn flag(field: &str, value: Written) -> Result<bool, SearchError> {
     match value {
-        Value::Exact(v) if v == "true" => Ok(true),
-        Value::Exact(v) if v == "false" => Ok(false),
+        Written::Exact(v) if v == "true" => Ok(true),
+        Written::Exact(v) if v == "false" => Ok(false),
         _ => Err(SearchError(format!("`{field}` is true or false"))),
     }
 }
 
-type Range<T> = (Option<Bound<T>>, Option<Bound<T>>);
+pub(crate) type Range<T> = (Option<Bound<T>>, Option<Bound<T>>);
 
-fn count_range(field: &str, value: Value) -> Result<Range<i64>, SearchError> {
+fn count_range(field: &str, value: Written) -> Result<Range<i64>, SearchError> {
     let number = |text: &str| {
         text.parse::<i64>()
             .map_err(|_| SearchError(format!("`{field}` is a whole number, not `{text}`")))
     };
     match value {
-        Value::Exact(v) => {
+        Written::Exact(v) => {
             let n = number(&v)?;
             let at = Some(Bound {
                 value: n,
@@ -579,7 +594,7 @@ fn count_range(field: &str, value: Value) -> Result<Range<i64>, SearchError> {
             });
             Ok((at.clone(), at))
         }
-        Value::Range(from, to) => {
+        Written::Range(from, to) => {
             let end = |b: Option<Bound<String>>| {
                 b.map(|b| {
                     Ok(Bound {
@@ -633,7 +648,7 @@ fn day_after(field: &str, day: NaiveDate) -> Result<DateTime<Utc>, SearchError> 
         .ok_or_else(|| SearchError(format!("the date of `{field}` is out of range")))
 }
 
-fn date_range(field: &str, value: Value) -> Result<Range<String>, SearchError> {
+pub(crate) fn date_range(field: &str, value: Written) -> Result<Range<String>, SearchError> {
     let at = |at: DateTime<Utc>, inclusive| Bound {
         value: stored(at),
         inclusive,
@@ -655,16 +670,16 @@ fn date_range(field: &str, value: Value) -> Result<Range<String>, SearchError> {
         })
     };
     match value {
-        Value::Exact(v) => {
+        Written::Exact(v) => {
             let on = Bound {
                 value: v,
                 inclusive: true,
             };
             Ok((Some(lower(on.clone())?), Some(upper(on)?)))
         }
-        Value::Range(from, to) => Ok((from.map(lower).transpose()?, to.map(upper).transpose()?)),
-        Value::Any => Ok((None, None)),
-        Value::Prefix(_) => Err(SearchError(format!(
+        Written::Range(from, to) => Ok((from.map(lower).transpose()?, to.map(upper).transpose()?)),
+        Written::Any => Ok((None, None)),
+        Written::Prefix(_) => Err(SearchError(format!(
             "`{field}` takes a date or a range, e.g. {field}:[2024-01-01 TO *]"
         ))),
     }

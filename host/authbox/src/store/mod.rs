@@ -10,6 +10,7 @@
 mod access;
 #[cfg(test)]
 mod at_rest_tests;
+mod logs;
 mod protection;
 mod records;
 mod rekey;
@@ -22,6 +23,7 @@ mod tests;
 
 pub(crate) use access::{AccessStore, secret_hash};
 pub use access::{ApiKey, Client, SigningKey};
+pub(crate) use logs::LogStore;
 pub use protection::LoginFailures;
 pub(crate) use protection::ProtectionStore;
 pub use records::{

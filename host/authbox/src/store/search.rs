@@ -99,22 +99,40 @@ pub(super) async fn write_terms(
 }
 
 /// A value bound to a placeholder.
-enum Bind {
+pub(super) enum Bind {
     Text(String),
     Int(i64),
 }
 
 /// A statement's condition being written, with its bound values; `$1` is
 /// the tenant.
-struct Condition {
-    sql: String,
+pub(super) struct Condition {
+    pub(super) sql: String,
     binds: Vec<Bind>,
-    postgres: bool,
+    pub(super) postgres: bool,
 }
 
 impl Condition {
+    pub(super) fn new(postgres: bool) -> Condition {
+        Condition {
+            sql: String::new(),
+            binds: Vec::new(),
+            postgres,
+        }
+    }
+
+    /// How many values are bound so far.
+    pub(super) fn bound(&self) -> usize {
+        self.binds.len()
+    }
+
+    /// The values bound, in placeholder order from `$2`.
+    pub(super) fn into_binds(self) -> Vec<Bind> {
+        self.binds
+    }
+
     /// The placeholder of a new bound value.
-    fn bind(&mut self, value: Bind) -> String {
+    pub(super) fn bind(&mut self, value: Bind) -> String {
         self.binds.push(value);
         format!("${}", self.binds.len() + 1)
     }
@@ -123,32 +141,42 @@ impl Condition {
         self.bind(Bind::Text(value.to_string()))
     }
 
-    fn push(&mut self, query: &Query) {
+    /// Writes `query`, each of its terms as `term` writes it.
+    pub(super) fn push<T>(&mut self, query: &Query<T>, term: fn(&mut Condition, &T) -> String) {
         match query {
-            Query::Term(term) => self.term(term),
+            Query::Term(t) => {
+                let sql = term(self, t);
+                self.sql.push_str(&sql);
+            }
             Query::Not(inner) => {
                 self.sql.push_str("NOT (");
-                self.push(inner);
+                self.push(inner, term);
                 self.sql.push(')');
             }
-            Query::And(all) => self.join(all, " AND "),
-            Query::Or(any) => self.join(any, " OR "),
+            Query::And(all) => self.join(all, " AND ", term),
+            Query::Or(any) => self.join(any, " OR ", term),
         }
     }
 
-    fn join(&mut self, queries: &[Query], operator: &str) {
+    fn join<T>(
+        &mut self,
+        queries: &[Query<T>],
+        operator: &str,
+        term: fn(&mut Condition, &T) -> String,
+    ) {
         self.sql.push('(');
         for (i, query) in queries.iter().enumerate() {
             if i > 0 {
                 self.sql.push_str(operator);
             }
-            self.push(query);
+            self.push(query, term);
         }
         self.sql.push(')');
     }
 
-    fn term(&mut self, term: &Term) {
-        let sql = match term {
+    /// A user search's term.
+    fn user_term(&mut self, term: &Term) -> String {
+        match term {
             Term::Text(field, matcher) => self.text_match(text_column(*field), matcher, false),
             Term::Connection(matcher) => {
                 let name = self.text_match("name", matcher, self.postgres);
@@ -196,13 +224,17 @@ impl Condition {
                      WHERE tenant_id = $1 AND field = {field}{values})"
                 )
             }
-        };
-        self.sql.push_str(&sql);
+        }
     }
 
     /// `column` matched; `collate` compares bytes on PostgreSQL (for a
     /// column not declared so).
-    fn text_match(&mut self, column: &str, matcher: &TextMatch, collate: bool) -> String {
+    pub(super) fn text_match(
+        &mut self,
+        column: &str,
+        matcher: &TextMatch,
+        collate: bool,
+    ) -> String {
         match matcher {
             TextMatch::Exact(value) => format!("{column} = {}", self.text(value)),
             TextMatch::Prefix(prefix) => self.prefix(column, prefix, collate),
@@ -224,7 +256,7 @@ impl Condition {
         }
     }
 
-    fn range(
+    pub(super) fn range(
         &mut self,
         column: &str,
         from: Option<(Bind, bool)>,
@@ -280,7 +312,7 @@ fn date_column(field: DateField) -> &'static str {
     }
 }
 
-fn bind_all<'q>(
+pub(super) fn bind_all<'q>(
     mut query: sqlx::query::Query<'q, Any, AnyArguments>,
     tenant_id: &'q str,
     binds: &'q [Bind],
@@ -304,13 +336,9 @@ pub(super) struct SearchStatements {
 
 impl SearchStatements {
     pub(super) fn new(search: &UserSearch, columns: &str, postgres: bool) -> SearchStatements {
-        let mut condition = Condition {
-            sql: String::new(),
-            binds: Vec::new(),
-            postgres,
-        };
+        let mut condition = Condition::new(postgres);
         match &search.query {
-            Some(query) => condition.push(query),
+            Some(query) => condition.push(query, Condition::user_term),
             None => condition.sql.push_str("1 = 1"),
         }
         let order = match search.sort {

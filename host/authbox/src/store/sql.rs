@@ -55,6 +55,7 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/0007_user_search.sqlite.sql"),
         postgres: include_str!("migrations/0007_user_search.postgres.sql"),
     },
+    Migration::both(8, include_str!("migrations/0008_tenant_logs.sql")),
 ];
 
 /// The migration that adds user search, after which the users already
@@ -383,6 +384,11 @@ impl SqlStore {
             .map_err(database)?
             .ok_or_else(|| StoreError::NotFound(format!("tenant `{key}`")))?;
         tenant(&row).map_err(database)
+    }
+
+    /// Whether the store is a SQLite file (else PostgreSQL).
+    pub(super) fn sqlite(&self) -> bool {
+        self.sqlite
     }
 
     /// Closes the pool.

@@ -594,3 +594,47 @@ async fn term_rows(store: &SqlStore) -> i64 {
         .await
         .unwrap()
 }
+
+#[tokio::test]
+async fn the_retention_sweep_keeps_each_tenant_s_newest_events_within_the_age() {
+    use crate::logs::{EventSource, EventType, LogEvent, LogPage, LogSearch};
+    for (store, db) in stores("log_retention").await {
+        let now_ms = sqlx::types::chrono::Utc::now().timestamp_millis();
+        let event = |tenant: &str, at_ms: i64, n: u32| LogEvent {
+            log_id: format!("{}{n:016x}", LogEvent::first_id_at(at_ms)),
+            ..LogEvent::new(tenant, EventType::SuccessLogin, &EventSource::default())
+        };
+        let mut events = Vec::new();
+        for n in 0..30 {
+            events.push(event("busy", now_ms - 1000 + i64::from(n), n));
+        }
+        for n in 0..5 {
+            events.push(event("quiet", now_ms, n));
+            events.push(event("quiet", now_ms - 40 * 24 * 3600 * 1000, n));
+        }
+        store.insert_log_events(&events).await.unwrap();
+        let cutoff = LogEvent::first_id_at(now_ms - 30 * 24 * 3600 * 1000);
+        assert_eq!(store.sweep_log_events(&cutoff, 10).await.unwrap(), 20 + 5);
+        let kept = |tenant: &'static str| {
+            let search = LogSearch {
+                query: None,
+                user_id: None,
+                page: LogPage::Checkpoint {
+                    from: None,
+                    take: 100,
+                },
+                include_totals: false,
+            };
+            let store = store.clone();
+            async move { store.log_events(tenant, &search).await.unwrap().0 }
+        };
+        let busy = kept("busy").await;
+        assert_eq!(busy.len(), 10);
+        assert_eq!(busy[0].log_id, events[20].log_id, "the newest ten are kept");
+        assert_eq!(kept("quiet").await.len(), 5);
+        // Nothing more to sweep.
+        assert_eq!(store.sweep_log_events(&cutoff, 10).await.unwrap(), 0);
+        store.close().await;
+        db.drop().await;
+    }
+}

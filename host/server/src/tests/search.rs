@@ -5,18 +5,18 @@
 
 use super::*;
 
-struct Searched {
-    base: String,
-    http: Client,
-    authbox: Authbox,
-    key: String,
-    other_key: String,
+pub(super) struct Searched {
+    pub(super) base: String,
+    pub(super) http: Client,
+    pub(super) authbox: Authbox,
+    pub(super) key: String,
+    pub(super) other_key: String,
     _store: LegacyDb,
     _dir: tempfile::TempDir,
 }
 
 impl Searched {
-    async fn get(&self, path: &str, key: &str) -> (StatusCode, Value) {
+    pub(super) async fn get(&self, path: &str, key: &str) -> (StatusCode, Value) {
         let response = self
             .http
             .get(format!("{}{path}", self.base))
@@ -61,7 +61,7 @@ impl Searched {
 }
 
 /// `text` percent-encoded for a query string.
-fn url_encoded(text: &str) -> String {
+pub(super) fn url_encoded(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
@@ -72,14 +72,14 @@ fn url_encoded(text: &str) -> String {
         .collect()
 }
 
-const ADA: &str = "ada@example.com";
-const GRACE: &str = "grace@example.com";
-const EMILE: &str = "Émile@example.com";
-const LINUS: &str = "linus@example.com";
+pub(super) const ADA: &str = "ada@example.com";
+pub(super) const GRACE: &str = "grace@example.com";
+pub(super) const EMILE: &str = "Émile@example.com";
+pub(super) const LINUS: &str = "linus@example.com";
 
 /// A server per store, with tenant `acme` (connections `echo` and
 /// `partners`, four users) and tenant `other` (one user).
-async fn servers(test: &str) -> Vec<Searched> {
+pub(super) async fn servers(test: &str) -> Vec<Searched> {
     let mut servers = Vec::new();
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let Some(store) = LegacyDb::empty(backend, test).await else {

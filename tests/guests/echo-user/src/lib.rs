@@ -2,10 +2,12 @@
 //! `echo|<email>` with that email. The benchmarks' script when what is
 //! measured is everything around the script (the cache, the store). A
 //! password that is a JSON object adds its members to the profile (metadata
-//! included): tests make users of any shape with it.
+//! included): tests make users of any shape with it. Two members are not
+//! attributes: `"refuse": "password"` (or `"user"`) answers wrong
+//! credentials (with or without the user's id), `"log"` is logged first.
 
 use authbox_guest::serde_json;
-use authbox_guest::{CustomDatabase, Map, Profile, Result, Value};
+use authbox_guest::{CustomDatabase, Error, Map, Profile, Result, Value};
 
 struct EchoUser;
 
@@ -16,7 +18,20 @@ fn profile(email: &str) -> Profile {
 impl CustomDatabase for EchoUser {
     fn login(username_or_email: &str, password: &str) -> Result<Profile> {
         let mut profile = profile(username_or_email);
-        let shape: Map<String, Value> = serde_json::from_str(password).unwrap_or_default();
+        let mut shape: Map<String, Value> = serde_json::from_str(password).unwrap_or_default();
+        if let Some(Value::String(line)) = shape.remove("log") {
+            authbox_guest::info!("{line}");
+        }
+        match shape.remove("refuse").as_ref().and_then(Value::as_str) {
+            Some("password") => {
+                return Err(Error::WrongCredentials {
+                    user_id: Some(format!("echo|{username_or_email}")),
+                    message: Some("wrong password".into()),
+                });
+            }
+            Some(_) => return Err(Error::wrong_credentials()),
+            None => {}
+        }
         for (key, value) in shape {
             profile = match key.as_str() {
                 "user_metadata" => profile.user_metadata(value),

@@ -136,6 +136,7 @@ async fn the_cache_on_postgres_follows_the_legacy_database() {
 async fn cache_follows_the_legacy_database(s: &Setup) {
     let ctx = LoginContext {
         ip: Some("198.51.100.7".into()),
+        ..LoginContext::default()
     };
     let login = |password: &'static str| s.authbox.login(&s.tenant, "legacy", ADA, password, &ctx);
     assert!(matches!(

@@ -13,6 +13,7 @@ const GRACE_PASSWORD: &str = "hopper1906";
 fn from(ip: &str) -> LoginContext {
     LoginContext {
         ip: Some(ip.into()),
+        ..LoginContext::default()
     }
 }
 

@@ -1,0 +1,151 @@
+//! Writing events off the request's path: a bounded queue a task drains
+//! into the store, a batch per statement; and the retention sweep. A full
+//! queue drops the event (and counts it) rather than slow a login.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::LogEvent;
+use crate::store::LogStore;
+
+/// Events waiting to be written at most; past it new ones are dropped.
+const QUEUE: usize = 20_000;
+/// Events per statement at most.
+const BATCH: usize = 500;
+
+/// How long and how many events each tenant's log keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Older events are deleted (Auth0 keeps 2 to 30 days by plan).
+    pub max_age: Duration,
+    /// A tenant's events beyond its newest this many are deleted.
+    pub max_events_per_tenant: u64,
+    /// How often the sweep runs.
+    pub every: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            max_age: Duration::from_secs(30 * 24 * 3600),
+            max_events_per_tenant: 100_000,
+            every: Duration::from_secs(60),
+        }
+    }
+}
+
+enum Message {
+    Event(Box<LogEvent>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// The queue of events to write, and its writer and sweeper tasks (stopped
+/// with the last clone).
+#[derive(Clone)]
+pub struct LogSink {
+    queue: mpsc::Sender<Message>,
+    dropped: Arc<AtomicU64>,
+    _tasks: Arc<Tasks>,
+}
+
+struct Tasks(Vec<tokio::task::AbortHandle>);
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
+impl LogSink {
+    /// Starts writing into `store`, and sweeping it by `retention`.
+    pub(crate) fn start(store: Arc<dyn LogStore>, retention: Retention) -> LogSink {
+        let (queue, mut received) = mpsc::channel(QUEUE);
+        let writer = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                while let Some(first) = received.recv().await {
+                    let mut batch = Vec::new();
+                    let mut flushed = Vec::new();
+                    let mut next = Some(first);
+                    while let Some(message) = next.take() {
+                        match message {
+                            Message::Event(event) => batch.push(*event),
+                            Message::Flush(done) => flushed.push(done),
+                        }
+                        if batch.len() < BATCH {
+                            next = received.try_recv().ok();
+                        }
+                    }
+                    if !batch.is_empty()
+                        && let Err(e) = store.insert_log_events(&batch).await
+                    {
+                        tracing::warn!(error = %e, events = batch.len(), "tenant log events could not be written");
+                    }
+                    for done in flushed {
+                        let _ = done.send(());
+                    }
+                }
+            })
+        };
+        let sweeper = tokio::spawn(async move {
+            let mut every = tokio::time::interval(retention.every);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                if let Err(e) = sweep(store.as_ref(), retention).await {
+                    tracing::warn!(error = %e, "the tenant log retention sweep failed");
+                }
+            }
+        });
+        LogSink {
+            queue,
+            dropped: Arc::default(),
+            _tasks: Arc::new(Tasks(vec![writer.abort_handle(), sweeper.abort_handle()])),
+        }
+    }
+
+    /// Queues `event`; dropped (and counted) when the queue is full.
+    pub fn emit(&self, event: LogEvent) {
+        if self
+            .queue
+            .try_send(Message::Event(Box::new(event)))
+            .is_err()
+            && self.dropped.fetch_add(1, Ordering::Relaxed) == 0
+        {
+            tracing::warn!(
+                "the tenant log queue is full: events are dropped (counted in authbox_log_events_dropped_total)"
+            );
+        }
+    }
+
+    /// Waits until every event queued before is written.
+    pub async fn flush(&self) {
+        let (done, written) = oneshot::channel();
+        if self.queue.send(Message::Flush(done)).await.is_ok() {
+            let _ = written.await;
+        }
+    }
+
+    /// Events dropped because the queue was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+/// Deletes the events past `retention`.
+pub(crate) async fn sweep(
+    store: &dyn LogStore,
+    retention: Retention,
+) -> crate::store::StoreResult<u64> {
+    let now_ms = sqlx::types::chrono::Utc::now().timestamp_millis();
+    let max_age_ms = i64::try_from(retention.max_age.as_millis()).unwrap_or(i64::MAX);
+    let cutoff = LogEvent::first_id_at(now_ms.saturating_sub(max_age_ms));
+    store
+        .sweep_log_events(&cutoff, retention.max_events_per_tenant)
+        .await
+}

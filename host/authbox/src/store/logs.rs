@@ -1,0 +1,281 @@
+//! Tenant logs in the SQL store: events written in batches, read a page
+//! at a time with Auth0's query syntax, swept by age and count in small
+//! batches (a sweep never holds the store long from the logins).
+
+use async_trait::async_trait;
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::search::{Bind, Condition, bind_all};
+use super::sql::{SqlStore, database, json_text};
+use super::{StoreError, StoreResult};
+use crate::logs::{LogEvent, LogPage, LogSearch, LogTerm};
+use crate::search::Bound;
+
+/// Events deleted per statement of a sweep.
+const SWEEP_BATCH: i64 = 1000;
+
+const COLUMNS: &str = "tenant_id, log_id, date, type, description, ip, user_agent, client_id, \
+    client_name, user_id, user_name, connection, connection_id, details";
+
+/// The store of tenants' logs.
+#[async_trait]
+pub(crate) trait LogStore: Send + Sync {
+    /// Writes events (of any tenants).
+    async fn insert_log_events(&self, events: &[LogEvent]) -> StoreResult<()>;
+    /// A page of a tenant's events that `search` finds, and (if it asks)
+    /// how many it finds in all.
+    async fn log_events(
+        &self,
+        tenant_id: &str,
+        search: &LogSearch,
+    ) -> StoreResult<(Vec<LogEvent>, Option<u64>)>;
+    /// One event of a tenant.
+    async fn log_event(&self, tenant_id: &str, log_id: &str) -> StoreResult<LogEvent>;
+    /// Deletes the events whose id is below `cutoff_id` (older), and each
+    /// tenant's beyond its newest `keep`; answers how many.
+    async fn sweep_log_events(&self, cutoff_id: &str, keep: u64) -> StoreResult<u64>;
+}
+
+fn log_term(condition: &mut Condition, term: &LogTerm) -> String {
+    match term {
+        LogTerm::Text(column, matcher) => {
+            let postgres = condition.postgres;
+            condition.text_match(&format!("log_events.{column}"), matcher, postgres)
+        }
+        LogTerm::Date(from, to) => {
+            let end = |b: &Bound<String>| (Bind::Text(b.value.clone()), b.inclusive);
+            condition.range(
+                "log_events.date",
+                from.as_ref().map(end),
+                to.as_ref().map(end),
+            )
+        }
+    }
+}
+
+fn log_event(row: &AnyRow) -> StoreResult<LogEvent> {
+    let text = |column: &str| row.try_get::<String, _>(column).map_err(database);
+    let optional = |column: &str| row.try_get::<Option<String>, _>(column).map_err(database);
+    let details = match serde_json::from_str(&text("details")?) {
+        Ok(Value::Object(details)) => details,
+        _ => {
+            return Err(StoreError::Database(
+                "stored log details are not an object".into(),
+            ));
+        }
+    };
+    Ok(LogEvent {
+        tenant_id: text("tenant_id")?,
+        log_id: text("log_id")?,
+        date: text("date")?,
+        event_type: text("type")?,
+        description: text("description")?,
+        ip: optional("ip")?,
+        user_agent: optional("user_agent")?,
+        client_id: optional("client_id")?,
+        client_name: optional("client_name")?,
+        user_id: optional("user_id")?,
+        user_name: optional("user_name")?,
+        connection: optional("connection")?,
+        connection_id: optional("connection_id")?,
+        details,
+    })
+}
+
+#[async_trait]
+impl LogStore for SqlStore {
+    async fn insert_log_events(&self, events: &[LogEvent]) -> StoreResult<()> {
+        // 14 values a row: 50 rows stay under every backend's cap on them.
+        for chunk in events.chunks(50) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let placeholders: Vec<String> =
+                        (1..=14).map(|n| format!("${}", i * 14 + n)).collect();
+                    format!("({})", placeholders.join(", "))
+                })
+                .collect();
+            let statement = format!(
+                "INSERT INTO log_events ({COLUMNS}) VALUES {}",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(statement));
+            for event in chunk {
+                query = query
+                    .bind(event.tenant_id.clone())
+                    .bind(event.log_id.clone())
+                    .bind(event.date.clone())
+                    .bind(event.event_type.clone())
+                    .bind(event.description.clone())
+                    .bind(event.ip.clone())
+                    .bind(event.user_agent.clone())
+                    .bind(event.client_id.clone())
+                    .bind(event.client_name.clone())
+                    .bind(event.user_id.clone())
+                    .bind(event.user_name.clone())
+                    .bind(event.connection.clone())
+                    .bind(event.connection_id.clone())
+                    .bind(json_text(&event.details)?);
+            }
+            query.execute(&self.pool).await.map_err(database)?;
+        }
+        Ok(())
+    }
+
+    async fn log_events(
+        &self,
+        tenant_id: &str,
+        search: &LogSearch,
+    ) -> StoreResult<(Vec<LogEvent>, Option<u64>)> {
+        let mut condition = Condition::new(!self.sqlite());
+        match &search.query {
+            Some(query) => condition.push(query, log_term),
+            None => condition.sql.push_str("1 = 1"),
+        }
+        if let Some(user_id) = &search.user_id {
+            let user = condition.bind(Bind::Text(user_id.clone()));
+            condition.sql = format!("({}) AND log_events.user_id = {user}", condition.sql);
+        }
+        let mut filter = format!("log_events.tenant_id = $1 AND ({})", condition.sql);
+        let counted = filter.clone();
+        let (order, limit, offset) = match &search.page {
+            LogPage::Offset {
+                page,
+                per_page,
+                oldest_first,
+            } => {
+                let order = if *oldest_first { "ASC" } else { "DESC" };
+                let offset = i64::from(*page).saturating_mul(i64::from(*per_page));
+                (order, i64::from(*per_page), offset)
+            }
+            LogPage::Checkpoint { from, take } => {
+                if let Some(from) = from {
+                    let after = condition.bind(Bind::Text(from.clone()));
+                    filter.push_str(&format!(" AND log_events.log_id > {after}"));
+                }
+                ("ASC", i64::from(*take), 0)
+            }
+        };
+        let counted_binds = condition.bound();
+        let limit = condition.bind(Bind::Int(limit));
+        let offset = condition.bind(Bind::Int(offset));
+        let statement = format!(
+            "SELECT {COLUMNS} FROM log_events WHERE {filter} \
+             ORDER BY log_events.log_id {order} LIMIT {limit} OFFSET {offset}"
+        );
+        let binds = condition.into_binds();
+        let events = bind_all(
+            sqlx::query(sqlx::AssertSqlSafe(statement)),
+            tenant_id,
+            &binds,
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database)?
+        .iter()
+        .map(log_event)
+        .collect::<StoreResult<Vec<_>>>()?;
+        if !search.include_totals {
+            return Ok((events, None));
+        }
+        let statement = format!("SELECT COUNT(*) AS total FROM log_events WHERE {counted}");
+        let total: i64 = bind_all(
+            sqlx::query(sqlx::AssertSqlSafe(statement)),
+            tenant_id,
+            &binds[..counted_binds],
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(database)?
+        .try_get("total")
+        .map_err(database)?;
+        Ok((events, Some(total.max(0) as u64)))
+    }
+
+    async fn log_event(&self, tenant_id: &str, log_id: &str) -> StoreResult<LogEvent> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM log_events WHERE tenant_id = $1 AND log_id = $2"
+        )))
+        .bind(tenant_id)
+        .bind(log_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?
+        .ok_or_else(|| StoreError::NotFound(format!("log event `{log_id}`")))?;
+        log_event(&row)
+    }
+
+    async fn sweep_log_events(&self, cutoff_id: &str, keep: u64) -> StoreResult<u64> {
+        let mut deleted = self
+            .delete_in_batches("log_id < $1", None, cutoff_id)
+            .await?;
+        let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+        let crowded: Vec<String> =
+            sqlx::query("SELECT tenant_id FROM log_events GROUP BY tenant_id HAVING COUNT(*) > $1")
+                .bind(keep)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(database)?
+                .iter()
+                .map(|row| row.try_get("tenant_id"))
+                .collect::<Result<_, _>>()
+                .map_err(database)?;
+        for tenant_id in crowded {
+            // The oldest event kept: the tenant's newest `keep`-th.
+            let oldest_kept: Option<String> = sqlx::query_scalar(
+                "SELECT log_id FROM log_events WHERE tenant_id = $1 \
+                 ORDER BY log_id DESC LIMIT 1 OFFSET $2",
+            )
+            .bind(&tenant_id)
+            .bind(keep.saturating_sub(1))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?;
+            if let Some(oldest_kept) = oldest_kept {
+                deleted += self
+                    .delete_in_batches(
+                        "tenant_id = $2 AND log_id < $1",
+                        Some(&tenant_id),
+                        &oldest_kept,
+                    )
+                    .await?;
+            }
+        }
+        Ok(deleted)
+    }
+}
+
+impl SqlStore {
+    /// Deletes the events `filter` (over `$1` = `below`, `$2` = `tenant`)
+    /// selects, [`SWEEP_BATCH`] per statement, giving the store back between
+    /// statements.
+    async fn delete_in_batches(
+        &self,
+        filter: &str,
+        tenant: Option<&str>,
+        below: &str,
+    ) -> StoreResult<u64> {
+        let statement = format!(
+            "DELETE FROM log_events WHERE (tenant_id, log_id) IN \
+             (SELECT tenant_id, log_id FROM log_events WHERE {filter} LIMIT {SWEEP_BATCH})"
+        );
+        let mut deleted = 0;
+        loop {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(statement.as_str())).bind(below);
+            if let Some(tenant) = tenant {
+                query = query.bind(tenant);
+            }
+            let done = query
+                .execute(&self.pool)
+                .await
+                .map_err(database)?
+                .rows_affected();
+            deleted += done;
+            if done < SWEEP_BATCH as u64 {
+                return Ok(deleted);
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+}
