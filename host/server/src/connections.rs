@@ -23,7 +23,7 @@ use super::auth::Caller;
 use super::body::{JsonBody, WasmBody};
 use super::error::{ApiError, ErrorBody, KeyRefused};
 use super::fields::Fields;
-use super::params::{PathParams, QueryParams};
+use super::params::{PathParams, QueryParams, invalid_query, page_size};
 use authbox::runtime::capabilities::sql::DataSourceUrl;
 use authbox::runtime::report::Report;
 use authbox::runtime::{Action, ActionCall, JsSources};
@@ -318,21 +318,6 @@ struct ListQuery {
     include_fields: Option<bool>,
 }
 
-/// The most connections one page may have (as Auth0).
-const MAX_PAGE: u32 = 100;
-
-/// A page's size: `asked` (50 if not), 1 to [`MAX_PAGE`].
-fn page_size(name: &str, asked: Option<u32>) -> Result<usize, ApiError> {
-    match asked.unwrap_or(50) {
-        n @ 1..=MAX_PAGE => Ok(n as usize),
-        _ => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query_string",
-            format!("Query validation error: {name} must be from 1 to {MAX_PAGE}"),
-        )),
-    }
-}
-
 /// The `next` of a checkpoint page ending at the connection named `name`
 /// (connections are listed by name).
 fn checkpoint(name: &str) -> String {
@@ -346,11 +331,7 @@ fn after_checkpoint(from: &str) -> Result<String, ApiError> {
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_query_string",
-                "Query validation error: `from` is not a checkpoint: give the `next` of the previous page",
-            )
+            invalid_query("`from` is not a checkpoint: give the `next` of the previous page")
         })
 }
 
@@ -403,7 +384,7 @@ async fn list(
     });
     let fields = Fields::new(query.fields.as_deref(), query.include_fields);
     if query.from.is_some() || query.take.is_some() {
-        let take = page_size("take", query.take)?;
+        let take = page_size("take", query.take)? as usize;
         let after = query.from.as_deref().map(after_checkpoint).transpose()?;
         let rest: Vec<&Connection> = connections
             .iter()
@@ -422,7 +403,7 @@ async fn list(
     let (start, limit) = match (query.page, query.per_page) {
         (None, None) => (0, total.max(1)),
         (page, per_page) => {
-            let limit = page_size("per_page", per_page)?;
+            let limit = page_size("per_page", per_page)? as usize;
             (page.unwrap_or(0) as usize * limit, limit)
         }
     };

@@ -4,7 +4,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::IntoParams;
@@ -15,7 +14,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody, KeyRefused};
 use super::fields::Fields;
-use super::params::{PathParams, QueryParams};
+use super::params::{PathParams, QueryParams, invalid_query, page_size};
 use authbox::logs::{LogEvent, LogPage, LogSearch, parse_log_query};
 
 /// The routes, each documented in the OpenAPI document.
@@ -26,31 +25,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(of_user))
 }
 
-/// The most events one page may have (as Auth0).
-const MAX_PAGE: u32 = 100;
-
-fn bad_query(message: impl std::fmt::Display) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "invalid_query_string",
-        format!("Query validation error: {message}"),
-    )
-}
-
-/// A page size: `asked` (50 if not), 1 to [`MAX_PAGE`].
-fn page_size(name: &str, asked: Option<u32>) -> Result<u32, ApiError> {
-    match asked.unwrap_or(50) {
-        n @ 1..=MAX_PAGE => Ok(n),
-        _ => Err(bad_query(format!("{name} must be from 1 to {MAX_PAGE}"))),
-    }
-}
-
 /// `sort`: `date:-1` (newest first, the default) or `date:1`.
 fn oldest_first(sort: Option<&str>) -> Result<bool, ApiError> {
     match sort {
         None | Some("date:-1") => Ok(false),
         Some("date:1") => Ok(true),
-        Some(other) => Err(bad_query(format!(
+        Some(other) => Err(invalid_query(format!(
             "sort `{other}` is not supported: logs sort by date:1 or date:-1"
         ))),
     }
@@ -95,7 +75,7 @@ fn checkpoint(from: &str) -> Result<String, ApiError> {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     match valid {
         true => Ok(from.to_string()),
-        false => Err(bad_query(
+        false => Err(invalid_query(
             "`from` is not a log_id: give the log_id of the last event seen",
         )),
     }
@@ -166,7 +146,7 @@ async fn list(
             .filter(|q| !q.trim().is_empty())
             .map(parse_log_query)
             .transpose()
-            .map_err(bad_query)?,
+            .map_err(invalid_query)?,
         user_id: None,
         page: page(&query)?,
         include_totals: query.include_totals,

@@ -45,3 +45,26 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathPar
         }
     }
 }
+
+/// A 400 `invalid_query_string`: `message` says what is wrong.
+pub fn invalid_query(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_query_string",
+        format!("Query validation error: {message}"),
+    )
+}
+
+/// The most items one page of a list may have (as Auth0).
+pub const MAX_PAGE: u32 = 100;
+
+/// A page size given as parameter `name`: `asked` (50 if not), 1 to
+/// [`MAX_PAGE`].
+pub fn page_size(name: &str, asked: Option<u32>) -> Result<u32, ApiError> {
+    match asked.unwrap_or(50) {
+        n @ 1..=MAX_PAGE => Ok(n),
+        _ => Err(invalid_query(format!(
+            "{name} must be from 1 to {MAX_PAGE}"
+        ))),
+    }
+}

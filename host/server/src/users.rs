@@ -17,7 +17,7 @@ use super::auth::Caller;
 use super::body::{JsonBody, ObjectBody};
 use super::error::{ApiError, ErrorBody, KeyRefused};
 use super::fields::Fields;
-use super::params::{PathParams, QueryParams};
+use super::params::{PathParams, QueryParams, invalid_query, page_size};
 use authbox::flows::LoginContext;
 use authbox::runtime::NewUser;
 use authbox::search::{self, Query, Term, TextMatch, UserSearch};
@@ -302,33 +302,18 @@ fn default_per_page() -> u32 {
     50
 }
 
-/// The most users one page may have (as Auth0).
-const MAX_PER_PAGE: u32 = 100;
-
-fn bad_query(message: impl std::fmt::Display) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "invalid_query_string",
-        format!("Query validation error: {message}"),
-    )
-}
-
 impl ListQuery {
     /// The search these parameters ask for.
     fn search(&self) -> Result<UserSearch, ApiError> {
-        if !(1..=MAX_PER_PAGE).contains(&self.per_page) {
-            return Err(bad_query(format!(
-                "per_page must be from 1 to {MAX_PER_PAGE}"
-            )));
-        }
+        page_size("per_page", Some(self.per_page))?;
         if let Some(engine) = self.search_engine.as_deref().filter(|e| *e != "v3") {
-            return Err(bad_query(format!(
+            return Err(invalid_query(format!(
                 "search_engine `{engine}` is not supported: authbox searches as v3"
             )));
         }
         let mut all = Vec::new();
         if let Some(q) = self.q.as_deref().filter(|q| !q.trim().is_empty()) {
-            all.push(search::parse(q).map_err(bad_query)?);
+            all.push(search::parse(q).map_err(invalid_query)?);
         }
         if let Some(connection) = &self.connection {
             all.push(Query::Term(Term::Connection(TextMatch::Exact(
@@ -345,7 +330,7 @@ impl ListQuery {
             .as_deref()
             .map(str::parse)
             .transpose()
-            .map_err(bad_query)?;
+            .map_err(invalid_query)?;
         Ok(UserSearch {
             query,
             sort,

@@ -87,8 +87,9 @@ fn log_event(row: &AnyRow) -> StoreResult<LogEvent> {
 #[async_trait]
 impl LogStore for SqlStore {
     async fn insert_log_events(&self, events: &[LogEvent]) -> StoreResult<()> {
-        // 14 values a row: 50 rows stay under every backend's cap on them.
-        for chunk in events.chunks(50) {
+        // One statement per 500 events (14 values a row stay under every
+        // backend's cap): a SQLite store's write lock is taken once a batch.
+        for chunk in events.chunks(500) {
             let rows: Vec<String> = (0..chunk.len())
                 .map(|i| {
                     let placeholders: Vec<String> =
@@ -207,21 +208,23 @@ impl LogStore for SqlStore {
     }
 
     async fn sweep_log_events(&self, cutoff_id: &str, keep: u64) -> StoreResult<u64> {
-        let mut deleted = self
-            .delete_in_batches("log_id < $1", None, cutoff_id)
-            .await?;
         let keep = i64::try_from(keep).unwrap_or(i64::MAX);
-        let crowded: Vec<String> =
-            sqlx::query("SELECT tenant_id FROM log_events GROUP BY tenant_id HAVING COUNT(*) > $1")
-                .bind(keep)
+        let counts: Vec<(String, i64)> =
+            sqlx::query("SELECT tenant_id, COUNT(*) AS events FROM log_events GROUP BY tenant_id")
                 .fetch_all(&self.pool)
                 .await
                 .map_err(database)?
                 .iter()
-                .map(|row| row.try_get("tenant_id"))
-                .collect::<Result<_, _>>()
+                .map(|row| Ok((row.try_get("tenant_id")?, row.try_get("events")?)))
+                .collect::<Result<_, sqlx::Error>>()
                 .map_err(database)?;
-        for tenant_id in crowded {
+        let mut deleted = 0;
+        for (tenant_id, events) in counts {
+            let too_old = self.delete_in_batches(&tenant_id, cutoff_id).await?;
+            deleted += too_old;
+            if events - (too_old as i64) <= keep {
+                continue;
+            }
             // The oldest event kept: the tenant's newest `keep`-th.
             let oldest_kept: Option<String> = sqlx::query_scalar(
                 "SELECT log_id FROM log_events WHERE tenant_id = $1 \
@@ -233,13 +236,7 @@ impl LogStore for SqlStore {
             .await
             .map_err(database)?;
             if let Some(oldest_kept) = oldest_kept {
-                deleted += self
-                    .delete_in_batches(
-                        "tenant_id = $2 AND log_id < $1",
-                        Some(&tenant_id),
-                        &oldest_kept,
-                    )
-                    .await?;
+                deleted += self.delete_in_batches(&tenant_id, &oldest_kept).await?;
             }
         }
         Ok(deleted)
@@ -247,26 +244,20 @@ impl LogStore for SqlStore {
 }
 
 impl SqlStore {
-    /// Deletes the events `filter` (over `$1` = `below`, `$2` = `tenant`)
-    /// selects, [`SWEEP_BATCH`] per statement, giving the store back between
-    /// statements.
-    async fn delete_in_batches(
-        &self,
-        filter: &str,
-        tenant: Option<&str>,
-        below: &str,
-    ) -> StoreResult<u64> {
+    /// Deletes the tenant's events whose id is below `below`,
+    /// [`SWEEP_BATCH`] per statement (on the primary key), giving the store
+    /// back between statements.
+    async fn delete_in_batches(&self, tenant_id: &str, below: &str) -> StoreResult<u64> {
         let statement = format!(
-            "DELETE FROM log_events WHERE (tenant_id, log_id) IN \
-             (SELECT tenant_id, log_id FROM log_events WHERE {filter} LIMIT {SWEEP_BATCH})"
+            "DELETE FROM log_events WHERE tenant_id = $1 AND log_id IN \
+             (SELECT log_id FROM log_events WHERE tenant_id = $1 AND log_id < $2 \
+             LIMIT {SWEEP_BATCH})"
         );
         let mut deleted = 0;
         loop {
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(statement.as_str())).bind(below);
-            if let Some(tenant) = tenant {
-                query = query.bind(tenant);
-            }
-            let done = query
+            let done = sqlx::query(sqlx::AssertSqlSafe(statement.as_str()))
+                .bind(tenant_id)
+                .bind(below)
                 .execute(&self.pool)
                 .await
                 .map_err(database)?

@@ -99,6 +99,7 @@ pub(super) async fn write_terms(
 }
 
 /// A value bound to a placeholder.
+#[derive(Clone)]
 pub(super) enum Bind {
     Text(String),
     Int(i64),
@@ -207,24 +208,24 @@ impl Condition {
                 )
             }
             Term::Metadata { field, matcher } => {
-                let field = self.text(field);
-                let values = match matcher {
-                    ValueMatch::Any(values) => {
-                        let placeholders: Vec<String> =
-                            values.iter().map(|v| self.text(v)).collect();
-                        format!(" AND value IN ({})", placeholders.join(", "))
-                    }
-                    ValueMatch::Prefix(prefix) => {
-                        format!(" AND {}", self.prefix("value", prefix, false))
-                    }
-                    ValueMatch::Exists => String::new(),
-                };
-                format!(
-                    "users.user_id IN (SELECT user_id FROM user_terms \
-                     WHERE tenant_id = $1 AND field = {field}{values})"
-                )
+                let terms = self.terms_matching(field, matcher);
+                format!("users.user_id IN (SELECT user_id FROM user_terms WHERE {terms})")
             }
         }
+    }
+
+    /// The tenant's rows of `user_terms` a metadata term matches.
+    fn terms_matching(&mut self, field: &str, matcher: &ValueMatch) -> String {
+        let field = self.text(field);
+        let values = match matcher {
+            ValueMatch::Any(values) => {
+                let placeholders: Vec<String> = values.iter().map(|v| self.text(v)).collect();
+                format!(" AND value IN ({})", placeholders.join(", "))
+            }
+            ValueMatch::Prefix(prefix) => format!(" AND {}", self.prefix("value", prefix, false)),
+            ValueMatch::Exists => String::new(),
+        };
+        format!("tenant_id = $1 AND field = {field}{values}")
     }
 
     /// `column` matched; `collate` compares bytes on PostgreSQL (for a
@@ -330,8 +331,9 @@ pub(super) fn bind_all<'q>(
 /// The statements of a search: its page, and (if asked) its total.
 pub(super) struct SearchStatements {
     page: String,
-    total: String,
     binds: Vec<Bind>,
+    total: String,
+    total_binds: Vec<Bind>,
 }
 
 impl SearchStatements {
@@ -360,18 +362,35 @@ impl SearchStatements {
                 format!("{column} {direction}{nulls}, users.user_id {direction}")
             }
         };
+        let filter = format!("users.tenant_id = $1 AND ({})", condition.sql);
+        let (total, total_binds) = match &search.query {
+            // A lone metadata term is counted on its index entries alone
+            // (each user's terms are written and deleted with the user).
+            Some(Query::Term(Term::Metadata { field, matcher })) => {
+                let mut terms = Condition::new(postgres);
+                let matching = terms.terms_matching(field, matcher);
+                let total = format!(
+                    "SELECT COUNT(DISTINCT user_id) AS total FROM user_terms WHERE {matching}"
+                );
+                (total, terms.binds)
+            }
+            _ => (
+                format!("SELECT COUNT(*) AS total FROM users WHERE {filter}"),
+                condition.binds.clone(),
+            ),
+        };
         let limit = condition.bind(Bind::Int(i64::from(search.per_page)));
         let offset = condition.bind(Bind::Int(
             i64::from(search.page).saturating_mul(i64::from(search.per_page)),
         ));
-        let filter = format!("users.tenant_id = $1 AND ({})", condition.sql);
         SearchStatements {
             page: format!(
                 "SELECT {columns} FROM users WHERE {filter} ORDER BY {order} \
                  LIMIT {limit} OFFSET {offset}"
             ),
-            total: format!("SELECT COUNT(*) AS total FROM users WHERE {filter}"),
             binds: condition.binds,
+            total,
+            total_binds,
         }
     }
 
@@ -386,16 +405,14 @@ impl SearchStatements {
         )
     }
 
-    /// The total's statement binds the page's values too, unused at the end.
     pub(super) fn total<'q>(
         &'q self,
         tenant_id: &'q str,
     ) -> sqlx::query::Query<'q, Any, AnyArguments> {
-        let used = self.binds.len() - 2;
         bind_all(
             sqlx::query(sqlx::AssertSqlSafe(self.total.as_str())),
             tenant_id,
-            &self.binds[..used],
+            &self.total_binds,
         )
     }
 }

@@ -43,6 +43,21 @@ async fn setup_with_script() -> Setup {
 }
 
 impl Setup {
+    /// The tenant's log events so far, oldest first.
+    async fn events(&self) -> Vec<crate::logs::LogEvent> {
+        self.authbox.flush_logs().await;
+        let every = crate::logs::LogSearch {
+            query: None,
+            user_id: None,
+            page: crate::logs::LogPage::Checkpoint {
+                from: None,
+                take: 100,
+            },
+            include_totals: false,
+        };
+        self.authbox.logs(&self.tenant, &every).await.unwrap().0
+    }
+
     /// Uploads and activates the component at `path`.
     async fn upload(&self, path: &str) {
         let wasm = std::fs::read(path).unwrap();
@@ -358,6 +373,14 @@ async fn users_are_listed_by_page_and_deleted_through_the_script() {
         s.authbox.delete_user(&s.tenant, "auth0|sqlite|2").await,
         Err(FlowError::NotFound(_))
     ));
+    // Three logins, the deletion (with its script call), a wrong password;
+    // the second, refused deletion is no event.
+    let events = s.events().await;
+    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(types, ["s", "s", "s", "du", "fu"]);
+    let deleted = &events[3];
+    assert_eq!(deleted.user_id.as_deref(), Some("auth0|sqlite|2"));
+    assert_eq!(deleted.details["scripts"][0]["action"], json!("delete"));
 }
 
 #[tokio::test]
@@ -404,6 +427,20 @@ async fn signup_creates_in_the_custom_database_then_caches_the_login() {
         matches!(exists, Err(FlowError::Refused(Refusal::UserExists))),
         "{exists:?}"
     );
+    // The tenant's log: the signup's own login, the signup with the calls
+    // it made, the login, the refused signup.
+    let events = s.events().await;
+    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(types, ["s", "ss", "s", "fs"]);
+    let calls: Vec<&str> = events[1].details["scripts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(calls, ["get-user", "create"]);
+    assert_eq!(events[1].user_id.as_deref(), Some("auth0|sqlite|4"));
+    assert_eq!(events[3].description, "user exists");
 }
 
 #[tokio::test]

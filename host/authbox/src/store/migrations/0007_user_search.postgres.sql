@@ -13,7 +13,7 @@ ALTER TABLE user_terms
     ALTER COLUMN user_id TYPE TEXT COLLATE "C",
     ALTER COLUMN value TYPE TEXT COLLATE "C";
 
--- An index per field searched or sorted often (as on SQLite), ending in user_id (the order's
+-- An index per field searched or sorted often and not changed by every login (as on SQLite), ending in user_id (the order's
 -- tie-break) and with NULL first as SQLite sorts it, so that a sorted page is
 -- read from the index, in the same order on both backends.
 CREATE INDEX users_search_username ON users (tenant_id, username NULLS FIRST, user_id);
@@ -21,6 +21,4 @@ CREATE INDEX users_search_name ON users (tenant_id, name_key NULLS FIRST, user_i
 CREATE INDEX users_search_nickname ON users (tenant_id, nickname_key NULLS FIRST, user_id);
 CREATE INDEX users_search_email ON users (tenant_id, email_key NULLS FIRST, user_id);
 CREATE INDEX users_search_blocked ON users (tenant_id, blocked NULLS FIRST, user_id);
-CREATE INDEX users_search_logins_count ON users (tenant_id, logins_count NULLS FIRST, user_id);
 CREATE INDEX users_search_created_at ON users (tenant_id, created_at NULLS FIRST, user_id);
-CREATE INDEX users_search_last_login ON users (tenant_id, last_login NULLS FIRST, user_id);
