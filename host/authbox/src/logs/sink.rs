@@ -118,7 +118,7 @@ impl LogSink {
             && self.dropped.fetch_add(1, Ordering::Relaxed) == 0
         {
             tracing::warn!(
-                "the tenant log queue is full: events are dropped (counted in authbox_log_events_dropped_total)"
+                "the tenant log queue is full: events are dropped (LogSink::dropped counts them)"
             );
         }
     }
