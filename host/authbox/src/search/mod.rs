@@ -13,7 +13,7 @@ pub use query::{
     Bound, DateField, FlagField, Query, Term, TextField, TextMatch, ValueMatch, Written, parse,
     parse_with,
 };
-pub use terms::{MAX_TERM_BYTES, MetadataTerm, metadata_terms};
+pub use terms::{MAX_TERM_BYTES, MetadataTerm, metadata_terms, object_terms};
 
 pub(crate) use query::{date_range, text_match};
 

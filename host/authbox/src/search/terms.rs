@@ -26,14 +26,17 @@ pub fn metadata_terms(
     app_metadata: &Map<String, Value>,
     user_metadata: &Map<String, Value>,
 ) -> Vec<MetadataTerm> {
+    let mut terms = object_terms("app_metadata", app_metadata);
+    terms.extend(object_terms("user_metadata", user_metadata));
+    terms
+}
+
+/// The terms of one metadata object named `root` (`app_metadata` or
+/// `user_metadata`), sorted, without repeats.
+pub fn object_terms(root: &str, object: &Map<String, Value>) -> Vec<MetadataTerm> {
     let mut terms = Vec::new();
-    for (root, object) in [
-        ("app_metadata", app_metadata),
-        ("user_metadata", user_metadata),
-    ] {
-        for (key, value) in object {
-            collect(&format!("{root}.{key}"), value, &mut terms);
-        }
+    for (key, value) in object {
+        collect(&format!("{root}.{key}"), value, &mut terms);
     }
     terms.sort();
     terms.dedup();

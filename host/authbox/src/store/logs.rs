@@ -18,6 +18,8 @@ const SWEEP_BATCH: i64 = 1000;
 
 const COLUMNS: &str = "tenant_id, log_id, date, type, description, ip, user_agent, client_id, \
     client_name, user_id, user_name, connection, connection_id, details";
+/// How many [`COLUMNS`] there are.
+const COLUMN_COUNT: usize = 14;
 
 /// The store of tenants' logs.
 #[async_trait]
@@ -87,40 +89,55 @@ fn log_event(row: &AnyRow) -> StoreResult<LogEvent> {
 #[async_trait]
 impl LogStore for SqlStore {
     async fn insert_log_events(&self, events: &[LogEvent]) -> StoreResult<()> {
-        // One statement per 500 events (14 values a row stay under every
-        // backend's cap): a SQLite store's write lock is taken once a batch.
-        for chunk in events.chunks(500) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let placeholders: Vec<String> =
-                        (1..=14).map(|n| format!("${}", i * 14 + n)).collect();
-                    format!("({})", placeholders.join(", "))
-                })
-                .collect();
-            let statement = format!(
-                "INSERT INTO log_events ({COLUMNS}) VALUES {}",
-                rows.join(", ")
-            );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(statement));
-            for event in chunk {
-                query = query
-                    .bind(event.tenant_id.clone())
-                    .bind(event.log_id.clone())
-                    .bind(event.date.clone())
-                    .bind(event.event_type.clone())
-                    .bind(event.description.clone())
-                    .bind(event.ip.clone())
-                    .bind(event.user_agent.clone())
-                    .bind(event.client_id.clone())
-                    .bind(event.client_name.clone())
-                    .bind(event.user_id.clone())
-                    .bind(event.user_name.clone())
-                    .bind(event.connection.clone())
-                    .bind(event.connection_id.clone())
-                    .bind(json_text(&event.details)?);
-            }
-            query.execute(&self.pool).await.map_err(database)?;
+        // One statement and one bound value per batch: the events as a JSON
+        // array of rows, which the database takes apart. (Binding a value
+        // per column costs time quadratic in a statement's placeholders:
+        // sqlx looks each one's name up, and SQLite finds a name by a linear
+        // search. 500 events of 14 values spent more time binding than
+        // writing, and took a third of the SQLite store's login rate.)
+        let mut rows = Vec::with_capacity(events.len());
+        for event in events {
+            rows.push(Value::Array(vec![
+                event.tenant_id.clone().into(),
+                event.log_id.clone().into(),
+                event.date.clone().into(),
+                event.event_type.clone().into(),
+                event.description.clone().into(),
+                event.ip.clone().into(),
+                event.user_agent.clone().into(),
+                event.client_id.clone().into(),
+                event.client_name.clone().into(),
+                event.user_id.clone().into(),
+                event.user_name.clone().into(),
+                event.connection.clone().into(),
+                event.connection_id.clone().into(),
+                json_text(&event.details)?.into(),
+            ]));
         }
+        let statement = match self.sqlite() {
+            true => {
+                let values: Vec<String> = (0..COLUMN_COUNT)
+                    .map(|i| format!("json_extract(e.value, '$[{i}]')"))
+                    .collect();
+                format!(
+                    "INSERT INTO log_events ({COLUMNS}) SELECT {} FROM json_each($1) AS e",
+                    values.join(", ")
+                )
+            }
+            false => {
+                let values: Vec<String> = (0..COLUMN_COUNT).map(|i| format!("e ->> {i}")).collect();
+                format!(
+                    "INSERT INTO log_events ({COLUMNS}) SELECT {} \
+                     FROM json_array_elements($1::json) AS e",
+                    values.join(", ")
+                )
+            }
+        };
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .bind(Value::Array(rows).to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(database)?;
         Ok(())
     }
 

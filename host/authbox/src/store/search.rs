@@ -2,18 +2,16 @@
 //! over indexed columns and the `user_terms` index table (never JSON read
 //! row by row), with bound values only. Also what keeps those indexes: the
 //! searchable keys of a user's root attributes ([`RootKeys`], written with
-//! the profile) and the metadata's terms ([`write_terms`], written with the
-//! metadata, in the same transaction).
+//! the profile) and the metadata's terms ([`terms_column`], written beside
+//! the metadata, in the same statement).
 
 use serde_json::{Map, Value};
 use sqlx::any::AnyArguments;
 use sqlx::{Any, AnyConnection, Row};
 
-use super::records::CachedUser;
-use super::{StoreResult, sql::database};
 use crate::search::{
     DateField, FlagField, Query, SortField, Term, TextField, TextMatch, UserSearch, ValueMatch,
-    metadata_terms,
+    metadata_terms, object_terms,
 };
 
 /// The searchable forms of a profile's root attributes: the fields Auth0
@@ -65,37 +63,16 @@ impl<'q> BindKeys for sqlx::query::Query<'q, Any, AnyArguments> {
     }
 }
 
-/// Replaces the metadata terms of `user` by those of its metadata now.
-pub(super) async fn write_terms(
-    connection: &mut AnyConnection,
-    tenant_id: &str,
-    user: &CachedUser,
-) -> StoreResult<()> {
-    sqlx::query("DELETE FROM user_terms WHERE tenant_id = $1 AND user_id = $2")
-        .bind(tenant_id)
-        .bind(&user.user_id)
-        .execute(&mut *connection)
-        .await
-        .map_err(database)?;
-    let terms = metadata_terms(&user.app_metadata, &user.user_metadata);
-    // A statement per chunk: few round trips, bounded statements.
-    for chunk in terms.chunks(100) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| format!("($1, $2, ${}, ${})", 3 + 2 * i, 4 + 2 * i))
-            .collect();
-        let statement = format!(
-            "INSERT INTO user_terms (tenant_id, user_id, field, value) VALUES {}",
-            rows.join(", ")
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(statement))
-            .bind(tenant_id)
-            .bind(&user.user_id);
-        for term in chunk {
-            query = query.bind(&term.field).bind(&term.value);
-        }
-        query.execute(&mut *connection).await.map_err(database)?;
-    }
-    Ok(())
+/// The search terms of a metadata object named `root`, as the store keeps
+/// them beside it (`app_metadata_terms`, `user_metadata_terms`): a JSON
+/// array of `[field, value]` pairs, from which the database's triggers
+/// (migration 9) write that object's rows of `user_terms`.
+pub(super) fn terms_column(root: &str, object: &Map<String, Value>) -> String {
+    let pairs = object_terms(root, object)
+        .into_iter()
+        .map(|term| Value::Array(vec![term.field.into(), term.value.into()]))
+        .collect();
+    Value::Array(pairs).to_string()
 }
 
 /// A value bound to a placeholder.
@@ -103,6 +80,10 @@ pub(super) async fn write_terms(
 pub(super) enum Bind {
     Text(String),
     Int(i64),
+    /// Text or a typed NULL.
+    MaybeText(Option<String>),
+    /// A number or a typed NULL.
+    MaybeInt(Option<i64>),
 }
 
 /// A statement's condition being written, with its bound values; `$1` is
@@ -314,15 +295,24 @@ fn date_column(field: DateField) -> &'static str {
 }
 
 pub(super) fn bind_all<'q>(
-    mut query: sqlx::query::Query<'q, Any, AnyArguments>,
+    query: sqlx::query::Query<'q, Any, AnyArguments>,
     tenant_id: &'q str,
     binds: &'q [Bind],
 ) -> sqlx::query::Query<'q, Any, AnyArguments> {
-    query = query.bind(tenant_id);
+    bind_values(query.bind(tenant_id), binds)
+}
+
+/// Binds `binds` to `query`, in order.
+pub(super) fn bind_values<'q>(
+    mut query: sqlx::query::Query<'q, Any, AnyArguments>,
+    binds: &'q [Bind],
+) -> sqlx::query::Query<'q, Any, AnyArguments> {
     for bind in binds {
         query = match bind {
             Bind::Text(text) => query.bind(text.as_str()),
             Bind::Int(n) => query.bind(*n),
+            Bind::MaybeText(text) => query.bind(text.as_deref()),
+            Bind::MaybeInt(n) => query.bind(*n),
         };
     }
     query

@@ -12,7 +12,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection as _, Row, Transaction};
 use super::records::{CachedUser, Connection, ConnectionSettings, ScriptVersion, Tenant};
 use super::rekey::check_and_seal;
 use super::sealed::{Place, seal, unseal};
-use super::search::{self, BindKeys, RootKeys, SearchStatements, write_terms};
+use super::search::{self, Bind, BindKeys, RootKeys, SearchStatements, bind_values, terms_column};
 use super::secret_key::SecretKey;
 use super::{
     LoginRecord, MigrationReason, MigrationRecord, Store, StoreError, StoreResult,
@@ -56,6 +56,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("migrations/0007_user_search.postgres.sql"),
     },
     Migration::both(8, include_str!("migrations/0008_tenant_logs.sql")),
+    Migration {
+        version: 9,
+        both: include_str!("migrations/0009_terms_by_trigger.sql"),
+        sqlite: include_str!("migrations/0009_terms_by_trigger.sqlite.sql"),
+        postgres: include_str!("migrations/0009_terms_by_trigger.postgres.sql"),
+    },
 ];
 
 /// The migration that adds user search, after which the users already
@@ -341,36 +347,6 @@ impl SqlStore {
         }
     }
 
-    /// Runs the `DELETE` of search terms `terms`, then the `DELETE`
-    /// `query`, both bound to (`tenant_id`, `key`), in one transaction; not
-    /// found (named by `what`) if the second deleted nothing.
-    async fn delete_with_terms(
-        &self,
-        terms: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
-        query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
-        tenant_id: &str,
-        key: &str,
-        what: impl FnOnce() -> String,
-    ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(database)?;
-        terms
-            .bind(tenant_id)
-            .bind(key)
-            .execute(&mut *tx)
-            .await
-            .map_err(database)?;
-        let deleted = query
-            .bind(tenant_id)
-            .bind(key)
-            .execute(&mut *tx)
-            .await
-            .map_err(database)?;
-        if deleted.rows_affected() == 0 {
-            return Err(StoreError::NotFound(what()));
-        }
-        tx.commit().await.map_err(database)
-    }
-
     /// The tenant row `query` answers (selected or `RETURNING *`); `key`
     /// names it when there is none.
     async fn tenant_row(
@@ -502,6 +478,21 @@ fn script_attributes(
     Ok(attributes)
 }
 
+/// The `SET` list of an `UPDATE` being written, with its bound values
+/// (`$1` onwards).
+#[derive(Default)]
+struct Assignments {
+    sql: Vec<String>,
+    binds: Vec<Bind>,
+}
+
+impl Assignments {
+    fn assign(&mut self, column: &str, value: Bind) {
+        self.binds.push(value);
+        self.sql.push(format!("{column} = ${}", self.binds.len()));
+    }
+}
+
 const USER_COLUMNS: &str = "user_id, connection_id, profile, user_metadata, app_metadata, \
     blocked, created_at, updated_at, last_login, last_ip, logins_count, last_password_reset, \
     migrated, migrated_at, revision";
@@ -618,16 +609,13 @@ impl Store for SqlStore {
     }
 
     async fn delete_connection(&self, tenant_id: &str, connection_id: &str) -> StoreResult<()> {
-        // Its users go by the foreign key; their search terms with them.
-        let terms = sqlx::query(
-            "DELETE FROM user_terms WHERE tenant_id = $1 AND user_id IN \
-             (SELECT user_id FROM users WHERE tenant_id = $1 AND connection_id = $2)",
-        );
-        let connection = sqlx::query("DELETE FROM connections WHERE tenant_id = $1 AND id = $2");
-        self.delete_with_terms(terms, connection, tenant_id, connection_id, || {
-            format!("connection `{connection_id}`")
-        })
-        .await
+        // Its users go by the foreign key; their search terms with them,
+        // by the store's trigger.
+        let connection = sqlx::query("DELETE FROM connections WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(connection_id);
+        self.delete_one(connection, || format!("connection `{connection_id}`"))
+            .await
     }
 
     async fn add_script(
@@ -760,6 +748,32 @@ impl Store for SqlStore {
                     Err(other) => return Err(other),
                 }
             }
+            // A refresh that changes nothing of the profile (the common
+            // login) assigns none of its indexed columns: SQLite rewrites
+            // the index entries of every column assigned, even to its value.
+            let profile_text = json_text(&attributes)?;
+            let refreshed = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE users SET updated_at = $1, last_login = COALESCE($2, last_login), \
+                 last_ip = COALESCE($3, last_ip), logins_count = logins_count + $4, \
+                 revision = revision + 1 \
+                 WHERE tenant_id = $5 AND user_id = $6 AND ($7 IS NULL OR revision = $7) \
+                 AND connection_id = $8 AND profile = $9 RETURNING {USER_COLUMNS}"
+            )))
+            .bind(&at)
+            .bind(login.is_login.then_some(&at))
+            .bind(login.ip)
+            .bind(i64::from(login.is_login))
+            .bind(login.tenant_id)
+            .bind(&profile.user_id)
+            .bind(expected_revision)
+            .bind(login.connection_id)
+            .bind(&profile_text)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?;
+            if let Some(row) = refreshed {
+                return cached_user(&row);
+            }
             // Metadata is the Management API's after the first login: untouched.
             let keys = RootKeys::of(&attributes);
             let updated = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -775,7 +789,7 @@ impl Store for SqlStore {
             .bind(profile.email.as_deref())
             .bind(email_key.as_deref())
             .bind(profile.username.as_deref())
-            .bind(json_text(&attributes)?)
+            .bind(&profile_text)
             .bind(&at)
             .bind(login.ip)
             .bind(login.tenant_id)
@@ -797,15 +811,15 @@ impl Store for SqlStore {
                 return Err(StoreError::NotFound(format!("user `{}`", profile.user_id)));
             }
             // First login: the script's metadata seeds the cache (and its
-            // search terms, in the same transaction).
-            let mut tx = self.pool.begin().await.map_err(database)?;
+            // search terms, by the store's triggers).
             let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO users (tenant_id, user_id, connection_id, email, email_key, username, \
                  profile, user_metadata, app_metadata, blocked, created_at, updated_at, last_login, \
-                 last_ip, logins_count, migrated, revision, name_key, nickname_key, \
-                 given_name_key, family_name_key, email_verified) \
+                 last_ip, logins_count, migrated, revision, app_metadata_terms, \
+                 user_metadata_terms, name_key, nickname_key, given_name_key, family_name_key, \
+                 email_verified) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10, $10, $11, 1, 0, 1, \
-                 $12, $13, $14, $15, $16) \
+                 $12, $13, $14, $15, $16, $17, $18) \
                  ON CONFLICT (tenant_id, user_id) DO NOTHING RETURNING {USER_COLUMNS}"
             )))
             .bind(login.tenant_id)
@@ -814,20 +828,19 @@ impl Store for SqlStore {
             .bind(profile.email.as_deref())
             .bind(email_key.as_deref())
             .bind(profile.username.as_deref())
-            .bind(json_text(&attributes)?)
+            .bind(&profile_text)
             .bind(json_text(&profile.user_metadata)?)
             .bind(json_text(&profile.app_metadata)?)
             .bind(&at)
             .bind(login.ip)
+            .bind(terms_column("app_metadata", &profile.app_metadata))
+            .bind(terms_column("user_metadata", &profile.user_metadata))
             .bind_keys(&keys)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&self.pool)
             .await
             .map_err(database)?;
             if let Some(row) = inserted {
-                let user = cached_user(&row)?;
-                write_terms(&mut tx, login.tenant_id, &user).await?;
-                tx.commit().await.map_err(database)?;
-                return Ok(user);
+                return cached_user(&row);
             }
             // A concurrent first login inserted it: now it is an update.
         }
@@ -842,14 +855,14 @@ impl Store for SqlStore {
         // and counters; one already migrated is left alone.
         let attributes = script_attributes(profile)?;
         let keys = RootKeys::of(&attributes);
-        let mut tx = self.pool.begin().await.map_err(database)?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO users (tenant_id, user_id, connection_id, email, email_key, username, \
              profile, user_metadata, app_metadata, blocked, created_at, updated_at, last_login, \
              last_ip, logins_count, migrated, migrated_at, password_hash, last_password_reset, \
-             revision, name_key, nickname_key, given_name_key, family_name_key, email_verified) \
+             revision, app_metadata_terms, user_metadata_terms, name_key, nickname_key, \
+             given_name_key, family_name_key, email_verified) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10, $11, $12, $13, 1, $10, $14, $15, 1, \
-             $16, $17, $18, $19, $20) \
+             $16, $17, $18, $19, $20, $21, $22) \
              ON CONFLICT (tenant_id, user_id) DO UPDATE SET connection_id = excluded.connection_id, \
              email = excluded.email, email_key = excluded.email_key, username = excluded.username, \
              profile = excluded.profile, updated_at = excluded.updated_at, \
@@ -879,15 +892,14 @@ impl Store for SqlStore {
         .bind(i64::from(login))
         .bind(migration.password_hash)
         .bind(reset.then_some(&at))
+        .bind(terms_column("app_metadata", &profile.app_metadata))
+        .bind(terms_column("user_metadata", &profile.user_metadata))
         .bind_keys(&keys)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&self.pool)
         .await
         .map_err(database)?
         .ok_or_else(|| StoreError::Exists(format!("migrated user `{}`", profile.user_id)))?;
-        let user = cached_user(&row)?;
-        write_terms(&mut tx, migration.tenant_id, &user).await?;
-        tx.commit().await.map_err(database)?;
-        Ok(user)
+        cached_user(&row)
     }
 
     async fn count_login(
@@ -995,12 +1007,11 @@ impl Store for SqlStore {
     }
 
     async fn delete_user(&self, tenant_id: &str, user_id: &str) -> StoreResult<()> {
-        let terms = sqlx::query("DELETE FROM user_terms WHERE tenant_id = $1 AND user_id = $2");
-        let user = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND user_id = $2");
-        self.delete_with_terms(terms, user, tenant_id, user_id, || {
-            format!("user `{user_id}`")
-        })
-        .await
+        // Its search terms go with it, by the store's trigger.
+        let user = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND user_id = $2")
+            .bind(tenant_id)
+            .bind(user_id);
+        self.delete_one(user, || format!("user `{user_id}`")).await
     }
 
     async fn update_user(
@@ -1010,65 +1021,66 @@ impl Store for SqlStore {
         revision: i64,
         changes: &UserChanges,
     ) -> StoreResult<Option<CachedUser>> {
-        let text = |object: &Option<Map<String, Value>>| object.as_ref().map(json_text).transpose();
-        let attribute = |key: &str| {
-            changes
-                .attributes
-                .as_ref()
-                .and_then(|a| a.get(key))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        };
-        let email = attribute("email");
-        let keys = changes
-            .attributes
-            .as_ref()
-            .map(RootKeys::of)
-            .unwrap_or_default();
-        let mut tx = self.pool.begin().await.map_err(database)?;
-        let updated = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE users SET user_metadata = COALESCE($1, user_metadata), \
-             app_metadata = COALESCE($2, app_metadata), blocked = COALESCE($3, blocked), \
-             profile = COALESCE($8, profile), \
-             email = CASE WHEN $8 IS NULL THEN email ELSE $9 END, \
-             email_key = CASE WHEN $8 IS NULL THEN email_key ELSE $10 END, \
-             username = CASE WHEN $8 IS NULL THEN username ELSE $11 END, \
-             name_key = CASE WHEN $8 IS NULL THEN name_key ELSE $14 END, \
-             nickname_key = CASE WHEN $8 IS NULL THEN nickname_key ELSE $15 END, \
-             given_name_key = CASE WHEN $8 IS NULL THEN given_name_key ELSE $16 END, \
-             family_name_key = CASE WHEN $8 IS NULL THEN family_name_key ELSE $17 END, \
-             email_verified = CASE WHEN $8 IS NULL THEN email_verified ELSE $18 END, \
-             last_password_reset = COALESCE($12, last_password_reset), \
-             password_hash = COALESCE($13, password_hash), updated_at = $4, revision = revision + 1 \
-             WHERE tenant_id = $5 AND user_id = $6 AND revision = $7 RETURNING {USER_COLUMNS}"
-        )))
-        .bind(text(&changes.user_metadata)?)
-        .bind(text(&changes.app_metadata)?)
-        .bind(changes.blocked.map(i64::from))
-        .bind(now())
-        .bind(tenant_id)
-        .bind(user_id)
-        .bind(revision)
-        .bind(text(&changes.attributes)?)
-        .bind(email.clone())
-        .bind(email.map(|e| e.to_lowercase()))
-        .bind(attribute("username"))
-        .bind(changes.last_password_reset.as_deref())
-        .bind(changes.password_hash.as_deref())
-        .bind_keys(&keys)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(database)?
-        .as_ref()
-        .map(cached_user)
-        .transpose()?;
-        let Some(user) = updated else {
-            return Ok(None);
-        };
-        if changes.user_metadata.is_some() || changes.app_metadata.is_some() {
-            write_terms(&mut tx, tenant_id, &user).await?;
+        // Only the columns that change are assigned: SQLite rewrites the
+        // index entries of every column assigned, even to its value.
+        let mut set = Assignments::default();
+        for (root, object) in [
+            ("user_metadata", &changes.user_metadata),
+            ("app_metadata", &changes.app_metadata),
+        ] {
+            if let Some(object) = object {
+                set.assign(root, Bind::Text(json_text(object)?));
+                set.assign(
+                    &format!("{root}_terms"),
+                    Bind::Text(terms_column(root, object)),
+                );
+            }
         }
-        tx.commit().await.map_err(database)?;
-        Ok(Some(user))
+        if let Some(blocked) = changes.blocked {
+            set.assign("blocked", Bind::Int(i64::from(blocked)));
+        }
+        if let Some(attributes) = &changes.attributes {
+            let text = |key: &str| attributes.get(key).and_then(Value::as_str);
+            let email = text("email");
+            let keys = RootKeys::of(attributes);
+            set.assign("profile", Bind::Text(json_text(attributes)?));
+            set.assign("email", Bind::MaybeText(email.map(str::to_owned)));
+            set.assign("email_key", Bind::MaybeText(email.map(str::to_lowercase)));
+            set.assign(
+                "username",
+                Bind::MaybeText(text("username").map(str::to_owned)),
+            );
+            set.assign("name_key", Bind::MaybeText(keys.name));
+            set.assign("nickname_key", Bind::MaybeText(keys.nickname));
+            set.assign("given_name_key", Bind::MaybeText(keys.given_name));
+            set.assign("family_name_key", Bind::MaybeText(keys.family_name));
+            set.assign("email_verified", Bind::MaybeInt(keys.email_verified));
+        }
+        if let Some(at) = &changes.last_password_reset {
+            set.assign("last_password_reset", Bind::Text(at.clone()));
+        }
+        if let Some(hash) = &changes.password_hash {
+            set.assign("password_hash", Bind::Text(hash.clone()));
+        }
+        set.assign("updated_at", Bind::Text(now()));
+        let n = set.binds.len();
+        let statement = format!(
+            "UPDATE users SET {}, revision = revision + 1 \
+             WHERE tenant_id = ${} AND user_id = ${} AND revision = ${} RETURNING {USER_COLUMNS}",
+            set.sql.join(", "),
+            n + 1,
+            n + 2,
+            n + 3,
+        );
+        bind_values(sqlx::query(sqlx::AssertSqlSafe(statement)), &set.binds)
+            .bind(tenant_id)
+            .bind(user_id)
+            .bind(revision)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?
+            .as_ref()
+            .map(cached_user)
+            .transpose()
     }
 }

@@ -23,6 +23,22 @@ async fn stores(test: &str) -> Vec<(SqlStore, LegacyDb)> {
     stores
 }
 
+/// A login of `profile` through a connection, from no known address.
+fn login_of<'a>(
+    tenant_id: &'a str,
+    connection_id: &'a str,
+    profile: &'a crate::runtime::profile::NormalizedProfile,
+) -> LoginRecord<'a> {
+    LoginRecord {
+        is_login: true,
+        tenant_id,
+        connection_id,
+        profile,
+        ip: None,
+        sync_root_attributes: true,
+    }
+}
+
 fn profile(value: Value) -> crate::runtime::profile::NormalizedProfile {
     let Value::Object(map) = value else { panic!() };
     normalize(map, &ProfileSource::default()).unwrap().profile
@@ -212,16 +228,7 @@ async fn concurrent_logins_of_one_user_all_count() {
             .await
             .unwrap();
         let user = profile(json!({"user_id": "legacy|7", "email": "g@example.com"}));
-        let logins = (0..20).map(|_| {
-            store.record_login(LoginRecord {
-                is_login: true,
-                tenant_id: &tenant.id,
-                connection_id: &conn.id,
-                profile: &user,
-                ip: None,
-                sync_root_attributes: true,
-            })
-        });
+        let logins = (0..20).map(|_| store.record_login(login_of(&tenant.id, &conn.id, &user)));
         for result in futures_util::future::join_all(logins).await {
             result.unwrap();
         }
@@ -252,14 +259,7 @@ async fn a_migration_keeps_cached_metadata_and_is_never_overwritten() {
         }));
         // Cached before import mode: not migrated, no hash.
         store
-            .record_login(LoginRecord {
-                is_login: true,
-                tenant_id: &tenant.id,
-                connection_id: &conn.id,
-                profile: &ada,
-                ip: None,
-                sync_root_attributes: true,
-            })
+            .record_login(login_of(&tenant.id, &conn.id, &ada))
             .await
             .unwrap();
         let found = store
@@ -440,16 +440,7 @@ async fn a_sqlite_stores_log_starts_again_after_concurrent_writes() {
             profile(json!({"user_id": format!("legacy|{i}"), "email": format!("u{i}@example.com")}))
         })
         .collect();
-    let login = |user| {
-        store.record_login(LoginRecord {
-            is_login: true,
-            tenant_id: &tenant.id,
-            connection_id: &conn.id,
-            profile: user,
-            ip: None,
-            sync_root_attributes: true,
-        })
-    };
+    let login = |user| store.record_login(login_of(&tenant.id, &conn.id, user));
     for result in futures_util::future::join_all(users.iter().map(login)).await {
         result.unwrap();
     }
@@ -505,14 +496,7 @@ async fn users_cached_before_search_existed_are_made_searchable() {
             "app_metadata": {"plan": "gold"}
         }));
         store
-            .record_login(LoginRecord {
-                is_login: true,
-                tenant_id: &tenant.id,
-                connection_id: &conn.id,
-                profile: &ada,
-                ip: None,
-                sync_root_attributes: true,
-            })
+            .record_login(login_of(&tenant.id, &conn.id, &ada))
             .await
             .unwrap();
         assert_eq!(
@@ -551,20 +535,111 @@ async fn users_cached_before_search_existed_are_made_searchable() {
             .unwrap();
         assert_eq!(term_rows(&store).await, 0);
         store
-            .record_login(LoginRecord {
-                is_login: true,
-                tenant_id: &tenant.id,
-                connection_id: &conn.id,
-                profile: &ada,
-                ip: None,
-                sync_root_attributes: true,
-            })
+            .record_login(login_of(&tenant.id, &conn.id, &ada))
             .await
             .unwrap();
         assert_eq!(term_rows(&store).await, 1);
         store.delete_connection(&tenant.id, &conn.id).await.unwrap();
         assert_eq!(term_rows(&store).await, 0);
         drop(connection);
+        store.close().await;
+        db.drop().await;
+    }
+}
+
+#[tokio::test]
+async fn metadata_terms_follow_each_write_of_their_object() {
+    for (store, db) in stores("search_terms_written").await {
+        let tenant = store.create_tenant("acme").await.unwrap();
+        let conn = store
+            .create_connection(&tenant.id, "legacy", &ConnectionSettings::default())
+            .await
+            .unwrap();
+        let ada = profile(json!({
+            "user_id": "legacy|1", "email": "ada@example.com",
+            "app_metadata": {"plan": "gold"}, "user_metadata": {"lang": "en", "tags": ["a", "b"]}
+        }));
+        let user = store
+            .record_login(login_of(&tenant.id, &conn.id, &ada))
+            .await
+            .unwrap();
+        let terms = || async {
+            sqlx::query_scalar::<_, String>(
+                "SELECT field || '=' || value FROM user_terms ORDER BY field, value",
+            )
+            .fetch_all(&store.pool)
+            .await
+            .unwrap()
+        };
+        let first = vec![
+            "app_metadata.plan=s:gold",
+            "user_metadata.lang=s:en",
+            "user_metadata.tags=s:a",
+            "user_metadata.tags=s:b",
+        ];
+        assert_eq!(terms().await, first);
+        let user_id = user.user_id.clone();
+        let update = |revision: i64, changes: UserChanges| {
+            let (store, tenant_id, user_id) = (store.clone(), tenant.id.clone(), user_id.clone());
+            async move {
+                store
+                    .update_user(&tenant_id, &user_id, revision, &changes)
+                    .await
+                    .unwrap()
+                    .unwrap()
+            }
+        };
+        // A change of one object replaces its terms only.
+        let object = |value: Value| value.as_object().cloned();
+        let user = update(
+            user.revision,
+            UserChanges {
+                user_metadata: object(json!({"lang": "fr"})),
+                ..UserChanges::default()
+            },
+        )
+        .await;
+        assert_eq!(
+            terms().await,
+            ["app_metadata.plan=s:gold", "user_metadata.lang=s:fr"]
+        );
+        // Writes of other columns leave the terms alone.
+        let user = update(
+            user.revision,
+            UserChanges {
+                blocked: Some(true),
+                ..UserChanges::default()
+            },
+        )
+        .await;
+        assert_eq!(terms().await.len(), 2);
+        // A user cached before the terms were kept beside the metadata (the
+        // triggers delete its terms, migration 7's backfill writes them):
+        // the first write of an object replaces that object's terms.
+        let mut connection = store.pool.acquire().await.unwrap();
+        sqlx::raw_sql("UPDATE users SET app_metadata_terms = NULL, user_metadata_terms = NULL")
+            .execute(&mut *connection)
+            .await
+            .unwrap();
+        super::search::backfill(&mut connection).await.unwrap();
+        drop(connection);
+        assert_eq!(terms().await.len(), 2);
+        update(
+            user.revision,
+            UserChanges {
+                app_metadata: object(json!({"plan": "free", "seats": 3})),
+                ..UserChanges::default()
+            },
+        )
+        .await;
+        assert_eq!(
+            terms().await,
+            [
+                "app_metadata.plan=s:free",
+                "app_metadata.seats=n:3",
+                "user_metadata.lang=s:fr"
+            ]
+        );
         store.close().await;
         db.drop().await;
     }
