@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 
 use super::AppState;
+use super::audit::KeyTenant;
 use super::error::ApiError;
 
 /// An authenticated Management API caller.
@@ -52,6 +53,9 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| unauthorized("Bad authorization header: expected `Bearer <key>`"))?;
         let found = state.authbox.api_key(key).await.map_err(ApiError::from)?;
         let key = found.ok_or_else(|| unauthorized("Invalid token"))?;
+        if let Some(audit) = parts.extensions.get::<KeyTenant>() {
+            audit.set(&key.tenant_id);
+        }
         Ok(Caller {
             tenant_id: key.tenant_id,
             scopes: key.scopes,

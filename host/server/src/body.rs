@@ -78,3 +78,23 @@ impl<S: Send + Sync> FromRequest<S> for WasmBody {
 
 /// A body that must be a JSON object (a PATCH).
 pub type ObjectBody = JsonBody<Map<String, Value>>;
+
+/// The Authentication API's bodies: `application/json` or
+/// `application/x-www-form-urlencoded`, deserialized into `T`; the error
+/// says what was wrong, for the endpoint's own error shape.
+pub fn json_or_form<T: DeserializeOwned>(
+    headers: &axum::http::HeaderMap,
+    body: &Bytes,
+) -> Result<T, String> {
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.starts_with("application/json") {
+        serde_json::from_slice(body).map_err(|e| format!("Invalid JSON body: {e}"))
+    } else if content_type.starts_with("application/x-www-form-urlencoded") {
+        serde_urlencoded::from_bytes(body).map_err(|e| format!("Invalid form body: {e}"))
+    } else {
+        Err("Send the request as application/x-www-form-urlencoded or application/json.".into())
+    }
+}

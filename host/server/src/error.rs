@@ -155,6 +155,9 @@ impl From<FlowError> for ApiError {
             FlowError::InvalidTenantSettings(_) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message)
             }
+            FlowError::Ticket(_) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_ticket", message)
+            }
             FlowError::Script(_)
             | FlowError::PasswordHash(_)
             | FlowError::Runtime(_)

@@ -6,10 +6,12 @@
 
 #![warn(missing_docs)]
 
+mod audit;
 mod auth;
 mod body;
 mod clients;
 mod connections;
+mod dbconnections;
 mod error;
 mod fields;
 mod keys;
@@ -18,9 +20,11 @@ mod metrics;
 mod openapi;
 mod params;
 mod protection;
+mod reset;
 mod tenants;
 #[cfg(test)]
 mod tests;
+mod tickets;
 mod token;
 mod users;
 
@@ -102,12 +106,21 @@ pub fn router(authbox: Authbox, settings: ServerSettings) -> Router {
         .merge(clients::routes())
         .merge(protection::routes())
         .merge(token::routes())
+        .merge(dbconnections::routes())
+        .merge(reset::routes())
+        .merge(tickets::routes())
         .merge(logs::routes())
         .merge(connections::routes(
             authbox.runtime().config().max_script_bytes,
         ))
         .split_for_parts();
     doc.merge(operations_doc);
+    let state = AppState {
+        authbox,
+        keys: Arc::default(),
+        issuer: settings.issuer,
+        sqlite_dir: settings.sqlite_dir.map(Arc::from),
+    };
     api.route("/api/v2/openapi.json", openapi::serve(&doc))
         .fallback(|| async {
             ApiError::new(
@@ -117,12 +130,11 @@ pub fn router(authbox: Authbox, settings: ServerSettings) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES))
-        .with_state(AppState {
-            authbox,
-            keys: Arc::default(),
-            issuer: settings.issuer,
-            sqlite_dir: settings.sqlite_dir.map(Arc::from),
-        })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit::record,
+        ))
+        .with_state(state)
         .merge(operations)
         .layer(axum::middleware::from_fn_with_state(
             server_metrics,

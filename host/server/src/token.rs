@@ -127,21 +127,7 @@ struct TokenRequest {
 }
 
 fn parse(headers: &HeaderMap, body: &Bytes) -> Result<TokenRequest, OAuthError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if content_type.starts_with("application/json") {
-        serde_json::from_slice(body)
-            .map_err(|e| OAuthError::invalid_request(format!("Invalid JSON body: {e}")))
-    } else if content_type.starts_with("application/x-www-form-urlencoded") {
-        serde_urlencoded::from_bytes(body)
-            .map_err(|e| OAuthError::invalid_request(format!("Invalid form body: {e}")))
-    } else {
-        Err(OAuthError::invalid_request(
-            "Send the request as application/x-www-form-urlencoded or application/json.",
-        ))
-    }
+    super::body::json_or_form(headers, body).map_err(OAuthError::invalid_request)
 }
 
 /// A successful token answer.
@@ -310,16 +296,7 @@ async fn issue(
                 "Client authentication failed.",
             )
         })?;
-    let context = LoginContext {
-        ip: Some(end_user_ip(&client, headers, peer)?.to_string()),
-        user_agent: headers
-            .get(axum::http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-        client_id: Some(client.client_id.clone()),
-        client_name: Some(client.name.clone()),
-    };
-    let context = &context;
+    let context = &client_context(&client, headers, peer).map_err(OAuthError::invalid_request)?;
     let tenant_id = client.tenant_id.as_str();
     let connection = match request.grant_type.as_str() {
         "password" => state
@@ -399,11 +376,16 @@ async fn issue(
 /// The header a trusted application names its end user's IP in (Auth0's).
 const FORWARDED_FOR: &str = "auth0-forwarded-for";
 
-/// The end user's IP: the one an application trusted to say it names in
-/// `auth0-forwarded-for`, else the peer's (an IPv4 address mapped into
-/// IPv6 as the IPv4 address). An untrusted application's header is ignored,
-/// so that a client cannot pick the IP attack protection counts.
-fn end_user_ip(client: &Client, headers: &HeaderMap, peer: IpAddr) -> Result<IpAddr, OAuthError> {
+/// Where an application's request came from: the end user's IP (the one
+/// an application trusted to say it names in `auth0-forwarded-for`, else
+/// the peer's, an IPv4 address mapped into IPv6 as the IPv4 address; an
+/// untrusted application's header is ignored, so that a client cannot pick
+/// the IP attack protection counts), user agent, and the application.
+pub(super) fn client_context(
+    client: &Client,
+    headers: &HeaderMap,
+    peer: IpAddr,
+) -> Result<LoginContext, String> {
     let forwarded = headers
         .get(FORWARDED_FOR)
         .filter(|_| client.ip_header_trusted);
@@ -413,11 +395,17 @@ fn end_user_ip(client: &Client, headers: &HeaderMap, peer: IpAddr) -> Result<IpA
             .to_str()
             .ok()
             .and_then(|v| v.trim().parse::<IpAddr>().ok())
-            .ok_or_else(|| {
-                OAuthError::invalid_request(format!("{FORWARDED_FOR} must be one IP address"))
-            })?,
+            .ok_or_else(|| format!("{FORWARDED_FOR} must be one IP address"))?,
     };
-    Ok(ip.to_canonical())
+    Ok(LoginContext {
+        ip: Some(ip.to_canonical().to_string()),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        client_id: Some(client.client_id.clone()),
+        client_name: Some(client.name.clone()),
+    })
 }
 
 /// What a failed login answers (docs/behaviour.md §6, §8).

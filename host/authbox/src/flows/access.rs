@@ -25,6 +25,7 @@ pub const SCOPES: &[&str] = &[
     "update:client_keys",
     "read:logs",
     "read:logs_users",
+    "create:user_tickets",
     "read:attack_protection",
     "update:attack_protection",
     "read:anomaly_blocks",
@@ -32,7 +33,7 @@ pub const SCOPES: &[&str] = &[
 ];
 
 /// `bytes` random bytes, hex.
-fn random_hex(bytes: usize) -> String {
+pub(super) fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     OsRng.fill_bytes(&mut buf);
     hex::encode(buf)
@@ -101,6 +102,12 @@ impl Authbox {
         let find = self.access().client(client_id, &hash);
         let key = (client_id.to_string(), hash.clone());
         Ok(self.inner.clients.get_or_find(key, find).await?)
+    }
+
+    /// The application `client_id`, named without its secret (as the
+    /// Authentication API's signup and change-password requests name it).
+    pub async fn public_client(&self, client_id: &str) -> Result<Option<Client>, FlowError> {
+        Ok(self.access().public_client(client_id).await?)
     }
 
     /// The tenant's applications (never their secrets), oldest first.

@@ -112,6 +112,23 @@ pub enum FlowError {
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
+    /// A password-reset ticket cannot be used.
+    #[error(transparent)]
+    Ticket(#[from] TicketRefusal),
+}
+
+/// Why a password-reset ticket cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TicketRefusal {
+    /// No ticket has this token.
+    #[error("this password reset link is not valid")]
+    Unknown,
+    /// It was used already.
+    #[error("this password reset link was used already")]
+    Used,
+    /// It expired.
+    #[error("this password reset link has expired")]
+    Expired,
 }
 
 /// "Not found" arrives as [`FlowError::NotFound`] only.

@@ -60,13 +60,13 @@ fn failure(error: &FlowError, failed: EventType) -> (EventType, String) {
 
 impl Authbox {
     /// Queues an event for its tenant's log.
-    fn log(&self, event: LogEvent) {
+    pub(super) fn log(&self, event: LogEvent) {
         self.inner.logs.emit(event);
     }
 
     /// A flow's event: who, through which connection, with its script calls.
     #[allow(clippy::too_many_arguments)]
-    fn flow_event(
+    pub(super) fn flow_event(
         &self,
         tenant_id: &str,
         event_type: EventType,
@@ -214,6 +214,32 @@ impl Authbox {
     /// One event of the tenant's log.
     pub async fn log_event(&self, tenant_id: &str, log_id: &str) -> Result<LogEvent, FlowError> {
         Ok(self.logs_store().log_event(tenant_id, log_id).await?)
+    }
+
+    /// Logs a Management API change (`method` on `path`, answered `status`):
+    /// `sapi`, or `fapi` for a status of 400 or more. Its bodies are left
+    /// out: they may hold a password or a connection's secrets.
+    pub fn log_api_operation(
+        &self,
+        tenant_id: &str,
+        method: &str,
+        path: &str,
+        status: u16,
+        context: &LoginContext,
+    ) {
+        let event_type = match status {
+            0..400 => EventType::SuccessApiOperation,
+            _ => EventType::FailedApiOperation,
+        };
+        let mut event = LogEvent::new(tenant_id, event_type, &context.source());
+        event.description = format!("{method} {path}");
+        event
+            .details
+            .insert("request".into(), json!({"method": method, "path": path}));
+        event
+            .details
+            .insert("response".into(), json!({"statusCode": status}));
+        self.log(event);
     }
 
     /// Waits until the events logged so far are written (e.g. at shutdown).

@@ -12,6 +12,7 @@ mod events;
 mod import;
 mod protection;
 mod recent;
+mod reset;
 mod setup;
 mod shares;
 mod tenants;
@@ -25,7 +26,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 pub use access::SCOPES;
-pub use error::FlowError;
+pub use error::{FlowError, TicketRefusal};
+pub use reset::{DEFAULT_TICKET_TTL, IssuedTicket, MAX_TICKET_TTL, TicketFor};
 pub use setup::TenantChange;
 pub use shares::TenantCalls;
 

@@ -229,7 +229,7 @@ impl Authbox {
 }
 
 /// The email the scripts know the user by.
-fn email_of(user: &CachedUser) -> Result<String, FlowError> {
+pub(super) fn email_of(user: &CachedUser) -> Result<String, FlowError> {
     user.attributes
         .get("email")
         .and_then(Value::as_str)

@@ -34,6 +34,17 @@ pub enum EventType {
     DeletedUser,
     /// `limit_wc`: brute-force protection blocked an identifier.
     BlockedAccount,
+    /// `scpr`: a password-reset link was sent (or, with no mail server,
+    /// written into this event).
+    ChangePasswordRequest,
+    /// `scp`: a password was changed through a reset link.
+    SuccessChangePassword,
+    /// `fcp`: a password change through a reset link failed.
+    FailedChangePassword,
+    /// `sapi`: a Management API change succeeded.
+    SuccessApiOperation,
+    /// `fapi`: a Management API change failed.
+    FailedApiOperation,
 }
 
 impl EventType {
@@ -48,6 +59,11 @@ impl EventType {
             EventType::FailedSignup => "fs",
             EventType::DeletedUser => "du",
             EventType::BlockedAccount => "limit_wc",
+            EventType::ChangePasswordRequest => "scpr",
+            EventType::SuccessChangePassword => "scp",
+            EventType::FailedChangePassword => "fcp",
+            EventType::SuccessApiOperation => "sapi",
+            EventType::FailedApiOperation => "fapi",
         }
     }
 
@@ -62,6 +78,11 @@ impl EventType {
             EventType::FailedSignup => "Failed Signup",
             EventType::DeletedUser => "Deleted User",
             EventType::BlockedAccount => "Blocked Account",
+            EventType::ChangePasswordRequest => "Success Change Password Request",
+            EventType::SuccessChangePassword => "Success Change Password",
+            EventType::FailedChangePassword => "Failed Change Password",
+            EventType::SuccessApiOperation => "Success API Operation",
+            EventType::FailedApiOperation => "Failed API Operation",
         }
     }
 }

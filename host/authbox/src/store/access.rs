@@ -91,6 +91,9 @@ pub(crate) trait AccessStore: Send + Sync {
     ) -> StoreResult<Client>;
     /// The application with this id and secret hash, if both match.
     async fn client(&self, client_id: &str, secret_hash: &str) -> StoreResult<Option<Client>>;
+    /// The application `client_id`, by its id alone (the Authentication
+    /// API's public endpoints, which name an application without its secret).
+    async fn public_client(&self, client_id: &str) -> StoreResult<Option<Client>>;
     /// The tenant's applications, oldest first.
     async fn clients(&self, tenant_id: &str) -> StoreResult<Vec<Client>>;
     /// Replaces the secret of the tenant's application `client_id`.
@@ -170,18 +173,27 @@ fn tenant_missing_or(e: sqlx::Error, tenant_id: &str) -> StoreError {
 impl SqlStore {
     /// The application row `query` answers (`RETURNING` it); `client_id`
     /// names it when there is none.
-    async fn client_row(
+    /// The client row `query` answers, if any.
+    async fn optional_client(
         &self,
         query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
-        client_id: &str,
-    ) -> StoreResult<Client> {
+    ) -> StoreResult<Option<Client>> {
         query
             .fetch_optional(&self.pool)
             .await
             .map_err(database)?
             .as_ref()
             .map(client)
-            .transpose()?
+            .transpose()
+    }
+
+    async fn client_row(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+        client_id: &str,
+    ) -> StoreResult<Client> {
+        self.optional_client(query)
+            .await?
             .ok_or_else(|| StoreError::NotFound(format!("client `{client_id}`")))
     }
 }
@@ -267,18 +279,22 @@ impl AccessStore for SqlStore {
     }
 
     async fn client(&self, client_id: &str, secret_hash: &str) -> StoreResult<Option<Client>> {
-        sqlx::query(
+        let query = sqlx::query(
             "SELECT client_id, tenant_id, name, created_at, ip_header_trusted FROM clients \
              WHERE client_id = $1 AND secret_hash = $2",
         )
         .bind(client_id)
-        .bind(secret_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(database)?
-        .as_ref()
-        .map(client)
-        .transpose()
+        .bind(secret_hash);
+        self.optional_client(query).await
+    }
+
+    async fn public_client(&self, client_id: &str) -> StoreResult<Option<Client>> {
+        let query = sqlx::query(
+            "SELECT client_id, tenant_id, name, created_at, ip_header_trusted FROM clients \
+             WHERE client_id = $1",
+        )
+        .bind(client_id);
+        self.optional_client(query).await
     }
 
     async fn clients(&self, tenant_id: &str) -> StoreResult<Vec<Client>> {

@@ -20,6 +20,7 @@ mod secret_key;
 mod sql;
 #[cfg(test)]
 mod tests;
+mod tickets;
 
 pub(crate) use access::{AccessStore, secret_hash};
 pub use access::{ApiKey, Client, SigningKey};
@@ -33,6 +34,8 @@ pub use records::{
 pub use rekey::{Rotation, rotate_secret_key};
 pub use secret_key::{SecretKey, SecretKeyError, SecretKeySource};
 pub(crate) use sql::{SqlStore, now};
+pub(crate) use tickets::TicketStore;
+pub use tickets::{MAX_TICKETS_PER_USER, PasswordTicket};
 
 use crate::runtime::profile::NormalizedProfile;
 

@@ -62,6 +62,7 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/0009_terms_by_trigger.sqlite.sql"),
         postgres: include_str!("migrations/0009_terms_by_trigger.postgres.sql"),
     },
+    Migration::both(10, include_str!("migrations/0010_password_tickets.sql")),
 ];
 
 /// The migration that adds user search, after which the users already

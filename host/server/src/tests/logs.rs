@@ -42,10 +42,10 @@ fn types(events: &Value) -> Vec<String> {
 #[tokio::test]
 async fn logins_and_failures_are_logged_per_tenant_with_the_script_s_lines_on_both_stores() {
     for s in servers("tenant_logs").await {
-        // The setup's logins: 7 in this tenant.
+        // The setup's logins: 7 in this tenant (and its Management API change).
         let all = events(&s, "per_page=100&include_totals=true").await;
-        assert_eq!(all["total"], json!(7), "{all}");
-        assert!(types(&all["logs"]).iter().all(|t| t == "s"));
+        assert_eq!(all["total"], json!(8), "{all}");
+        assert_eq!(types(&all["logs"])[1..], ["s"; 7]);
 
         login(
             &s,
@@ -112,13 +112,14 @@ async fn logins_and_failures_are_logged_per_tenant_with_the_script_s_lines_on_bo
                 .len(),
             2
         );
+        // fp, fu, and the setup's Management API change.
         assert_eq!(
             found(&s, "date:[2000-01-01 TO *] AND NOT type:s")
                 .await
                 .as_array()
                 .unwrap()
                 .len(),
-            2
+            3
         );
         assert_eq!(found(&s, "date:[* TO 2000-01-01]").await, json!([]));
 
@@ -138,7 +139,7 @@ async fn logins_and_failures_are_logged_per_tenant_with_the_script_s_lines_on_bo
         let mut sorted = seen.clone();
         sorted.sort();
         sorted.dedup();
-        assert_eq!((seen.len(), &seen), (9, &sorted));
+        assert_eq!((seen.len(), &seen), (10, &sorted));
 
         // Another tenant sees its own only; bad requests are named.
         let (_, theirs) = s.get("/api/v2/logs", &s.other_key).await;
@@ -171,4 +172,53 @@ async fn reading_logs_takes_the_read_logs_scope() {
         .call(Method::GET, "/api/v2/logs", Some(&s.admin), None)
         .await;
     assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn management_api_changes_are_logged_without_their_bodies_on_both_stores() {
+    for s in servers("api_logs").await {
+        let patch = |path: String, key: String| {
+            let request = s
+                .http
+                .patch(format!("{}{path}", s.base))
+                .bearer_auth(key)
+                .json(&json!({"user_metadata": {"secret_note": "hunter2"}}));
+            async move { request.send().await.unwrap().status() }
+        };
+        let ada = format!(
+            "/api/v2/users/{}",
+            url_encoded(&format!("auth0|echo|{ADA}"))
+        );
+        assert_eq!(patch(ada.clone(), s.key.clone()).await, StatusCode::OK);
+        let missing = "/api/v2/users/auth0%7Cecho%7Cnobody".to_string();
+        assert_eq!(patch(missing, s.key.clone()).await, StatusCode::NOT_FOUND);
+        assert_eq!(
+            patch(ada.clone(), "wrong".into()).await,
+            StatusCode::UNAUTHORIZED
+        );
+        let (status, _) = s.get("/api/v2/users?per_page=1", &s.key).await;
+        assert_eq!(status, StatusCode::OK);
+
+        // Newest first, after the setup's change.
+        let api = events(&s, "q=type:sapi%20OR%20type:fapi").await;
+        assert_eq!(
+            types(&api),
+            ["fapi", "sapi", "sapi"],
+            "reads and keyless requests are not logged: {api}"
+        );
+        let sapi = &api[1];
+        assert_eq!(sapi["description"], json!(format!("PATCH {ada}")));
+        assert_eq!(sapi["details"]["response"]["statusCode"], json!(200));
+        assert_eq!(api[0]["details"]["response"]["statusCode"], json!(404));
+        assert!(
+            sapi["ip"].as_str().unwrap().starts_with("127.0.0.1"),
+            "{sapi}"
+        );
+        assert!(
+            !api.to_string().contains("hunter2"),
+            "a body in the log: {api}"
+        );
+        let (_, others) = s.get("/api/v2/logs?q=type:sapi", &s.other_key).await;
+        assert_eq!(others, json!([]), "another tenant's changes");
+    }
 }

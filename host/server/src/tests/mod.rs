@@ -7,6 +7,7 @@ mod javascript;
 mod logs;
 mod openapi;
 mod protection;
+mod reset;
 mod search;
 mod tenants;
 mod token;

@@ -80,6 +80,11 @@ pub(super) const LINUS: &str = "linus@example.com";
 /// A server per store, with tenant `acme` (connections `echo` and
 /// `partners`, four users) and tenant `other` (one user).
 pub(super) async fn servers(test: &str) -> Vec<Searched> {
+    servers_with(test, &ConnectionSettings::default()).await
+}
+
+/// As [`servers`], the connections with `settings`.
+pub(super) async fn servers_with(test: &str, settings: &ConnectionSettings) -> Vec<Searched> {
     let mut servers = Vec::new();
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let Some(store) = LegacyDb::empty(backend, test).await else {
@@ -97,7 +102,7 @@ pub(super) async fn servers(test: &str) -> Vec<Searched> {
             let tenant = authbox.create_tenant(tenant_name).await.unwrap().id;
             for name in ["echo", "partners"] {
                 let connection = authbox
-                    .create_connection(&tenant, name, &ConnectionSettings::default())
+                    .create_connection(&tenant, name, settings)
                     .await
                     .unwrap();
                 authbox

@@ -5,11 +5,17 @@
 //! included): tests make users of any shape with it. Two members are not
 //! attributes: `"refuse": "password"` (or `"user"`) answers wrong
 //! credentials (with or without the user's id), `"log"` is logged first.
+//! Emails at the domain `new.example` are the exception: no one has them
+//! yet (a signup's), so `get-user` answers none and `login` wrong
+//! credentials.
 
 use authbox_guest::serde_json;
 use authbox_guest::{CustomDatabase, Error, Map, Profile, Result, Value};
 
 struct EchoUser;
+
+/// The domain of the emails nobody has yet.
+const NOT_SIGNED_UP: &str = "@new.example";
 
 fn profile(email: &str) -> Profile {
     Profile::new(format!("echo|{email}")).email(email)
@@ -17,6 +23,9 @@ fn profile(email: &str) -> Profile {
 
 impl CustomDatabase for EchoUser {
     fn login(username_or_email: &str, password: &str) -> Result<Profile> {
+        if username_or_email.ends_with(NOT_SIGNED_UP) {
+            return Err(Error::wrong_credentials());
+        }
         let mut profile = profile(username_or_email);
         let mut shape: Map<String, Value> = serde_json::from_str(password).unwrap_or_default();
         if let Some(Value::String(line)) = shape.remove("log") {
@@ -43,7 +52,7 @@ impl CustomDatabase for EchoUser {
     }
 
     fn get_user(email: &str) -> Result<Option<Profile>> {
-        Ok(Some(profile(email)))
+        Ok((!email.ends_with(NOT_SIGNED_UP)).then(|| profile(email)))
     }
 }
 
