@@ -24,7 +24,7 @@ use super::AppState;
 use super::body::json_or_form;
 use super::error::with_retry_after;
 use super::token::client_context;
-use authbox::flows::{FlowError, LoginContext};
+use authbox::flows::{FlowError, LoginContext, TicketRefusal};
 use authbox::runtime::share::RETRY_AFTER;
 use authbox::runtime::{NewUser, Refusal};
 use authbox::store::{CachedUser, Client};
@@ -47,7 +47,8 @@ pub(super) struct DbError {
     #[schema(example = "BadRequestError")]
     name: &'static str,
     /// `invalid_signup`, `user_exists`, `invalid_body`, `invalid_client`,
-    /// `invalid_connection`, `too_many_requests`, `too_many_attempts`,
+    /// `invalid_connection`, `operation_not_supported` (the connection has
+    /// no script for it), `too_many_requests`, `too_many_attempts`,
     /// `server_error`.
     #[schema(example = "user_exists")]
     code: &'static str,
@@ -104,7 +105,10 @@ impl DbError {
                 DbError::bad("invalid_signup", message)
             }
             FlowError::NotFound(_) => DbError::bad("invalid_connection", message),
-            FlowError::Busy(_) => {
+            FlowError::NotImplemented { .. } | FlowError::NoScript(_) => {
+                DbError::bad("operation_not_supported", message)
+            }
+            FlowError::Busy(_) | FlowError::Ticket(TicketRefusal::TooMany) => {
                 DbError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
             }
             FlowError::TooManyAttempts(_) => {
@@ -255,7 +259,7 @@ impl From<&CachedUser> for SignupAnswer {
     )),
     responses(
         (status = 200, body = SignupAnswer, description = "Signed up."),
-        (status = 400, body = DbError, description = "`invalid_body` (a parameter missing or malformed), `invalid_signup` (refused by the connection's script), `user_exists`, `invalid_connection`."),
+        (status = 400, body = DbError, description = "`invalid_body` (a parameter missing or malformed), `invalid_signup` (refused by the connection's script), `user_exists`, `invalid_connection`, `operation_not_supported` (no `create` script, import mode off)."),
         (status = 401, body = DbError, description = "`invalid_client`: no such application."),
         (status = 413, body = DbError, description = "The body is over 1 MiB."),
         (status = 429, body = DbError, description = "`too_many_requests`: the tenant has as many script calls in flight as it may (with `Retry-After`)."),
@@ -317,10 +321,10 @@ struct ChangePasswordRequest {
     )),
     responses(
         (status = 200, body = String, content_type = "text/plain", description = "Asked (known email or not).", example = "We've just sent you an email to reset your password."),
-        (status = 400, body = DbError, description = "`invalid_body` (a parameter missing or malformed) or `invalid_connection`."),
+        (status = 400, body = DbError, description = "`invalid_body` (a parameter missing or malformed), `invalid_connection`, `operation_not_supported` (no `get-user` script)."),
+        (status = 429, body = DbError, description = "`too_many_requests`: the tenant has as many script calls in flight as it may, or 10,000 live reset links (with `Retry-After`)."),
         (status = 401, body = DbError, description = "`invalid_client`: no such application."),
         (status = 413, body = DbError, description = "The body is over 1 MiB."),
-        (status = 429, body = DbError, description = "`too_many_requests`: the tenant has as many script calls in flight as it may (with `Retry-After`)."),
         (status = 500, body = DbError, description = "`server_error`, with the request id."),
     )
 )]

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use authbox::flows::FlowError;
+use authbox::flows::{FlowError, TicketRefusal};
 use authbox::management::{PolicyError, UpdateError};
 use authbox::runtime::Refusal;
 use authbox::runtime::share::RETRY_AFTER;
@@ -155,6 +155,7 @@ impl From<FlowError> for ApiError {
             FlowError::InvalidTenantSettings(_) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message)
             }
+            FlowError::Ticket(TicketRefusal::TooMany) => ApiError::too_many_requests(message),
             FlowError::Ticket(_) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_ticket", message)
             }

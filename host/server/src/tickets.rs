@@ -68,6 +68,7 @@ struct TicketAnswer {
         (status = 400, body = ErrorBody, description = "Neither `user_id` nor `email` with `connection_id`, or both; `ttl_sec` over 30 days; `mark_email_as_verified` true; a malformed body."),
         KeyRefused,
         (status = 404, body = ErrorBody, description = "No such user or connection in the key's tenant."),
+        (status = 429, body = ErrorBody, description = "`too_many_requests`: the tenant has 10,000 live reset links."),
     )
 )]
 async fn password_change(

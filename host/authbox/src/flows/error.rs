@@ -129,6 +129,9 @@ pub enum TicketRefusal {
     /// It expired.
     #[error("this password reset link has expired")]
     Expired,
+    /// The tenant has as many live reset links as it may hold.
+    #[error("too many password reset links are outstanding for this tenant: retry later")]
+    TooMany,
 }
 
 /// "Not found" arrives as [`FlowError::NotFound`] only.

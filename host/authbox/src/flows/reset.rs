@@ -13,7 +13,7 @@ use super::error::TicketRefusal;
 use super::events::with_script_calls;
 use super::{Authbox, FlowError, LoginContext};
 use crate::logs::EventType;
-use crate::store::{PasswordTicket, TicketStore, now, secret_hash};
+use crate::store::{MAX_TICKETS_PER_TENANT, PasswordTicket, TicketStore, now, secret_hash};
 
 /// How long a reset link is valid unless asked otherwise (Auth0's
 /// default for a change-password ticket: 5 days).
@@ -152,9 +152,13 @@ impl Authbox {
             expires_at: expiry(ttl),
             used_at: None,
         };
-        self.tickets()
-            .insert_password_ticket(&secret_hash(&token), &ticket)
+        let kept = self
+            .tickets()
+            .insert_password_ticket(&secret_hash(&token), &ticket, MAX_TICKETS_PER_TENANT)
             .await?;
+        if !kept {
+            return Err(TicketRefusal::TooMany.into());
+        }
         Ok(IssuedTicket {
             token,
             expires_at: ticket.expires_at,
@@ -194,10 +198,17 @@ impl Authbox {
                 Err(refused) => refused,
             });
         };
-        let connection = self
+        let connection = match self
             .store()
             .connection(&ticket.tenant_id, &ticket.connection_id)
-            .await?;
+            .await
+        {
+            Ok(connection) => connection,
+            Err(error) => {
+                self.tickets().release_password_ticket(&hash).await?;
+                return Err(error.into());
+            }
+        };
         let reset = self.reset_password(
             &ticket.tenant_id,
             &connection.name,

@@ -35,7 +35,7 @@ pub use rekey::{Rotation, rotate_secret_key};
 pub use secret_key::{SecretKey, SecretKeyError, SecretKeySource};
 pub(crate) use sql::{SqlStore, now};
 pub(crate) use tickets::TicketStore;
-pub use tickets::{MAX_TICKETS_PER_USER, PasswordTicket};
+pub use tickets::{MAX_TICKETS_PER_TENANT, MAX_TICKETS_PER_USER, PasswordTicket};
 
 use crate::runtime::profile::NormalizedProfile;
 

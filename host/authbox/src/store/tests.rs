@@ -713,3 +713,83 @@ async fn the_retention_sweep_keeps_each_tenant_s_newest_events_within_the_age() 
         db.drop().await;
     }
 }
+
+#[tokio::test]
+async fn password_tickets_are_claimed_once_and_capped_per_tenant_and_user() {
+    for (store, db) in stores("password_tickets").await {
+        let mut connections = Vec::new();
+        for name in ["a", "b"] {
+            let tenant = store.create_tenant(name).await.unwrap();
+            let conn = store
+                .create_connection(&tenant.id, "db", &ConnectionSettings::default())
+                .await
+                .unwrap();
+            connections.push((tenant.id, conn.id));
+        }
+        let ticket = |at: usize, email: &str, expires_at: &str| PasswordTicket {
+            tenant_id: connections[at].0.clone(),
+            connection_id: connections[at].1.clone(),
+            email: email.into(),
+            result_url: None,
+            created_at: now(),
+            expires_at: expires_at.into(),
+            used_at: None,
+        };
+        let later = "2999-01-01T00:00:00.000Z";
+        // Per tenant: past the cap, refused; another tenant unaffected.
+        for (hash, email, kept) in [
+            ("h1", "x@a", true),
+            ("h2", "y@a", true),
+            ("h3", "z@a", false),
+        ] {
+            let inserted = store
+                .insert_password_ticket(hash, &ticket(0, email, later), 2)
+                .await
+                .unwrap();
+            assert_eq!(inserted, kept, "{hash}");
+        }
+        assert!(store.password_ticket("h3").await.unwrap().is_none());
+        // Per user: the newest five are kept.
+        for n in 0..7 {
+            let expires = format!("2999-01-0{}T00:00:00.000Z", n + 1);
+            let kept = store
+                .insert_password_ticket(&format!("u{n}"), &ticket(1, "same@b", &expires), 100)
+                .await
+                .unwrap();
+            assert!(kept);
+        }
+        let mut kept = Vec::new();
+        for n in 0..7 {
+            let found = store.password_ticket(&format!("u{n}")).await.unwrap();
+            kept.push(found.is_some());
+        }
+        assert_eq!(kept, [false, false, true, true, true, true, true]);
+        // Claimed once; released, claimable again; an expired one never.
+        assert!(store.claim_password_ticket("h1").await.unwrap().is_some());
+        assert!(store.claim_password_ticket("h1").await.unwrap().is_none());
+        assert!(
+            store
+                .password_ticket("h1")
+                .await
+                .unwrap()
+                .unwrap()
+                .used_at
+                .is_some()
+        );
+        store.release_password_ticket("h1").await.unwrap();
+        assert!(store.claim_password_ticket("h1").await.unwrap().is_some());
+        store
+            .insert_password_ticket("old", &ticket(1, "old@b", "2000-01-01T00:00:00.000Z"), 100)
+            .await
+            .unwrap();
+        assert!(store.claim_password_ticket("old").await.unwrap().is_none());
+        // Tickets go with their connection.
+        store
+            .delete_connection(&connections[0].0, &connections[0].1)
+            .await
+            .unwrap();
+        assert!(store.password_ticket("h2").await.unwrap().is_none());
+        store.close().await;
+        db.drop().await;
+    }
+}

@@ -12,6 +12,9 @@ use super::sql::{SqlStore, database, now};
 /// Live tickets a user (a connection's email) may have; a new one beyond
 /// them replaces the oldest.
 pub const MAX_TICKETS_PER_USER: i64 = 5;
+/// Live tickets a tenant may have: `change_password` is public, so that
+/// what anyone can make a tenant's store hold is bounded.
+pub const MAX_TICKETS_PER_TENANT: i64 = 10_000;
 
 /// A password-reset ticket (its token is not stored, only its hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,13 +38,15 @@ pub struct PasswordTicket {
 /// The store of password-reset tickets.
 #[async_trait]
 pub(crate) trait TicketStore: Send + Sync {
-    /// Keeps `ticket` under `token_hash`; expired tickets go, and the
-    /// user's oldest beyond [`MAX_TICKETS_PER_USER`].
+    /// Keeps `ticket` under `token_hash` unless its tenant has
+    /// `max_per_tenant` live tickets (then `false`); expired tickets go,
+    /// and the user's oldest beyond [`MAX_TICKETS_PER_USER`].
     async fn insert_password_ticket(
         &self,
         token_hash: &str,
         ticket: &PasswordTicket,
-    ) -> StoreResult<()>;
+        max_per_tenant: i64,
+    ) -> StoreResult<bool>;
     /// The ticket under `token_hash`, used or not, expired or not.
     async fn password_ticket(&self, token_hash: &str) -> StoreResult<Option<PasswordTicket>>;
     /// Marks the ticket used if it is neither used nor expired, and
@@ -87,14 +92,28 @@ impl TicketStore for SqlStore {
         &self,
         token_hash: &str,
         ticket: &PasswordTicket,
-    ) -> StoreResult<()> {
+        max_per_tenant: i64,
+    ) -> StoreResult<bool> {
         // Each its own statement, none holding a lock across round trips:
-        // a sweep that comes late only leaves a dead row a little longer.
+        // a sweep that comes late only leaves a dead row a little longer,
+        // and concurrent inserts may pass the tenant's cap by a few.
+        let at = now();
         sqlx::query("DELETE FROM password_tickets WHERE expires_at < $1")
-            .bind(now())
+            .bind(&at)
             .execute(&self.pool)
             .await
             .map_err(database)?;
+        let live: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM password_tickets WHERE tenant_id = $1 AND expires_at >= $2",
+        )
+        .bind(&ticket.tenant_id)
+        .bind(&at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(database)?;
+        if live >= max_per_tenant {
+            return Ok(false);
+        }
         sqlx::query(
             "DELETE FROM password_tickets WHERE token_hash IN \
              (SELECT token_hash FROM password_tickets WHERE connection_id = $1 AND email = $2 \
@@ -120,7 +139,7 @@ impl TicketStore for SqlStore {
         .execute(&self.pool)
         .await
         .map_err(database)?;
-        Ok(())
+        Ok(true)
     }
 
     async fn password_ticket(&self, token_hash: &str) -> StoreResult<Option<PasswordTicket>> {

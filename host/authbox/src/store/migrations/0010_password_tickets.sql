@@ -12,6 +12,8 @@ CREATE TABLE password_tickets (
     expires_at    TEXT NOT NULL,
     used_at       TEXT
 );
--- A user's live tickets, and the expired ones swept with each new ticket.
+-- A user's live tickets, a tenant's (both capped), and the expired ones swept
+-- with each new ticket.
 CREATE INDEX password_tickets_of_email ON password_tickets (connection_id, email, expires_at);
+CREATE INDEX password_tickets_of_tenant ON password_tickets (tenant_id, expires_at);
 CREATE INDEX password_tickets_by_expiry ON password_tickets (expires_at);
