@@ -24,7 +24,9 @@
 #![warn(missing_docs)]
 
 pub mod flows;
+pub mod jobs;
 pub mod logs;
+pub mod mail;
 pub mod management;
 pub mod metrics;
 pub mod protection;

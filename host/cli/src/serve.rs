@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use authbox::flows::Authbox;
+use authbox::mail::MailSettings;
 use authbox_server::ServerSettings;
 use clap::Args;
 use ipnet::IpNet;
@@ -24,7 +25,8 @@ pub struct ServeArgs {
 
     /// A TOML settings file with any of: listen, data_dir, database_url,
     /// secret_key_file, issuer, sqlite_dir, tenant_calls, tenant_calls_max,
-    /// allow_private_networks (flags and environment variables win over it).
+    /// allow_private_networks, smtp_url, mail_from (flags and environment
+    /// variables win over it).
     /// `--config FILE` and AUTHBOX_CONFIG, its old names, still work.
     #[arg(long, value_name = "FILE", env = "AUTHBOX_SETTINGS", alias = "config")]
     settings: Option<PathBuf>,
@@ -52,6 +54,23 @@ pub struct ServeArgs {
     /// calls in flight to [default: --tenant-calls].
     #[arg(long, value_name = "N", env = "AUTHBOX_TENANT_CALLS_MAX", value_parser = clap::value_parser!(u32).range(1..))]
     tenant_calls_max: Option<u32>,
+
+    /// The SMTP server that mails password-reset links to users, as
+    /// `smtps://USER:PASS@HOST:465` (TLS), `smtp://USER:PASS@HOST:587?tls=required`
+    /// (STARTTLS) or `smtp://HOST:25` (unencrypted); it holds a password, so
+    /// prefer the environment variable or the settings file to the flag.
+    /// Without one, a reset link goes into the tenant's log.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "AUTHBOX_SMTP_URL",
+        hide_env_values = true
+    )]
+    smtp_url: Option<String>,
+
+    /// The sender of those mails, e.g. "Acme <no-reply@acme.example>".
+    #[arg(long, value_name = "MAILBOX", env = "AUTHBOX_MAIL_FROM")]
+    mail_from: Option<String>,
 
     /// Set up (once) and serve a demo tenant: a `legacy` connection backed
     /// by the `sqlite` template and a sample legacy database, with its
@@ -102,6 +121,11 @@ async fn open(args: &ServeArgs) -> Result<Authbox, String> {
         return Err("tenant_calls must be at least 1".into());
     }
     config.runtime.capabilities.http.allowed_private_networks = args.allow_private_networks.clone();
+    config.mail = match (&args.smtp_url, &args.mail_from) {
+        (Some(url), Some(from)) => Some(MailSettings::new(url, from)),
+        (None, None) => None,
+        _ => return Err("smtp_url and mail_from go together: set both, or neither".into()),
+    };
     if calls.max < calls.default {
         return Err(format!(
             "--tenant-calls-max ({}) is below --tenant-calls ({}): raise it, or lower --tenant-calls",
@@ -132,6 +156,8 @@ pub async fn serve(mut args: ServeArgs) -> u8 {
     args.sqlite_dir = args.sqlite_dir.or(file.sqlite_dir);
     args.tenant_calls = args.tenant_calls.or(file.tenant_calls);
     args.tenant_calls_max = args.tenant_calls_max.or(file.tenant_calls_max);
+    args.smtp_url = args.smtp_url.or(file.smtp_url);
+    args.mail_from = args.mail_from.or(file.mail_from);
     if args.allow_private_networks.is_empty() {
         args.allow_private_networks = file.allow_private_networks;
     }

@@ -12,6 +12,8 @@
 //! tenant_calls = 16                        # script calls in flight per tenant
 //! tenant_calls_max = 64                    # the most a tenant may set
 //! allow_private_networks = ["10.20.0.0/16"] # scripts' HTTP may reach these
+//! smtp_url = "smtps://authbox:PASSWORD@smtp.example.com:465" # reset links
+//! mail_from = "Example <no-reply@example.com>"
 //! ```
 
 use std::net::SocketAddr;
@@ -43,6 +45,10 @@ pub struct SettingsFile {
     /// `--allow-private-networks`.
     #[serde(default)]
     pub allow_private_networks: Vec<IpNet>,
+    /// `--smtp-url`.
+    pub smtp_url: Option<String>,
+    /// `--mail-from`.
+    pub mail_from: Option<String>,
 }
 
 impl SettingsFile {

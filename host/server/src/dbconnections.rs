@@ -306,9 +306,9 @@ struct ChangePasswordRequest {
 }
 
 /// Starts a password reset: if the connection knows the email (its cache,
-/// else its `get-user` script), a single-use link valid for 5 days, which
-/// goes into the tenant's log (`scpr`, under `details.email.link`): authbox
-/// sends no mail yet. The answer is the same whether or not the email is
+/// else its `get-user` script), a single-use link valid for 5 days, mailed
+/// through the operator's SMTP server (without one, it goes into the
+/// tenant's log: `scpr`, `details.email.link`). The answer is the same whether or not the email is
 /// known, so that it tells nobody who has an account.
 #[utoipa::path(
     post,

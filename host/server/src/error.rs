@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use authbox::flows::{FlowError, TicketRefusal};
+use authbox::flows::{FlowError, JobRefusal, TicketRefusal};
 use authbox::management::{PolicyError, UpdateError};
 use authbox::runtime::Refusal;
 use authbox::runtime::share::RETRY_AFTER;
@@ -159,9 +159,17 @@ impl From<FlowError> for ApiError {
             FlowError::Ticket(_) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_ticket", message)
             }
+            FlowError::Job(JobRefusal::TooMany) => ApiError::too_many_requests(message),
+            FlowError::Job(JobRefusal::TooLarge) => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+            }
+            FlowError::Job(JobRefusal::BadFile(_)) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message)
+            }
             FlowError::Script(_)
             | FlowError::PasswordHash(_)
             | FlowError::Runtime(_)
+            | FlowError::Mail(_)
             | FlowError::Store(_) => internal(message),
         }
     }

@@ -7,7 +7,8 @@
 
 use std::net::SocketAddr;
 
-use axum::Form;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -174,6 +175,30 @@ struct ResetForm {
     confirm_password: String,
 }
 
+/// The form as a browser sends it; else the status and what to say (on a
+/// page, never a bare text error: a person is reading).
+fn read_form(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<ResetForm, (StatusCode, &'static str)> {
+    let unreadable = (StatusCode::BAD_REQUEST, "The form could not be read.");
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The form is larger than it can be.",
+        ),
+        _ => unreadable,
+    })?;
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err((StatusCode::BAD_REQUEST, "The form was not sent as a form."));
+    }
+    serde_urlencoded::from_bytes(&body).map_err(|_| unreadable)
+}
+
 /// Sets the new password of a ticket's user, through its connection: once.
 #[utoipa::path(
     post,
@@ -184,9 +209,10 @@ struct ResetForm {
     responses(
         (status = 200, body = String, content_type = "text/html", description = "Changed."),
         (status = 303, description = "Changed; to the ticket's `result_url`."),
-        (status = 400, body = String, content_type = "text/html", description = "The form again: the passwords differ, are empty, or the connection refused the password (its message)."),
+        (status = 400, body = String, content_type = "text/html", description = "The form again: the passwords differ, are empty, or the connection refused the password (its message); or a page saying the body is not a form (`application/x-www-form-urlencoded`)."),
         (status = 404, body = String, content_type = "text/html", description = "No such ticket."),
         (status = 410, body = String, content_type = "text/html", description = "The ticket was used, or has expired."),
+        (status = 413, body = String, content_type = "text/html", description = "The body is over 1 MiB."),
         (status = 500, body = String, content_type = "text/html", description = "The connection or the store failed; the ticket stays usable."),
     )
 )]
@@ -194,8 +220,15 @@ async fn submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Form(sent): Form<ResetForm>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let sent = match read_form(&headers, body) {
+        Ok(sent) => sent,
+        Err((status, why)) => {
+            let text = format!("<p class=\"error\">{why}</p><p>Open the link again.</p>");
+            return page(status, "Password reset", &text);
+        }
+    };
     let ticket = match state.authbox.password_ticket(&sent.ticket).await {
         Ok(ticket) => ticket,
         Err(FlowError::Ticket(refusal)) => return refused_page(refusal),

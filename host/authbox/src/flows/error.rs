@@ -1,5 +1,6 @@
 //! How a flow (login, refresh, update...) can fail, for callers to match on.
 
+use crate::mail::MailError;
 use crate::management::UpdateError;
 use crate::protection::Shield;
 use crate::runtime::Refusal;
@@ -115,6 +116,12 @@ pub enum FlowError {
     /// A password-reset ticket cannot be used.
     #[error(transparent)]
     Ticket(#[from] TicketRefusal),
+    /// A job was not made.
+    #[error(transparent)]
+    Job(#[from] JobRefusal),
+    /// The mail settings cannot be used.
+    #[error("mail: {0}")]
+    Mail(#[from] MailError),
 }
 
 /// Why a password-reset ticket cannot be used.
@@ -132,6 +139,23 @@ pub enum TicketRefusal {
     /// The tenant has as many live reset links as it may hold.
     #[error("too many password reset links are outstanding for this tenant: retry later")]
     TooMany,
+}
+
+/// Why a bulk user job was not made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobRefusal {
+    /// The tenant has as many unfinished jobs as it may.
+    #[error(
+        "the tenant has {} jobs pending or processing: wait until one is done",
+        crate::jobs::MAX_OPEN_JOBS_PER_TENANT
+    )]
+    TooMany,
+    /// The file is not a users file (a JSON array).
+    #[error("{0}")]
+    BadFile(String),
+    /// The file is over [`MAX_USERS_FILE_BYTES`](crate::jobs::MAX_USERS_FILE_BYTES).
+    #[error("the users file is over {} MiB", crate::jobs::MAX_USERS_FILE_BYTES >> 20)]
+    TooLarge,
 }
 
 /// "Not found" arrives as [`FlowError::NotFound`] only.

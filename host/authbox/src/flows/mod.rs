@@ -10,6 +10,7 @@ mod connections;
 mod error;
 mod events;
 mod import;
+mod jobs;
 mod protection;
 mod recent;
 mod reset;
@@ -26,12 +27,15 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 pub use access::SCOPES;
-pub use error::{FlowError, TicketRefusal};
+pub use error::{FlowError, JobRefusal, TicketRefusal};
+pub use jobs::ImportOptions;
 pub use reset::{DEFAULT_TICKET_TTL, IssuedTicket, MAX_TICKET_TTL, TicketFor};
 pub use setup::TenantChange;
 pub use shares::TenantCalls;
 
+use crate::jobs::{JobRunner, RunnerSettings};
 use crate::logs::{LogSink, Retention};
+use crate::mail::{MailSettings, Mailer};
 use crate::management::{self, DEFAULT_MAX_METADATA_BYTES, UpdateSettings};
 use crate::metrics::{LoginResult, Metrics};
 use crate::protection::Policy;
@@ -66,6 +70,9 @@ pub struct AuthboxConfig {
     pub tenant_calls: TenantCalls,
     /// How long and how many events each tenant's log keeps.
     pub log_retention: Retention,
+    /// The SMTP server that carries reset links to users; without one, a
+    /// link goes to the tenant's log.
+    pub mail: Option<MailSettings>,
 }
 
 impl AuthboxConfig {
@@ -88,6 +95,7 @@ impl AuthboxConfig {
             max_metadata_bytes: DEFAULT_MAX_METADATA_BYTES,
             tenant_calls: TenantCalls::default(),
             log_retention: Retention::default(),
+            mail: None,
         }
     }
 }
@@ -136,17 +144,30 @@ struct Inner {
     metrics: Metrics,
     /// The tenants' logs, written off the requests' path.
     logs: LogSink,
+    /// Reset links by mail, if the operator configured a server.
+    mailer: Option<Arc<Mailer>>,
+    /// Runs bulk user jobs in the background.
+    jobs: JobRunner,
 }
 
 impl Authbox {
     /// Opens the store (migrating it, and checking its secret key) and
     /// starts the runtime.
     pub async fn open(config: AuthboxConfig) -> Result<Self, FlowError> {
+        let mailer = config.mail.as_ref().map(Mailer::new).transpose()?;
         let key = config.secret_key.key(&config.store_url)?;
         let store = Arc::new(SqlStore::open(&config.store_url, key).await?);
         let logs = LogSink::start(store.clone(), config.log_retention);
+
         let runtime =
             Runtime::new(config.runtime).map_err(|e| FlowError::Runtime(e.to_string()))?;
+        let jobs = JobRunner::start(
+            store.clone(),
+            RunnerSettings {
+                provider: config.provider.clone(),
+                limits: *runtime.capabilities().password.limits(),
+            },
+        );
         let update = UpdateSettings {
             max_metadata_bytes: config.max_metadata_bytes,
             hashing: runtime.capabilities().password.clone(),
@@ -168,6 +189,8 @@ impl Authbox {
                 update,
                 metrics: Metrics::default(),
                 logs,
+                mailer: mailer.map(Arc::new),
+                jobs,
             }),
         })
     }

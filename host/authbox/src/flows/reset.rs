@@ -12,7 +12,8 @@ use super::access::random_hex;
 use super::error::TicketRefusal;
 use super::events::with_script_calls;
 use super::{Authbox, FlowError, LoginContext};
-use crate::logs::EventType;
+use crate::logs::{EventType, LogEvent};
+use crate::mail::MailError;
 use crate::store::{MAX_TICKETS_PER_TENANT, PasswordTicket, TicketStore, now, secret_hash};
 
 /// How long a reset link is valid unless asked otherwise (Auth0's
@@ -44,6 +45,22 @@ pub enum TicketFor<'a> {
     },
 }
 
+/// An `scpr` event with how its mail went (never the link: the tenant's
+/// log is not the user's mailbox).
+fn with_delivery(mut event: LogEvent, sent: Result<(), MailError>) -> LogEvent {
+    let delivery = match sent {
+        Ok(()) => "sent".to_string(),
+        Err(error) => {
+            tracing::warn!(tenant = %event.tenant_id, %error, "a reset link was not mailed");
+            format!("failed: {error}")
+        }
+    };
+    event
+        .details
+        .insert("email".into(), json!({ "delivery": delivery }));
+    event
+}
+
 /// `ttl` from now, as the store writes times.
 fn expiry(ttl: Duration) -> String {
     (chrono::Utc::now() + ttl.min(MAX_TICKET_TTL))
@@ -61,7 +78,9 @@ impl Authbox {
     /// the cache, else by its `get-user` script); `None` if not, which a
     /// caller answers as it answers a ticket, so that nobody learns which
     /// emails have accounts. The link (`reset_page?ticket=<token>`) goes to
-    /// the tenant's log in an `scpr` event: authbox sends no mail yet.
+    /// the user by mail if a mail server is configured (the `scpr` event of
+    /// the tenant's log says whether it was sent, never the link); else
+    /// into that event, under `details.email.link`.
     pub async fn request_password_reset(
         &self,
         tenant_id: &str,
@@ -100,7 +119,7 @@ impl Authbox {
             .create_password_ticket(tenant_id, target, DEFAULT_TICKET_TTL, None)
             .await?;
         let link = format!("{reset_page}?ticket={}", ticket.token);
-        let mut event = self.flow_event(
+        let event = self.flow_event(
             tenant_id,
             EventType::ChangePasswordRequest,
             None,
@@ -110,11 +129,29 @@ impl Authbox {
             context,
             calls,
         );
-        event.details.insert(
-            "email".into(),
-            json!({"delivery": "none: no mail server is configured", "link": link}),
-        );
-        self.log(event);
+        match &self.inner.mailer {
+            Some(mailer) => {
+                // Sent off the request's path: the answer takes as long
+                // whether or not the email is known and the server is quick.
+                let (this, mailer) = (self.clone(), mailer.clone());
+                let (tenant_id, email, link) =
+                    (tenant_id.to_string(), email.to_string(), link.clone());
+                tokio::spawn(async move {
+                    let sent = mailer
+                        .send_reset_link(&tenant_id, &email, &link, &ticket.expires_at)
+                        .await;
+                    this.log(with_delivery(event, sent));
+                });
+            }
+            None => {
+                let mut event = event;
+                event.details.insert(
+                    "email".into(),
+                    json!({"delivery": "none: no mail server is configured", "link": link}),
+                );
+                self.log(event);
+            }
+        }
         Ok(Some(link))
     }
 

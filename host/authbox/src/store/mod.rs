@@ -10,6 +10,7 @@
 mod access;
 #[cfg(test)]
 mod at_rest_tests;
+mod jobs;
 mod logs;
 mod protection;
 mod records;
@@ -24,6 +25,8 @@ mod tickets;
 
 pub(crate) use access::{AccessStore, secret_hash};
 pub use access::{ApiKey, Client, SigningKey};
+pub(crate) use jobs::JobStore;
+pub use jobs::{BatchOutcome, BatchUser, Job, JobError, JobKind, JobStatus};
 pub(crate) use logs::LogStore;
 pub use protection::LoginFailures;
 pub(crate) use protection::ProtectionStore;

@@ -63,6 +63,7 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("migrations/0009_terms_by_trigger.postgres.sql"),
     },
     Migration::both(10, include_str!("migrations/0010_password_tickets.sql")),
+    Migration::both(11, include_str!("migrations/0011_jobs.sql")),
 ];
 
 /// The migration that adds user search, after which the users already
@@ -368,6 +369,11 @@ impl SqlStore {
         self.sqlite
     }
 
+    /// Whether [`SqlStore::close`] was called.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.pool.is_closed()
+    }
+
     /// Closes the pool.
     pub(crate) async fn close(&self) {
         if let Some(restarts) = &self.log_restarts {
@@ -465,7 +471,7 @@ fn cached_user(row: &AnyRow) -> StoreResult<CachedUser> {
 
 /// The script-sourced root attributes of a normalized profile: all but the
 /// id and the metadata, which the cache keeps apart.
-fn script_attributes(
+pub(super) fn script_attributes(
     profile: &crate::runtime::profile::NormalizedProfile,
 ) -> StoreResult<Map<String, Value>> {
     let Value::Object(mut attributes) =

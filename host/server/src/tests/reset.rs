@@ -5,7 +5,10 @@
 //! tenant's user. The connections are in import mode, so that a password
 //! set by a reset is the one a login is checked against.
 
-use super::search::{Searched, servers_with};
+use authbox::mail::MailSettings;
+use authbox_tests::smtp_server::{Behaviour, SmtpServer};
+
+use super::search::{ADA, Searched, servers_configured, servers_with};
 use super::*;
 
 /// An email the `echo-user` fixture does not know until it signs up.
@@ -58,6 +61,40 @@ impl Searched {
             .map(|v| v.to_str().unwrap().to_string())
             .unwrap_or_default();
         (response.status(), location, response.text().await.unwrap())
+    }
+
+    /// Asks for a reset link for `email` through `client_id`'s tenant.
+    async fn change_password(&self, client_id: &str, email: &str) {
+        let response = self
+            .http
+            .post(format!("{}/dbconnections/change_password", self.base))
+            .form(&[
+                ("client_id", client_id),
+                ("connection", "echo"),
+                ("email", email),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.text().await.unwrap(),
+            "We've just sent you an email to reset your password."
+        );
+    }
+
+    /// The tenant's `scpr` events, once there are `n` (5 s at most).
+    async fn reset_requests(&self, n: usize) -> Vec<Value> {
+        for _ in 0..50 {
+            self.authbox.flush_logs().await;
+            let (_, events) = self.get("/api/v2/logs?q=type:scpr", &self.key).await;
+            let events = events.as_array().unwrap().clone();
+            if events.len() >= n {
+                return events;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("fewer than {n} scpr events");
     }
 
     async fn logs_in(&self, tenant: &str, email: &str, password: &str) -> bool {
@@ -178,37 +215,19 @@ async fn signup_and_reset_links_work_once_in_time_and_in_their_tenant_on_both_st
         // A reset asked for by email: the same answer for any email; the
         // link of a known one goes to the tenant's log.
         for email in [NEW, "nobody@new.example"] {
-            let response = s
-                .http
-                .post(format!("{}/dbconnections/change_password", s.base))
-                .form(&[
-                    ("client_id", acme_app.as_str()),
-                    ("connection", "echo"),
-                    ("email", email),
-                ])
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), StatusCode::OK);
-            assert_eq!(
-                response.text().await.unwrap(),
-                "We've just sent you an email to reset your password."
-            );
+            s.change_password(&acme_app, email).await;
         }
-        s.authbox.flush_logs().await;
-        let (_, requests) = s.get("/api/v2/logs?q=type:scpr", &s.key).await;
+        let requests = s.reset_requests(1).await;
         assert_eq!(
-            requests.as_array().unwrap().len(),
+            requests.len(),
             1,
-            "no link for an unknown email: {requests}"
+            "no link for an unknown email: {requests:?}"
         );
-        let link = requests
-            .as_array()
+        assert_eq!(requests[0]["user_name"], json!(NEW));
+        let link = requests[0]["details"]["email"]["link"]
+            .as_str()
             .unwrap()
-            .iter()
-            .find(|e| e["user_name"] == json!(NEW))
-            .map(|e| e["details"]["email"]["link"].as_str().unwrap().to_string())
-            .unwrap_or_else(|| panic!("no link for {NEW}: {requests}"));
+            .to_string();
         assert!(
             link.starts_with(&format!("{}/lo/reset?ticket=", s.base)),
             "{link}"
@@ -283,6 +302,31 @@ async fn signup_and_reset_links_work_once_in_time_and_in_their_tenant_on_both_st
                 .0,
             StatusCode::NOT_FOUND
         );
+        // A body that is not the form: a page saying so, the ticket unused.
+        let (_, made) = s.ticket(&s.key, json!({"user_id": user_id})).await;
+        let link = made["ticket"].as_str().unwrap();
+        let response = s
+            .http
+            .post(format!("{}/lo/reset", s.base))
+            .json(&json!({"ticket": token(link), "password": "json-Pass6", "confirm_password": "json-Pass6"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("not sent as a form")
+        );
+        assert_eq!(s.open(link).await.0, StatusCode::OK, "still usable");
 
         // Another tenant cannot make a ticket for this tenant's user.
         let (status, error) = s.ticket(&s.other_key, json!({"user_id": user_id})).await;
@@ -307,5 +351,71 @@ async fn signup_and_reset_links_work_once_in_time_and_in_their_tenant_on_both_st
         for password in ["first-Pass1", "second-Pass2", "fourth-Pass4"] {
             assert!(!all.to_string().contains(password), "{password} in the log");
         }
+    }
+}
+
+#[tokio::test]
+async fn reset_links_go_by_mail_through_the_operators_smtp_server_and_not_to_the_log() {
+    let smtp = SmtpServer::start(Behaviour::Accept).await;
+    let mail = MailSettings::new(
+        smtp.url.replace("smtp://", "smtp://mailer:s3cret-pass@"),
+        "Acme <no-reply@acme.example>",
+    );
+    let import = ConnectionSettings {
+        import_mode: true,
+        ..ConnectionSettings::default()
+    };
+    let servers = servers_configured("mail", &import, |config| {
+        config.mail = Some(mail.clone());
+    })
+    .await;
+    let mut mails = 0;
+    for s in servers {
+        let acme = s.authbox.tenant_by_name("acme").await.unwrap().id;
+        let app = s.authbox.create_client(&acme, "web").await.unwrap().0;
+        for email in ["nobody@new.example", ADA] {
+            s.change_password(&app.client_id, email).await;
+        }
+        mails += 1;
+        let mail = smtp.wait_for(mails).await.pop().unwrap();
+        assert_eq!(mail.to, [ADA], "only the known email gets a mail");
+        assert_eq!(mail.from, "no-reply@acme.example");
+        let text = mail.text();
+        let link = text
+            .lines()
+            .find(|line| line.starts_with(&format!("{}/lo/reset?ticket=", s.base)))
+            .unwrap_or_else(|| panic!("no link in {text}"))
+            .to_string();
+        let requests = s.reset_requests(1).await;
+        assert_eq!(
+            requests[0]["details"]["email"],
+            json!({"delivery": "sent"}),
+            "{requests:?}"
+        );
+        assert!(
+            !Value::from(requests.clone())
+                .to_string()
+                .contains(&token(&link))
+        );
+        let (status, html) = s.open(&link).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        let (status, _, _) = s.reset(&token(&link), "mailed-Pass1", "mailed-Pass1").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(s.logs_in("acme", ADA, "mailed-Pass1").await);
+
+        // A server that refuses: the same answer, the failure in the log.
+        smtp.set_behaviour(Behaviour::Refuse);
+        s.change_password(&app.client_id, ADA).await;
+        let requests = s.reset_requests(2).await;
+        let delivery = requests[0]["details"]["email"]["delivery"]
+            .as_str()
+            .unwrap();
+        assert!(delivery.starts_with("failed: "), "{requests:?}");
+        assert!(requests[0]["details"]["email"].get("link").is_none());
+        smtp.set_behaviour(Behaviour::Accept);
+
+        s.authbox.flush_logs().await;
+        let (_, all) = s.get("/api/v2/logs?per_page=100", &s.key).await;
+        assert!(!all.to_string().contains("s3cret-pass"), "{all}");
     }
 }

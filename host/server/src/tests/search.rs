@@ -85,6 +85,15 @@ pub(super) async fn servers(test: &str) -> Vec<Searched> {
 
 /// As [`servers`], the connections with `settings`.
 pub(super) async fn servers_with(test: &str, settings: &ConnectionSettings) -> Vec<Searched> {
+    servers_configured(test, settings, |_| {}).await
+}
+
+/// As [`servers_with`], authbox's configuration changed by `configure`.
+pub(super) async fn servers_configured(
+    test: &str,
+    settings: &ConnectionSettings,
+    configure: impl Fn(&mut AuthboxConfig),
+) -> Vec<Searched> {
     let mut servers = Vec::new();
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let Some(store) = LegacyDb::empty(backend, test).await else {
@@ -95,6 +104,7 @@ pub(super) async fn servers_with(test: &str, settings: &ConnectionSettings) -> V
         config.store_url = store.url.clone();
         config.secret_key =
             authbox::store::SecretKeySource::Key(authbox::store::SecretKey::generate());
+        configure(&mut config);
         let authbox = Authbox::open(config).await.unwrap();
         let wasm = std::fs::read(authbox_tests::ECHO_USER).unwrap();
         let mut keys = Vec::new();

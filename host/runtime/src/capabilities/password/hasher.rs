@@ -45,6 +45,11 @@ impl HashPool {
         }
     }
 
+    /// The most work a hash may ask for.
+    pub fn limits(&self) -> &CostLimits {
+        &self.limits
+    }
+
     /// Hashes running and waiting, per tenant.
     pub fn stats(&self) -> PoolStats {
         self.workers.stats()

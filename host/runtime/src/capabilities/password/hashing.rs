@@ -65,13 +65,18 @@ fn scheme(hash: &str) -> &str {
         .unwrap_or("")
 }
 
-/// Whether `password` matches `hash` (bcrypt, or a PHC string of argon2id,
-/// argon2i, pbkdf2-sha256/sha512 or scrypt).
-pub fn verify(password: &str, hash: &str, limits: &CostLimits) -> Result<bool, HashError> {
+/// A hash within the limits, parsed, ready to verify.
+enum Admitted<'a> {
+    Bcrypt(&'a str),
+    Phc(Box<PasswordHash<'a>>),
+}
+
+/// `hash` parsed, if it is a supported format within `limits`.
+fn admitted<'a>(hash: &'a str, limits: &CostLimits) -> Result<Admitted<'a>, HashError> {
     match scheme(hash) {
-        "2a" | "2b" | "2y" => verify_bcrypt(password, hash, limits),
+        "2a" | "2b" | "2y" => admitted_bcrypt(hash, limits),
         "argon2id" | "argon2i" | "pbkdf2-sha256" | "pbkdf2-sha512" | "scrypt" => {
-            verify_phc(password, hash, limits)
+            admitted_phc(hash, limits)
         }
         "" => Err(HashError::Unsupported(
             "not a `$scheme$...` hash string".into(),
@@ -82,31 +87,72 @@ pub fn verify(password: &str, hash: &str, limits: &CostLimits) -> Result<bool, H
     }
 }
 
-fn verify_bcrypt(password: &str, hash: &str, limits: &CostLimits) -> Result<bool, HashError> {
+/// Whether `hash` is one authbox can verify within `limits`: a supported
+/// format, well-formed, asking for no more work than allowed. Nothing is
+/// hashed (an import checks each user's hash so).
+pub fn check(hash: &str, limits: &CostLimits) -> Result<(), HashError> {
+    admitted(hash, limits).map(|_| ())
+}
+
+/// Whether `password` matches `hash` (bcrypt, or a PHC string of argon2id,
+/// argon2i, pbkdf2-sha256/sha512 or scrypt).
+pub fn verify(password: &str, hash: &str, limits: &CostLimits) -> Result<bool, HashError> {
+    let result = match admitted(hash, limits)? {
+        Admitted::Bcrypt(hash) => {
+            return bcrypt::verify(password, hash)
+                .map_err(|e| HashError::Unsupported(format!("malformed bcrypt hash: {e}")));
+        }
+        Admitted::Phc(parsed) => match parsed.algorithm.as_str() {
+            "argon2id" | "argon2i" => {
+                Argon2::default().verify_password(password.as_bytes(), &parsed)
+            }
+            "pbkdf2-sha256" | "pbkdf2-sha512" => {
+                pbkdf2::Pbkdf2.verify_password(password.as_bytes(), &parsed)
+            }
+            _ => scrypt::Scrypt.verify_password(password.as_bytes(), &parsed),
+        },
+    };
+    match result {
+        Ok(()) => Ok(true),
+        Err(password_hash::Error::Password) => Ok(false),
+        Err(e) => Err(HashError::Unsupported(format!("{}: {e}", scheme(hash)))),
+    }
+}
+
+fn admitted_bcrypt<'a>(hash: &'a str, limits: &CostLimits) -> Result<Admitted<'a>, HashError> {
+    let malformed = || HashError::Unsupported("malformed bcrypt hash".into());
     let cost: u32 = hash
         .get(4..6)
         .and_then(|c| c.parse().ok())
-        .ok_or_else(|| HashError::Unsupported("malformed bcrypt hash".into()))?;
+        .ok_or_else(malformed)?;
+    // `$2b$NN$` and 53 characters of salt and hash.
+    if hash.len() != 60 || hash.as_bytes()[6] != b'$' {
+        return Err(malformed());
+    }
     if cost > limits.bcrypt_verify_cost {
         return Err(HashError::TooCostly(format!(
             "bcrypt cost {cost} is over the limit of {}",
             limits.bcrypt_verify_cost
         )));
     }
-    bcrypt::verify(password, hash)
-        .map_err(|e| HashError::Unsupported(format!("malformed bcrypt hash: {e}")))
+    Ok(Admitted::Bcrypt(hash))
 }
 
 fn param(hash: &PasswordHash<'_>, name: &str) -> Option<u64> {
     hash.params.get_decimal(name).map(u64::from)
 }
 
-fn verify_phc(password: &str, hash: &str, limits: &CostLimits) -> Result<bool, HashError> {
+fn admitted_phc<'a>(hash: &'a str, limits: &CostLimits) -> Result<Admitted<'a>, HashError> {
     let parsed = PasswordHash::new(hash)
         .map_err(|e| HashError::Unsupported(format!("malformed PHC string: {e}")))?;
     let algorithm = parsed.algorithm.as_str();
     let too_costly = |what: String| Err(HashError::TooCostly(format!("{algorithm}: {what}")));
-    let result = match algorithm {
+    if parsed.hash.is_none() {
+        return Err(HashError::Unsupported(format!(
+            "{algorithm}: no hash in the PHC string"
+        )));
+    }
+    match algorithm {
         "argon2id" | "argon2i" => {
             let memory = param(&parsed, "m").unwrap_or(0);
             let iterations = param(&parsed, "t").unwrap_or(0);
@@ -122,7 +168,6 @@ fn verify_phc(password: &str, hash: &str, limits: &CostLimits) -> Result<bool, H
                     limits.argon2_iterations
                 ));
             }
-            Argon2::default().verify_password(password.as_bytes(), &parsed)
         }
         "pbkdf2-sha256" | "pbkdf2-sha512" => {
             let rounds = param(&parsed, "i").unwrap_or(0);
@@ -132,7 +177,6 @@ fn verify_phc(password: &str, hash: &str, limits: &CostLimits) -> Result<bool, H
                     limits.pbkdf2_rounds
                 ));
             }
-            pbkdf2::Pbkdf2.verify_password(password.as_bytes(), &parsed)
         }
         _ => {
             let log_n = param(&parsed, "ln").unwrap_or(0);
@@ -147,14 +191,9 @@ fn verify_phc(password: &str, hash: &str, limits: &CostLimits) -> Result<bool, H
                     limits.scrypt_memory_bytes
                 ));
             }
-            scrypt::Scrypt.verify_password(password.as_bytes(), &parsed)
         }
-    };
-    match result {
-        Ok(()) => Ok(true),
-        Err(password_hash::Error::Password) => Ok(false),
-        Err(e) => Err(HashError::Unsupported(format!("{algorithm}: {e}"))),
     }
+    Ok(Admitted::Phc(Box::new(parsed)))
 }
 
 /// A new hash of `password`.

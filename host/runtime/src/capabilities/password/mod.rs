@@ -9,7 +9,7 @@ mod hashing;
 use wasmtime::component::{HasSelf, Linker};
 
 pub use hasher::{HashPool, PasswordHasher};
-pub use hashing::{Algorithm, CostLimits, HashError, hash, verify};
+pub use hashing::{Algorithm, CostLimits, HashError, check, hash, verify};
 
 use super::{CallScope, Capability, HasCapability};
 use crate::bindings::authbox::script::password;

@@ -1,0 +1,153 @@
+//! The runner of a process: waits for jobs (woken when one is made here,
+//! else every [`POLL`], for jobs made by other processes), claims the oldest
+//! and runs it to its end, one at a time; sweeps old jobs.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::sync::Notify;
+
+use super::{BATCH_USERS, JOB_RETENTION, MAX_KEPT_ERRORS, STALE_AFTER, checked, shown, users_of};
+use crate::runtime::capabilities::password::CostLimits;
+use crate::runtime::profile::{DEFAULT_MAX_PROFILE_BYTES, ProfileSource};
+use crate::store::{BatchUser, Job, JobStatus, JobStore, SqlStore, Store, StoreError};
+
+/// How often a runner looks for jobs made elsewhere.
+const POLL: Duration = Duration::from_secs(2);
+/// How much longer than a batch took the runner pauses after it: the
+/// import has at most 1 / (1 + PAUSE_FACTOR) of the store's time.
+const PAUSE_FACTOR: u32 = 4;
+
+/// What the runner needs to know besides the store.
+#[derive(Debug, Clone)]
+pub(crate) struct RunnerSettings {
+    /// The prefix of user ids.
+    pub provider: String,
+    /// What an imported hash may ask for at login.
+    pub limits: CostLimits,
+}
+
+/// The process's job runner; stops when dropped.
+pub(crate) struct JobRunner {
+    wake: Arc<Notify>,
+    task: tokio::task::AbortHandle,
+}
+
+impl Drop for JobRunner {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl JobRunner {
+    /// Starts running the jobs of `store`.
+    pub(crate) fn start(store: Arc<SqlStore>, settings: RunnerSettings) -> JobRunner {
+        let wake = Arc::new(Notify::new());
+        let worker = format!("worker_{}", uuid::Uuid::new_v4().simple());
+        let task = tokio::spawn({
+            let wake = wake.clone();
+            async move {
+                let mut last_sweep: Option<Instant> = None;
+                loop {
+                    if last_sweep.is_none_or(|at| at.elapsed() > Duration::from_secs(3600)) {
+                        last_sweep = Some(Instant::now());
+                        if let Err(e) = store.sweep_jobs(&ago(JOB_RETENTION)).await {
+                            tracing::warn!(error = %e, "the job sweep failed");
+                        }
+                    }
+                    match store.claim_job(&worker, &ago(STALE_AFTER)).await {
+                        Ok(Some((job, input))) => {
+                            run(&store, &settings, &worker, job, &input).await;
+                            continue;
+                        }
+                        Ok(None) => {}
+                        Err(_) if store.is_closed() => return,
+                        Err(e) => tracing::warn!(error = %e, "claiming a job failed"),
+                    }
+                    let _ = tokio::time::timeout(POLL, wake.notified()).await;
+                }
+            }
+        });
+        JobRunner {
+            wake,
+            task: task.abort_handle(),
+        }
+    }
+
+    /// Looks for a job now (one was just made).
+    pub(crate) fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// `duration` before now, as the store writes times.
+fn ago(duration: Duration) -> String {
+    let at = sqlx::types::chrono::Utc::now() - duration;
+    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// Runs `job` from its checkpoint to its end, unless its claim is lost.
+async fn run(store: &SqlStore, settings: &RunnerSettings, worker: &str, job: Job, input: &[u8]) {
+    let ended = import(store, settings, worker, &job, input).await;
+    let (status, details) = match ended {
+        Ok(true) => (JobStatus::Completed, None),
+        // Another runner holds it now.
+        Ok(false) => return,
+        Err(details) => (JobStatus::Failed, Some(details)),
+    };
+    if let Err(e) = store
+        .finish_job(&job.id, worker, status, details.as_deref())
+        .await
+    {
+        tracing::warn!(job = %job.id, error = %e, "a job could not be finished");
+    }
+}
+
+/// Imports the users of `input` from the job's checkpoint on: `Ok(true)`
+/// when done, `Ok(false)` when the claim was lost, `Err` with why the
+/// job failed.
+async fn import(
+    store: &SqlStore,
+    settings: &RunnerSettings,
+    worker: &str,
+    job: &Job,
+    input: &[u8],
+) -> Result<bool, String> {
+    let connection = match store.connection(&job.tenant_id, &job.connection_id).await {
+        Ok(connection) => connection,
+        Err(StoreError::NotFound(_)) => return Err("the connection was deleted".into()),
+        Err(e) => return Err(format!("the store failed: {e}")),
+    };
+    let source = ProfileSource {
+        provider: settings.provider.clone(),
+        connection: connection.name,
+        max_profile_bytes: DEFAULT_MAX_PROFILE_BYTES,
+    };
+    let users = users_of(input)?;
+    let mut position = usize::try_from(job.done).unwrap_or(0);
+    while position < users.len() {
+        let end = (position + BATCH_USERS).min(users.len());
+        let batch: Vec<BatchUser> = users[position..end]
+            .iter()
+            .map(|raw| {
+                let user: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+                match checked(&user, &source, &settings.limits) {
+                    Ok(valid) => BatchUser::Valid(Box::new(valid), shown(&user)),
+                    Err(errors) => BatchUser::Invalid(shown(&user), errors),
+                }
+            })
+            .collect();
+        let started = Instant::now();
+        let written = store
+            .import_batch(job, worker, position as i64, &batch, MAX_KEPT_ERRORS)
+            .await
+            .map_err(|e| format!("the store failed: {e}"))?;
+        if written.is_none() {
+            return Ok(false);
+        }
+        position = end;
+        tokio::time::sleep(started.elapsed() * PAUSE_FACTOR).await;
+    }
+    Ok(true)
+}
