@@ -14,6 +14,7 @@ mod connections;
 mod dbconnections;
 mod error;
 mod fields;
+mod jobs;
 mod keys;
 mod logs;
 mod metrics;
@@ -110,6 +111,7 @@ pub fn router(authbox: Authbox, settings: ServerSettings) -> Router {
         .merge(reset::routes())
         .merge(tickets::routes())
         .merge(logs::routes())
+        .merge(jobs::routes())
         .merge(connections::routes(
             authbox.runtime().config().max_script_bytes,
         ))

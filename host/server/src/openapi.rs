@@ -39,6 +39,7 @@ pub(super) fn serve<S: Clone + Send + Sync + 'static>(
         (name = "clients", description = "The tenant's applications, the clients of `/oauth/token` (Management API)."),
         (name = "attack-protection", description = "Brute-force protection and suspicious-IP throttling: settings and blocks (Management API)."),
         (name = "logs", description = "The tenant's log events: logins, signups, deletions... (Management API)."),
+        (name = "jobs", description = "Bulk user imports, run in the background (Management API)."),
         (name = "authentication", description = "Logins, user info and token-signing keys (Authentication API)."),
         (name = "operations", description = "Health and metrics."),
     )

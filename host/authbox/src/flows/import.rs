@@ -76,12 +76,13 @@ impl Authbox {
         let Some(found) = found.filter(|c| c.migrated) else {
             return Ok(None);
         };
-        let hash = found.password_hash.unwrap_or_default();
-        if !self
-            .hasher(connection)
-            .verify(password.into(), hash)
-            .await?
-        {
+        // A user imported without a password has none until a reset.
+        let hash = found.password_hash.filter(|h| !h.is_empty());
+        let matches = match hash {
+            Some(hash) => self.hasher(connection).verify(password.into(), hash).await?,
+            None => false,
+        };
+        if !matches {
             return Err(Refusal::wrong_credentials(Some(found.user_id)).into());
         }
         let user = self

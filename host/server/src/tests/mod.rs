@@ -4,6 +4,7 @@
 mod clients;
 mod connections;
 mod javascript;
+mod jobs;
 mod logs;
 mod openapi;
 mod protection;

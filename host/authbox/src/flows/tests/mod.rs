@@ -3,6 +3,7 @@
 //! mode and connection limits beside.
 
 mod import;
+mod jobs;
 mod limits;
 mod protection;
 

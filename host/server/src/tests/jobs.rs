@@ -1,0 +1,179 @@
+//! Bulk user imports over HTTP on both stores, in Auth0's shapes: the
+//! multipart upload, the job's progress and summary, the refused users,
+//! the imported users logging in; bad forms refused; another tenant's
+//! job invisible.
+
+use reqwest::multipart::{Form, Part};
+
+use super::search::{Searched, servers_with};
+use super::*;
+
+impl Searched {
+    /// Uploads a users file with the form's other `fields`.
+    async fn upload(&self, key: &str, form: Form) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}/api/v2/jobs/users-imports", self.base))
+            .bearer_auth(key)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The job once it has ended (10 s at most).
+    async fn ended(&self, id: &str) -> Value {
+        for _ in 0..200 {
+            let (status, job) = self.get(&format!("/api/v2/jobs/{id}"), &self.key).await;
+            assert_eq!(status, StatusCode::OK, "{job}");
+            if job["status"] == json!("completed") || job["status"] == json!("failed") {
+                return job;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("job {id} did not end");
+    }
+}
+
+fn file(users: &Value) -> Part {
+    Part::bytes(users.to_string().into_bytes())
+        .file_name("users.json")
+        .mime_str("application/json")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn users_files_are_imported_as_auth0_answers_on_both_stores() {
+    let import = ConnectionSettings {
+        import_mode: true,
+        ..ConnectionSettings::default()
+    };
+    for s in servers_with("jobs", &import).await {
+        let acme = s.authbox.tenant_by_name("acme").await.unwrap().id;
+        let echo = s
+            .authbox
+            .connection_by_name(&acme, "echo")
+            .await
+            .unwrap()
+            .id;
+        let users = json!([
+            {"email": "ines@jobs.example", "user_id": "ines", "password_hash": bcrypt::hash("ines-Pass1", 4).unwrap(),
+             "user_metadata": {"lang": "pt"}},
+            {"email": "jun@jobs.example", "email_verified": true},
+            {"email": "kim@jobs.example", "shoe_size": 41}
+        ]);
+        let form = Form::new()
+            .part("users", file(&users))
+            .text("connection_id", echo.clone())
+            .text("upsert", "false")
+            .text("external_id", "move-1")
+            .text("send_completion_email", "false");
+        let (status, job) = s.upload(&s.key, form).await;
+        assert_eq!(status, StatusCode::CREATED, "{job}");
+        assert_eq!(
+            (&job["status"], &job["type"], &job["connection_id"], &job["external_id"]),
+            (&json!("pending"), &json!("users_import"), &json!(echo), &json!("move-1"))
+        );
+        let id = job["id"].as_str().unwrap();
+        assert!(id.starts_with("job_"), "{job}");
+        let job = s.ended(id).await;
+        assert_eq!(job["status"], json!("completed"), "{job}");
+        assert_eq!(
+            job["summary"],
+            json!({"failed": 1, "updated": 0, "inserted": 2, "total": 3})
+        );
+        let (status, refused) = s.get(&format!("/api/v2/jobs/{id}/errors"), &s.key).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(refused.as_array().unwrap().len(), 1, "{refused}");
+        assert_eq!(refused[0]["user"]["email"], json!("kim@jobs.example"));
+        assert_eq!(
+            refused[0]["errors"][0]["code"],
+            json!("OBJECT_ADDITIONAL_PROPERTIES")
+        );
+        assert!(s
+            .authbox
+            .login(&acme, "echo", "ines@jobs.example", "ines-Pass1", &LoginContext::default())
+            .await
+            .is_ok());
+        let (_, ines) = s.get(&user_path("auth0|ines"), &s.key).await;
+        assert_eq!(ines["user_metadata"], json!({"lang": "pt"}), "{ines}");
+
+        // Again with upsert: updated, not refused; no errors: the job.
+        let again = json!([{"email": "jun@jobs.example", "app_metadata": {"plan": "gold"}}]);
+        let form = Form::new()
+            .part("users", file(&again))
+            .text("connection_id", echo.clone())
+            .text("upsert", "true");
+        let (status, job) = s.upload(&s.key, form).await;
+        assert_eq!(status, StatusCode::CREATED, "{job}");
+        let id = job["id"].as_str().unwrap().to_string();
+        let job = s.ended(&id).await;
+        assert_eq!(job["summary"]["updated"], json!(1), "{job}");
+        let (_, none) = s.get(&format!("/api/v2/jobs/{id}/errors"), &s.key).await;
+        assert_eq!(none["id"], json!(id), "{none}");
+
+        // Another tenant's key sees no job.
+        for path in [format!("/api/v2/jobs/{id}"), format!("/api/v2/jobs/{id}/errors")] {
+            let (status, error) = s.get(&path, &s.other_key).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{error}");
+        }
+
+        // Refused at once, each with a 400 naming what is wrong.
+        let cases = [
+            (Form::new().text("connection_id", echo.clone()), "users"),
+            (Form::new().part("users", file(&users)), "connection_id"),
+            (
+                Form::new()
+                    .part("users", file(&users))
+                    .text("connection_id", echo.clone())
+                    .text("upsert", "yes"),
+                "upsert",
+            ),
+            (
+                Form::new()
+                    .part("users", file(&users))
+                    .text("connection_id", echo.clone())
+                    .text("colour", "blue"),
+                "colour",
+            ),
+            (
+                Form::new()
+                    .part("users", file(&json!({"email": "a@b.example"})))
+                    .text("connection_id", echo.clone()),
+                "JSON array",
+            ),
+        ];
+        for (form, named) in cases {
+            let (status, error) = s.upload(&s.key, form).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{named}: {error}");
+            assert_eq!(error["errorCode"], json!("invalid_body"), "{error}");
+            assert!(
+                error["message"].as_str().unwrap().contains(named),
+                "{named}: {error}"
+            );
+        }
+        let form = Form::new()
+            .part("users", file(&users))
+            .text("connection_id", "con_nope");
+        assert_eq!(s.upload(&s.key, form).await.0, StatusCode::NOT_FOUND);
+        let form = Form::new()
+            .part("users", file(&users))
+            .text("connection_id", echo.clone());
+        assert_eq!(
+            s.upload(&s.other_key, form).await.0,
+            StatusCode::NOT_FOUND,
+            "another tenant's connection"
+        );
+        let response = s
+            .http
+            .post(format!("{}/api/v2/jobs/users-imports", s.base))
+            .bearer_auth(&s.key)
+            .json(&users)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    }
+}
