@@ -73,11 +73,14 @@ impl StoreArgs {
         Ok(config)
     }
 
-    /// Opens the store (migrating it).
+    /// Opens the store (migrating it), for a command that ends soon: it
+    /// runs no bulk jobs (the server does).
     pub async fn open(&self) -> Result<Authbox, String> {
-        Authbox::open(self.config()?)
-            .await
-            .map_err(|e| e.to_string())
+        let config = AuthboxConfig {
+            run_jobs: false,
+            ..self.config()?
+        };
+        Authbox::open(config).await.map_err(|e| e.to_string())
     }
 }
 

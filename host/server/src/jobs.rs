@@ -211,7 +211,10 @@ async fn users_import(
 ) -> Result<Response, ApiError> {
     caller.require("create:users")?;
     let form = form.map_err(|e| {
-        ApiError::invalid_body(format!("Send a multipart/form-data body: {}", e.body_text()))
+        ApiError::invalid_body(format!(
+            "Send a multipart/form-data body: {}",
+            e.body_text()
+        ))
     })?;
     let _turn = UPLOADS.try_acquire().map_err(|_| {
         ApiError::too_many_requests("The server is receiving as many users files as it may: retry.")
@@ -249,7 +252,9 @@ async fn read(
     PathParams(id): PathParams<String>,
 ) -> Result<Json<JobAnswer>, ApiError> {
     caller.require("read:users")?;
-    Ok(Json(state.authbox.job(&caller.tenant_id, &id).await?.into()))
+    Ok(Json(
+        state.authbox.job(&caller.tenant_id, &id).await?.into(),
+    ))
 }
 
 /// A user the job refused.

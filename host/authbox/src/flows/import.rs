@@ -79,7 +79,11 @@ impl Authbox {
         // A user imported without a password has none until a reset.
         let hash = found.password_hash.filter(|h| !h.is_empty());
         let matches = match hash {
-            Some(hash) => self.hasher(connection).verify(password.into(), hash).await?,
+            Some(hash) => {
+                self.hasher(connection)
+                    .verify(password.into(), hash)
+                    .await?
+            }
             None => false,
         };
         if !matches {

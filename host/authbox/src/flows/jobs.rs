@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{Authbox, FlowError, JobRefusal};
 use crate::jobs::{MAX_KEPT_ERRORS, MAX_OPEN_JOBS_PER_TENANT, MAX_USERS_FILE_BYTES, users_of};
-use crate::store::{Job, JobError, JobKind, JobStatus, JobStore, now};
+use crate::store::{Job, JobError, JobKind, JobStore};
 
 /// What an import is asked with.
 #[derive(Debug, Clone, Default)]
@@ -36,22 +36,14 @@ impl Authbox {
         }
         self.store().connection(tenant_id, connection_id).await?;
         let total = users_of(file).map_err(JobRefusal::BadFile)?.len();
-        let job = Job {
-            id: format!("job_{}", &uuid::Uuid::new_v4().simple().to_string()[..24]),
-            tenant_id: tenant_id.into(),
-            connection_id: connection_id.into(),
-            kind: JobKind::UsersImport,
-            status: JobStatus::Pending,
-            options: json!({"upsert": options.upsert, "external_id": options.external_id}),
-            total: total as i64,
-            done: 0,
-            inserted: 0,
-            updated: 0,
-            failed: 0,
-            status_details: None,
-            created_at: now(),
-            finished_at: None,
-        };
+        let job = Job::pending(
+            format!("job_{}", &uuid::Uuid::new_v4().simple().to_string()[..24]),
+            tenant_id,
+            connection_id,
+            JobKind::UsersImport,
+            json!({"upsert": options.upsert, "external_id": options.external_id}),
+            total as i64,
+        );
         if !self
             .jobs()
             .insert_job(&job, file, MAX_OPEN_JOBS_PER_TENANT)
@@ -59,7 +51,9 @@ impl Authbox {
         {
             return Err(JobRefusal::TooMany.into());
         }
-        self.inner.jobs.wake();
+        if let Some(runner) = &self.inner.jobs {
+            runner.wake();
+        }
         Ok(job)
     }
 

@@ -73,6 +73,9 @@ pub struct AuthboxConfig {
     /// The SMTP server that carries reset links to users; without one, a
     /// link goes to the tenant's log.
     pub mail: Option<MailSettings>,
+    /// Whether this process runs bulk user jobs (a server does; a command
+    /// that ends soon should not take a job it would leave half done).
+    pub run_jobs: bool,
 }
 
 impl AuthboxConfig {
@@ -96,6 +99,7 @@ impl AuthboxConfig {
             tenant_calls: TenantCalls::default(),
             log_retention: Retention::default(),
             mail: None,
+            run_jobs: true,
         }
     }
 }
@@ -146,8 +150,8 @@ struct Inner {
     logs: LogSink,
     /// Reset links by mail, if the operator configured a server.
     mailer: Option<Arc<Mailer>>,
-    /// Runs bulk user jobs in the background.
-    jobs: JobRunner,
+    /// Runs bulk user jobs in the background, if this process does.
+    jobs: Option<JobRunner>,
 }
 
 impl Authbox {
@@ -161,13 +165,15 @@ impl Authbox {
 
         let runtime =
             Runtime::new(config.runtime).map_err(|e| FlowError::Runtime(e.to_string()))?;
-        let jobs = JobRunner::start(
-            store.clone(),
-            RunnerSettings {
-                provider: config.provider.clone(),
-                limits: *runtime.capabilities().password.limits(),
-            },
-        );
+        let jobs = config.run_jobs.then(|| {
+            JobRunner::start(
+                store.clone(),
+                RunnerSettings {
+                    provider: config.provider.clone(),
+                    limits: *runtime.capabilities().password.limits(),
+                },
+            )
+        });
         let update = UpdateSettings {
             max_metadata_bytes: config.max_metadata_bytes,
             hashing: runtime.capabilities().password.clone(),

@@ -7,9 +7,8 @@
 //!
 //! Bounds: a file is at most [`MAX_USERS_FILE_BYTES`]; a tenant has at most
 //! [`MAX_OPEN_JOBS_PER_TENANT`] jobs not finished; a process runs one job at
-//! a time, oldest first, and gives its imports at most a fifth of the
-//! store's time (each batch is followed by a pause four times as long), so
-//! that logins keep their speed; at most [`MAX_KEPT_ERRORS`] refused users
+//! a time, oldest first, and gives its imports at most a sixth of the
+//! store's time (each batch is followed by a pause five times as long); at most [`MAX_KEPT_ERRORS`] refused users
 //! are kept per job; finished jobs are deleted after [`JOB_RETENTION`].
 
 mod runner;
@@ -29,7 +28,7 @@ pub const MAX_OPEN_JOBS_PER_TENANT: i64 = 2;
 /// Refused users kept per job (more are counted only).
 pub const MAX_KEPT_ERRORS: i64 = 10_000;
 /// Users imported per transaction.
-pub const BATCH_USERS: usize = 200;
+pub const BATCH_USERS: usize = 100;
 /// How long a finished job (and its errors) stays readable.
 pub const JOB_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 /// A job whose runner has not written for this long is taken over.

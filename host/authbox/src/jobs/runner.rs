@@ -16,8 +16,8 @@ use crate::store::{BatchUser, Job, JobStatus, JobStore, SqlStore, Store, StoreEr
 /// How often a runner looks for jobs made elsewhere.
 const POLL: Duration = Duration::from_secs(2);
 /// How much longer than a batch took the runner pauses after it: the
-/// import has at most 1 / (1 + PAUSE_FACTOR) of the store's time.
-const PAUSE_FACTOR: u32 = 4;
+/// import has at most 1 / (1 + PAUSE_FACTOR) of the store's time (a sixth).
+const PAUSE_FACTOR: u32 = 5;
 
 /// What the runner needs to know besides the store.
 #[derive(Debug, Clone)]

@@ -105,7 +105,9 @@ fn each_thing_wrong_with_a_user_is_named() {
         [pair("NOT_SUPPORTED", "mfa_factors")]
     );
     assert_eq!(
-        codes(json!({"email": "a@example.com", "password_hash": "5f4dcc3b5aa765d61d8327deb882cf99"})),
+        codes(
+            json!({"email": "a@example.com", "password_hash": "5f4dcc3b5aa765d61d8327deb882cf99"})
+        ),
         [pair("UNSUPPORTED_HASH", "password_hash")]
     );
     for algorithm in ["md5", "sha1", "sha256", "ldap", "hmac", "md4"] {
@@ -124,23 +126,35 @@ fn each_thing_wrong_with_a_user_is_named() {
         [pair("UNSUPPORTED_HASH", "password_hash")]
     );
     assert_eq!(
-        codes(json!({"email": "a@example.com", "custom_password_hash": {"algorithm": "pbkdf2", "hash": {"value": "$pbkdf2-sha1$i=1000$c2FsdHNhbHQ$aGFzaGhhc2g"}}})),
+        codes(
+            json!({"email": "a@example.com", "custom_password_hash": {"algorithm": "pbkdf2", "hash": {"value": "$pbkdf2-sha1$i=1000$c2FsdHNhbHQ$aGFzaGhhc2g"}}})
+        ),
         [pair("UNSUPPORTED_HASH", "custom_password_hash")]
     );
     assert_eq!(
-        codes(json!({"email": "a@example.com", "custom_password_hash": {"algorithm": "scrypt", "hash": {"value": "zz", "encoding": "hex"}}})),
+        codes(
+            json!({"email": "a@example.com", "custom_password_hash": {"algorithm": "scrypt", "hash": {"value": "zz", "encoding": "hex"}}})
+        ),
         [pair("INVALID_FORMAT", "custom_password_hash.hash.value")]
     );
 }
 
 #[test]
 fn a_file_is_an_array_and_its_errors_never_show_a_hash() {
-    assert_eq!(users_of(br#"[{"email": "a@example.com"}, 7]"#).unwrap().len(), 2);
+    assert_eq!(
+        users_of(br#"[{"email": "a@example.com"}, 7]"#)
+            .unwrap()
+            .len(),
+        2
+    );
     for bad in [&b"{}"[..], b"[", b"", b"not json"] {
         assert!(users_of(bad).is_err());
     }
     let user = json!({"email": "a@example.com", "password_hash": "$2b$10$secret", "custom_password_hash": {"algorithm": "bcrypt"}});
     let shown = shown(&user).to_string();
-    assert!(!shown.contains("secret") && !shown.contains("bcrypt"), "{shown}");
+    assert!(
+        !shown.contains("secret") && !shown.contains("bcrypt"),
+        "{shown}"
+    );
     assert!(shown.contains("a@example.com"));
 }

@@ -101,6 +101,35 @@ pub struct Job {
     pub finished_at: Option<String>,
 }
 
+impl Job {
+    /// A new job, pending, made now.
+    pub fn pending(
+        id: String,
+        tenant_id: &str,
+        connection_id: &str,
+        kind: JobKind,
+        options: Value,
+        total: i64,
+    ) -> Job {
+        Job {
+            id,
+            tenant_id: tenant_id.into(),
+            connection_id: connection_id.into(),
+            kind,
+            status: JobStatus::Pending,
+            options,
+            total,
+            done: 0,
+            inserted: 0,
+            updated: 0,
+            failed: 0,
+            status_details: None,
+            created_at: now(),
+            finished_at: None,
+        }
+    }
+}
+
 /// A user a job refused.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobError {
@@ -229,9 +258,11 @@ async fn write_user(
 ) -> StoreResult<Written> {
     let profile = &user.profile;
     let email_key = profile.email.as_deref().map(str::to_lowercase);
+    // Two indexed lookups (an `OR` of the two would scan the table).
     let existing = sqlx::query(
-        "SELECT user_id, connection_id FROM users WHERE tenant_id = $1 AND \
-         (user_id = $2 OR (connection_id = $3 AND email_key = $4)) LIMIT 2",
+        "SELECT user_id, connection_id FROM users WHERE tenant_id = $1 AND user_id = $2 \
+         UNION SELECT user_id, connection_id FROM users WHERE connection_id = $3 AND email_key = $4 \
+         LIMIT 2",
     )
     .bind(&job.tenant_id)
     .bind(&profile.user_id)
@@ -361,9 +392,10 @@ impl JobStore for SqlStore {
         if open >= max_open_per_tenant {
             return Ok(false);
         }
+        let mut tx = self.pool.begin().await.map_err(database)?;
         sqlx::query(
-            "INSERT INTO jobs (id, tenant_id, connection_id, kind, status, options, input, \
-             total_users, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO jobs (id, tenant_id, connection_id, kind, status, options, \
+             total_users, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&job.id)
         .bind(&job.tenant_id)
@@ -371,12 +403,18 @@ impl JobStore for SqlStore {
         .bind(job.kind.name())
         .bind(job.status.name())
         .bind(job.options.to_string())
-        .bind(input)
         .bind(job.total)
         .bind(&job.created_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(database)?;
+        sqlx::query("INSERT INTO job_inputs (job_id, input) VALUES ($1, $2)")
+            .bind(&job.id)
+            .bind(input)
+            .execute(&mut *tx)
+            .await
+            .map_err(database)?;
+        tx.commit().await.map_err(database)?;
         Ok(true)
     }
 
@@ -437,7 +475,7 @@ impl JobStore for SqlStore {
              WHERE id = (SELECT id FROM jobs WHERE status = 'pending' \
                OR (status = 'processing' AND heartbeat_at < $3) ORDER BY created_at LIMIT 1) \
              AND (status = 'pending' OR (status = 'processing' AND heartbeat_at < $3)) \
-             RETURNING {COLUMNS}, input"
+             RETURNING {COLUMNS}"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(statement))
             .bind(worker)
@@ -449,7 +487,12 @@ impl JobStore for SqlStore {
         let Some(row) = row else {
             return Ok(None);
         };
-        let input: Option<Vec<u8>> = row.try_get("input").map_err(database)?;
+        let input: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT input FROM job_inputs WHERE job_id = $1")
+                .bind(row.try_get::<String, _>("id").map_err(database)?)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(database)?;
         Ok(Some((job(&row)?, input.unwrap_or_default())))
     }
 
@@ -462,6 +505,7 @@ impl JobStore for SqlStore {
         max_errors: i64,
     ) -> StoreResult<Option<BatchOutcome>> {
         let upsert = job.options["upsert"].as_bool().unwrap_or(false);
+        let _turn = self.import_turn().await;
         let mut tx = self.pool.begin().await.map_err(database)?;
         // The claim first: a worker that lost the job writes nothing.
         let held = sqlx::query(
@@ -535,8 +579,9 @@ impl JobStore for SqlStore {
         status: JobStatus,
         details: Option<&str>,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE jobs SET status = $1, status_details = $2, finished_at = $3, input = NULL \
+        let mut tx = self.pool.begin().await.map_err(database)?;
+        let ended = sqlx::query(
+            "UPDATE jobs SET status = $1, status_details = $2, finished_at = $3 \
              WHERE id = $4 AND worker = $5",
         )
         .bind(status.name())
@@ -544,9 +589,17 @@ impl JobStore for SqlStore {
         .bind(now())
         .bind(job_id)
         .bind(worker)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(database)?;
+        if ended.rows_affected() > 0 {
+            sqlx::query("DELETE FROM job_inputs WHERE job_id = $1")
+                .bind(job_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(database)?;
+        }
+        tx.commit().await.map_err(database)?;
         Ok(())
     }
 

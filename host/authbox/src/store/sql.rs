@@ -95,6 +95,13 @@ pub(crate) struct SqlStore {
     sqlite: bool,
     /// A SQLite store's log restarts, stopped with the last clone.
     log_restarts: Option<Arc<LogRestarts>>,
+    /// SQLite only: the users' writes take turns with a bulk import's
+    /// batches here, not in SQLite's busy handler, which sleeps in steps of
+    /// 1 to 100 ms and, with every connection asleep, stalled logins far
+    /// longer than the batch held the lock (logins 30 % slower at a fifth
+    /// of the store's time). A user write holds a shared turn; a batch the
+    /// whole gate; the gate is fair, so neither starves.
+    import_gate: Option<Arc<tokio::sync::RwLock<()>>>,
 }
 
 /// The task that keeps a SQLite store's write-ahead log short. With several
@@ -277,6 +284,7 @@ impl SqlStore {
             key: Arc::new(key),
             sqlite,
             log_restarts,
+            import_gate: sqlite.then(Arc::default),
         };
         let mut tx = store.begin_alone().await.map_err(failed)?;
         migrate(&mut tx, store.sqlite).await.map_err(failed)?;
@@ -367,6 +375,23 @@ impl SqlStore {
     /// Whether the store is a SQLite file (else PostgreSQL).
     pub(super) fn sqlite(&self) -> bool {
         self.sqlite
+    }
+
+    /// A user write's turn beside bulk imports (SQLite; none needed on
+    /// PostgreSQL, which locks rows).
+    pub(super) async fn user_write_turn(&self) -> Option<tokio::sync::RwLockReadGuard<'_, ()>> {
+        match &self.import_gate {
+            Some(gate) => Some(gate.read().await),
+            None => None,
+        }
+    }
+
+    /// A bulk import batch's turn: no user write runs beside it (SQLite).
+    pub(super) async fn import_turn(&self) -> Option<tokio::sync::RwLockWriteGuard<'_, ()>> {
+        match &self.import_gate {
+            Some(gate) => Some(gate.write().await),
+            None => None,
+        }
     }
 
     /// Whether [`SqlStore::close`] was called.
@@ -730,6 +755,7 @@ impl Store for SqlStore {
     }
 
     async fn record_login(&self, login: LoginRecord<'_>) -> StoreResult<CachedUser> {
+        let _turn = self.user_write_turn().await;
         let profile = login.profile;
         let returned = script_attributes(profile)?;
         let email_key = profile.email.as_deref().map(str::to_lowercase);
@@ -854,6 +880,7 @@ impl Store for SqlStore {
     }
 
     async fn record_migration(&self, migration: MigrationRecord<'_>) -> StoreResult<CachedUser> {
+        let _turn = self.user_write_turn().await;
         let profile = migration.profile;
         let at = now();
         let login = migration.reason == MigrationReason::Login;
@@ -915,6 +942,7 @@ impl Store for SqlStore {
         user_id: &str,
         ip: Option<&str>,
     ) -> StoreResult<CachedUser> {
+        let _turn = self.user_write_turn().await;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE users SET logins_count = logins_count + 1, last_login = $1, updated_at = $1, \
              last_ip = COALESCE($2, last_ip), revision = revision + 1 \
@@ -1028,6 +1056,7 @@ impl Store for SqlStore {
         revision: i64,
         changes: &UserChanges,
     ) -> StoreResult<Option<CachedUser>> {
+        let _turn = self.user_write_turn().await;
         // Only the columns that change are assigned: SQLite rewrites the
         // index entries of every column assigned, even to its value.
         let mut set = Assignments::default();

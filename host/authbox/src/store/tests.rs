@@ -23,6 +23,20 @@ async fn stores(test: &str) -> Vec<(SqlStore, LegacyDb)> {
     stores
 }
 
+/// A new tenant with one connection (default settings).
+async fn tenant_with_connection(
+    store: &SqlStore,
+    tenant: &str,
+    connection: &str,
+) -> (Tenant, Connection) {
+    let tenant = store.create_tenant(tenant).await.unwrap();
+    let connection = store
+        .create_connection(&tenant.id, connection, &ConnectionSettings::default())
+        .await
+        .unwrap();
+    (tenant, connection)
+}
+
 /// A login of `profile` through a connection, from no known address.
 fn login_of<'a>(
     tenant_id: &'a str,
@@ -115,11 +129,7 @@ async fn tenants_and_connections_are_named_uniquely_and_kept_apart() {
 #[tokio::test]
 async fn script_versions_are_numbered_and_one_is_active() {
     for (store, db) in stores("script_versions").await {
-        let tenant = store.create_tenant("acme").await.unwrap();
-        let conn = store
-            .create_connection(&tenant.id, "legacy", &ConnectionSettings::default())
-            .await
-            .unwrap();
+        let (_, conn) = tenant_with_connection(&store, "acme", "legacy").await;
         assert!(matches!(
             store.active_script(&conn.id).await,
             Err(StoreError::NotFound(_))
@@ -164,11 +174,7 @@ async fn script_versions_are_numbered_and_one_is_active() {
 #[tokio::test]
 async fn a_login_refreshes_the_profile_but_never_the_metadata() {
     for (store, db) in stores("login_cache").await {
-        let tenant = store.create_tenant("acme").await.unwrap();
-        let conn = store
-            .create_connection(&tenant.id, "legacy", &ConnectionSettings::default())
-            .await
-            .unwrap();
+        let (tenant, conn) = tenant_with_connection(&store, "acme", "legacy").await;
         let first = profile(json!({
             "user_id": "legacy|1", "email": "Ada@Example.com", "name": "Ada",
             "user_metadata": {"theme": "dark"}, "app_metadata": {"plan": "pro"}
@@ -222,11 +228,7 @@ async fn a_login_refreshes_the_profile_but_never_the_metadata() {
 #[tokio::test]
 async fn concurrent_logins_of_one_user_all_count() {
     for (store, db) in stores("concurrent_logins").await {
-        let tenant = store.create_tenant("acme").await.unwrap();
-        let conn = store
-            .create_connection(&tenant.id, "legacy", &ConnectionSettings::default())
-            .await
-            .unwrap();
+        let (tenant, conn) = tenant_with_connection(&store, "acme", "legacy").await;
         let user = profile(json!({"user_id": "legacy|7", "email": "g@example.com"}));
         let logins = (0..20).map(|_| store.record_login(login_of(&tenant.id, &conn.id, &user)));
         for result in futures_util::future::join_all(logins).await {
@@ -248,11 +250,7 @@ async fn concurrent_logins_of_one_user_all_count() {
 #[tokio::test]
 async fn a_migration_keeps_cached_metadata_and_is_never_overwritten() {
     for (store, db) in stores("migration").await {
-        let tenant = store.create_tenant("acme").await.unwrap();
-        let conn = store
-            .create_connection(&tenant.id, "legacy", &ConnectionSettings::default())
-            .await
-            .unwrap();
+        let (tenant, conn) = tenant_with_connection(&store, "acme", "legacy").await;
         let ada = profile(json!({
             "user_id": "legacy|1", "email": "Ada@Example.com", "username": "ada",
             "user_metadata": {"theme": "dark"}
@@ -430,11 +428,7 @@ async fn a_sqlite_stores_log_starts_again_after_concurrent_writes() {
     let store = SqlStore::open(&format!("sqlite:{}", path.display()), SecretKey::generate())
         .await
         .unwrap();
-    let tenant = store.create_tenant("acme").await.unwrap();
-    let conn = store
-        .create_connection(&tenant.id, "legacy", &ConnectionSettings::default())
-        .await
-        .unwrap();
+    let (tenant, conn) = tenant_with_connection(&store, "acme", "legacy").await;
     let users: Vec<_> = (0..40)
         .map(|i| {
             profile(json!({"user_id": format!("legacy|{i}"), "email": format!("u{i}@example.com")}))
@@ -486,11 +480,7 @@ async fn an_in_memory_sqlite_store_is_refused() {
 #[tokio::test]
 async fn users_cached_before_search_existed_are_made_searchable() {
     for (store, db) in stores("search_backfill").await {
-        let tenant = store.create_tenant("acme").await.unwrap();
-        let conn = store
-            .create_connection(&tenant.id, "legacy", &ConnectionSettings::default())
-            .await
-            .unwrap();
+        let (tenant, conn) = tenant_with_connection(&store, "acme", "legacy").await;
         let ada = profile(json!({
             "user_id": "legacy|1", "email": "ada@example.com", "name": "Ada LOVELACE",
             "app_metadata": {"plan": "gold"}
@@ -550,11 +540,7 @@ async fn users_cached_before_search_existed_are_made_searchable() {
 #[tokio::test]
 async fn metadata_terms_follow_each_write_of_their_object() {
     for (store, db) in stores("search_terms_written").await {
-        let tenant = store.create_tenant("acme").await.unwrap();
-        let conn = store
-            .create_connection(&tenant.id, "legacy", &ConnectionSettings::default())
-            .await
-            .unwrap();
+        let (tenant, conn) = tenant_with_connection(&store, "acme", "legacy").await;
         let ada = profile(json!({
             "user_id": "legacy|1", "email": "ada@example.com",
             "app_metadata": {"plan": "gold"}, "user_metadata": {"lang": "en", "tags": ["a", "b"]}
@@ -719,11 +705,7 @@ async fn password_tickets_are_claimed_once_and_capped_per_tenant_and_user() {
     for (store, db) in stores("password_tickets").await {
         let mut connections = Vec::new();
         for name in ["a", "b"] {
-            let tenant = store.create_tenant(name).await.unwrap();
-            let conn = store
-                .create_connection(&tenant.id, "db", &ConnectionSettings::default())
-                .await
-                .unwrap();
+            let (tenant, conn) = tenant_with_connection(&store, name, "db").await;
             connections.push((tenant.id, conn.id));
         }
         let ticket = |at: usize, email: &str, expires_at: &str| PasswordTicket {
@@ -790,6 +772,92 @@ async fn password_tickets_are_claimed_once_and_capped_per_tenant_and_user() {
             .unwrap();
         assert!(store.password_ticket("h2").await.unwrap().is_none());
         store.close().await;
+        db.drop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_job_is_run_by_one_worker_and_resumed_where_it_stopped() {
+    for (store, db) in stores("jobs").await {
+        let (tenant, conn) = tenant_with_connection(&store, "acme", "legacy").await;
+        let job = Job::pending(
+            "job_1".into(),
+            &tenant.id,
+            &conn.id,
+            JobKind::UsersImport,
+            json!({"upsert": false}),
+            3,
+        );
+        assert!(store.insert_job(&job, b"[1, 2, 3]", 2).await.unwrap());
+        let long_ago = "2000-01-01T00:00:00.000Z";
+        let (claimed, input) = store.claim_job("a", long_ago).await.unwrap().unwrap();
+        assert_eq!(
+            (claimed.status, input.as_slice()),
+            (JobStatus::Processing, &b"[1, 2, 3]"[..])
+        );
+        assert!(
+            store.claim_job("b", long_ago).await.unwrap().is_none(),
+            "a holds it"
+        );
+        let user = |email: &str| {
+            let imported = crate::jobs::checked(
+                &json!({"email": email}),
+                &ProfileSource::default(),
+                &Default::default(),
+            )
+            .unwrap();
+            BatchUser::Valid(Box::new(imported), json!({"email": email}))
+        };
+        let first = store
+            .import_batch(&claimed, "a", 0, &[user("x@example.com")], 10)
+            .await
+            .unwrap();
+        assert_eq!(first.map(|o| o.inserted), Some(1));
+        // `a` stops beating: `b` takes the job over at its checkpoint, and
+        // `a` can write nothing more.
+        let later = "2999-01-01T00:00:00.000Z";
+        let (taken, _) = store.claim_job("b", later).await.unwrap().unwrap();
+        assert_eq!((taken.done, taken.inserted), (1, 1));
+        let lost = store
+            .import_batch(&claimed, "a", 1, &[user("y@example.com")], 10)
+            .await
+            .unwrap();
+        assert_eq!(lost, None);
+        let refused = BatchUser::Invalid(
+            json!(3),
+            vec![crate::jobs::FieldError::new("INVALID_TYPE", "", "no")],
+        );
+        let rest = store
+            .import_batch(&taken, "b", 1, &[user("x@example.com"), refused], 1)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((rest.inserted, rest.failed), (0, 2), "x is a duplicate now");
+        store
+            .finish_job(&taken.id, "b", JobStatus::Completed, None)
+            .await
+            .unwrap();
+        let done = store.job(&tenant.id, "job_1").await.unwrap();
+        assert_eq!(
+            (done.status, done.done, done.inserted, done.failed),
+            (JobStatus::Completed, 3, 1, 2)
+        );
+        let errors = store.job_errors(&tenant.id, "job_1", 100).await.unwrap();
+        assert_eq!(errors.len(), 1, "one error kept (the cap), both counted");
+        assert_eq!(errors[0].errors[0].code, "DUPLICATED_USER");
+        assert!(
+            store
+                .users_by_email(&tenant.id, "y@example.com")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Another tenant sees neither the job nor its errors; old jobs go.
+        let (other, _) = tenant_with_connection(&store, "other", "legacy").await;
+        assert!(store.job(&other.id, "job_1").await.is_err());
+        assert!(store.job_errors(&other.id, "job_1", 100).await.is_err());
+        assert_eq!(store.sweep_jobs(later).await.unwrap(), 1);
+        assert!(store.job(&tenant.id, "job_1").await.is_err());
         db.drop().await;
     }
 }

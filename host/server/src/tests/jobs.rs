@@ -73,8 +73,18 @@ async fn users_files_are_imported_as_auth0_answers_on_both_stores() {
         let (status, job) = s.upload(&s.key, form).await;
         assert_eq!(status, StatusCode::CREATED, "{job}");
         assert_eq!(
-            (&job["status"], &job["type"], &job["connection_id"], &job["external_id"]),
-            (&json!("pending"), &json!("users_import"), &json!(echo), &json!("move-1"))
+            (
+                &job["status"],
+                &job["type"],
+                &job["connection_id"],
+                &job["external_id"]
+            ),
+            (
+                &json!("pending"),
+                &json!("users_import"),
+                &json!(echo),
+                &json!("move-1")
+            )
         );
         let id = job["id"].as_str().unwrap();
         assert!(id.starts_with("job_"), "{job}");
@@ -92,11 +102,18 @@ async fn users_files_are_imported_as_auth0_answers_on_both_stores() {
             refused[0]["errors"][0]["code"],
             json!("OBJECT_ADDITIONAL_PROPERTIES")
         );
-        assert!(s
-            .authbox
-            .login(&acme, "echo", "ines@jobs.example", "ines-Pass1", &LoginContext::default())
-            .await
-            .is_ok());
+        assert!(
+            s.authbox
+                .login(
+                    &acme,
+                    "echo",
+                    "ines@jobs.example",
+                    "ines-Pass1",
+                    &LoginContext::default()
+                )
+                .await
+                .is_ok()
+        );
         let (_, ines) = s.get(&user_path("auth0|ines"), &s.key).await;
         assert_eq!(ines["user_metadata"], json!({"lang": "pt"}), "{ines}");
 
@@ -115,7 +132,10 @@ async fn users_files_are_imported_as_auth0_answers_on_both_stores() {
         assert_eq!(none["id"], json!(id), "{none}");
 
         // Another tenant's key sees no job.
-        for path in [format!("/api/v2/jobs/{id}"), format!("/api/v2/jobs/{id}/errors")] {
+        for path in [
+            format!("/api/v2/jobs/{id}"),
+            format!("/api/v2/jobs/{id}/errors"),
+        ] {
             let (status, error) = s.get(&path, &s.other_key).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{error}");
         }

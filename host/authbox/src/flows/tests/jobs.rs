@@ -108,10 +108,17 @@ async fn imports_users(s: &Setup) {
             true,
         )
         .await;
-    assert_eq!((job.inserted, job.updated, job.failed), (1, 1, 0), "{job:?}");
+    assert_eq!(
+        (job.inserted, job.updated, job.failed),
+        (1, 1, 0),
+        "{job:?}"
+    );
     let ada = s.login(ADA, ADA_PASSWORD).await.unwrap();
     assert_eq!(ada.app_metadata["plan"], json!("platinum"));
-    assert_eq!(ada.user_id, "auth0|sqlite|1", "matched by email, its id kept");
+    assert_eq!(
+        ada.user_id, "auth0|sqlite|1",
+        "matched by email, its id kept"
+    );
     // A job with no errors has none.
     assert!(
         s.authbox
@@ -125,7 +132,12 @@ async fn imports_users(s: &Setup) {
     // connection, a tenant with as many open jobs as it may have.
     assert!(matches!(
         s.authbox
-            .create_users_import(&s.tenant, &s.connection, b"{\"email\": 1}", ImportOptions::default())
+            .create_users_import(
+                &s.tenant,
+                &s.connection,
+                b"{\"email\": 1}",
+                ImportOptions::default()
+            )
             .await,
         Err(FlowError::Job(JobRefusal::BadFile(_)))
     ));
@@ -150,9 +162,21 @@ async fn imports_users(s: &Setup) {
         ..job.clone()
     };
     let jobs: &dyn JobStore = s.authbox.inner.store.as_ref();
-    assert!(jobs.insert_job(&waiting, b"[]", MAX_OPEN_JOBS_PER_TENANT).await.unwrap());
     assert!(
-        !jobs.insert_job(&Job { id: "job_over".into(), ..waiting.clone() }, b"[]", 1)
+        jobs.insert_job(&waiting, b"[]", MAX_OPEN_JOBS_PER_TENANT)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !jobs
+            .insert_job(
+                &Job {
+                    id: "job_over".into(),
+                    ..waiting.clone()
+                },
+                b"[]",
+                1
+            )
             .await
             .unwrap(),
         "over the cap"

@@ -1,5 +1,6 @@
 -- Bulk user jobs (docs/behaviour.md §12). A job keeps its uploaded file
--- until it is done, and its progress as a checkpoint (`done_users`) written
+-- (in `job_inputs`: SQLite rewrites a whole row at each UPDATE, and the job's
+-- row is updated at each batch) until it is done, and its progress as a checkpoint (`done_users`) written
 -- in the same transaction as each batch of users, so that a job whose
 -- process stopped is taken over by another and resumes where it stopped,
 -- importing no user twice. `worker` and `heartbeat_at` say who runs it.
@@ -10,7 +11,6 @@ CREATE TABLE jobs (
     kind           TEXT NOT NULL,
     status         TEXT NOT NULL,
     options        TEXT NOT NULL,
-    input          BYTEA,
     total_users    BIGINT NOT NULL DEFAULT 0,
     done_users     BIGINT NOT NULL DEFAULT 0,
     inserted       BIGINT NOT NULL DEFAULT 0,
@@ -24,6 +24,10 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_of_tenant ON jobs (tenant_id, status);
 CREATE INDEX jobs_by_status ON jobs (status, created_at);
+CREATE TABLE job_inputs (
+    job_id TEXT PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,
+    input  BYTEA NOT NULL
+);
 -- The users a job refused, each with its errors (the user without its
 -- password hash).
 CREATE TABLE job_errors (
