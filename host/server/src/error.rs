@@ -163,8 +163,11 @@ impl From<FlowError> for ApiError {
             FlowError::Job(JobRefusal::TooLarge) => {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
             }
-            FlowError::Job(JobRefusal::BadFile(_)) => {
+            FlowError::Job(JobRefusal::BadFile(_) | JobRefusal::BadExport(_)) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message)
+            }
+            FlowError::Job(JobRefusal::BadLink | JobRefusal::LinkExpired) => {
+                ApiError::new(StatusCode::FORBIDDEN, "invalid_link", message)
             }
             FlowError::Script(_)
             | FlowError::PasswordHash(_)

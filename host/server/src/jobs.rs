@@ -1,16 +1,18 @@
 //! Bulk user jobs, as Auth0's Management API has them:
 //! `POST /api/v2/jobs/users-imports` (a users file, multipart),
-//! `GET /api/v2/jobs/{id}` (status and progress) and
-//! `GET /api/v2/jobs/{id}/errors` (each refused user, with why).
+//! `POST /api/v2/jobs/users-exports` (a JSON body),
+//! `GET /api/v2/jobs/{id}` (status and progress; an export's `location`),
+//! `GET /api/v2/jobs/{id}/errors` (each refused user, with why); and the
+//! export's file at its `location`, a signed link that expires.
 
 use std::sync::LazyLock;
 
 use axum::Json;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 use utoipa::ToSchema;
@@ -19,11 +21,12 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::Caller;
+use super::body::JsonBody;
 use super::error::{ApiError, ErrorBody, KeyRefused};
-use super::params::PathParams;
-use authbox::flows::ImportOptions;
-use authbox::jobs::{FieldError, MAX_USERS_FILE_BYTES};
-use authbox::store::{Job, JobStatus};
+use super::params::{PathParams, QueryParams};
+use authbox::flows::{ExportOptions, ImportOptions};
+use authbox::jobs::{ExportField, ExportFormat, FieldError, MAX_USERS_FILE_BYTES};
+use authbox::store::{Job, JobKind, JobStatus};
 
 /// Users files being received at once, all tenants together: each may be
 /// up to 64 MiB in memory until it is stored.
@@ -36,8 +39,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         // The file and the form's other fields.
         .layer(DefaultBodyLimit::max(MAX_USERS_FILE_BYTES + (64 << 10)));
     OpenApiRouter::new()
+        .routes(routes!(users_export))
         .routes(routes!(read))
         .routes(routes!(errors))
+        .routes(routes!(export_file))
         .merge(uploads)
 }
 
@@ -60,7 +65,7 @@ struct JobAnswer {
     /// `pending`, `processing`, `completed` or `failed`.
     #[schema(example = "pending")]
     status: &'static str,
-    /// `users_import`.
+    /// `users_import` or `users_export`.
     #[serde(rename = "type")]
     #[schema(example = "users_import")]
     kind: &'static str,
@@ -69,43 +74,74 @@ struct JobAnswer {
     /// `job_` and 24 hex digits.
     #[schema(example = "job_5f0c8d2b9a7e4c1d3b6a2f90")]
     id: String,
-    /// The connection.
-    connection_id: String,
-    /// The caller's reference, as given.
+    /// The connection (none: an export of every connection).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    connection_id: Option<String>,
+    /// The caller's reference, as given (imports).
     #[serde(skip_serializing_if = "Option::is_none")]
     external_id: Option<String>,
-    /// How much of the file is done, 0 to 100 (while processing).
+    /// The file's format (exports).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format: Option<ExportFormat>,
+    /// The most users exported, as asked (exports).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<i64>,
+    /// The fields exported (exports).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<Vec<ExportField>>,
+    /// Where to fetch the file, for the next 60 seconds; get the job again
+    /// for a new link (a completed export).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<String>,
+    /// How much is done, 0 to 100 (while processing).
     #[serde(skip_serializing_if = "Option::is_none")]
     percentage_done: Option<i64>,
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     status_details: Option<String>,
-    /// The counts, once it has started.
+    /// The counts, once it has started (imports).
     #[serde(skip_serializing_if = "Option::is_none")]
     summary: Option<Summary>,
 }
 
 impl From<Job> for JobAnswer {
     fn from(job: Job) -> Self {
-        let started = job.status != JobStatus::Pending;
+        let import = job.kind == JobKind::UsersImport;
+        let export = |key: &str| (!import).then(|| job.options[key].clone());
+        let format = export("format").and_then(|v| serde_json::from_value(v).ok());
+        let fields = export("fields").and_then(|v| serde_json::from_value(v).ok());
+        let limit = export("limit").and_then(|v| v.as_i64());
         JobAnswer {
             status: job.status.name(),
             kind: job.kind.name(),
             percentage_done: (job.status == JobStatus::Processing)
                 .then(|| (job.done * 100).checked_div(job.total).unwrap_or(0)),
-            summary: started.then_some(Summary {
+            summary: (import && job.status != JobStatus::Pending).then_some(Summary {
                 failed: job.failed,
                 updated: job.updated,
                 inserted: job.inserted,
                 total: job.total,
             }),
             external_id: job.options["external_id"].as_str().map(str::to_string),
+            format,
+            limit,
+            fields,
+            location: None,
             created_at: job.created_at,
             id: job.id,
             connection_id: job.connection_id,
             status_details: job.status_details,
         }
     }
+}
+
+/// The job as answered: with a new download link if it is a completed
+/// export.
+async fn answer(state: &AppState, job: Job) -> Result<JobAnswer, ApiError> {
+    let location = state.authbox.export_link(&job).await?;
+    let mut answer = JobAnswer::from(job);
+    answer.location = location.map(|link| format!("{}{link}", state.issuer.trim_end_matches('/')));
+    Ok(answer)
 }
 
 /// The form of `POST /api/v2/jobs/users-imports`.
@@ -252,9 +288,8 @@ async fn read(
     PathParams(id): PathParams<String>,
 ) -> Result<Json<JobAnswer>, ApiError> {
     caller.require("read:users")?;
-    Ok(Json(
-        state.authbox.job(&caller.tenant_id, &id).await?.into(),
-    ))
+    let job = state.authbox.job(&caller.tenant_id, &id).await?;
+    Ok(Json(answer(&state, job).await?))
 }
 
 /// A user the job refused.
@@ -291,7 +326,7 @@ async fn errors(
     let refused = state.authbox.job_errors(&caller.tenant_id, &id).await?;
     if refused.is_empty() {
         let job = state.authbox.job(&caller.tenant_id, &id).await?;
-        return Ok(Json(JobAnswer::from(job)).into_response());
+        return Ok(Json(answer(&state, job).await?).into_response());
     }
     let refused: Vec<RefusedUser> = refused
         .into_iter()
@@ -301,4 +336,109 @@ async fn errors(
         })
         .collect();
     Ok(Json(refused).into_response())
+}
+
+/// The body of `POST /api/v2/jobs/users-exports`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ExportRequest {
+    /// The connection whose users to export; none: every connection's.
+    connection_id: Option<String>,
+    /// `csv` (the default) or `json` (one user per line).
+    format: Option<ExportFormat>,
+    /// At most this many users; none: all.
+    #[schema(minimum = 1)]
+    limit: Option<i64>,
+    /// Up to 30 fields; none: the root attributes (csv) or whole users
+    /// (json). A csv column names a field of `user_metadata`,
+    /// `app_metadata` or `identities`, not all of it.
+    fields: Option<Vec<ExportField>>,
+}
+
+/// Exports the tenant's cached users (of a connection, or all) to a
+/// gzip-compressed file, in the background; get the job for the file's
+/// `location` once it is completed.
+#[utoipa::path(
+    post,
+    path = "/api/v2/jobs/users-exports",
+    operation_id = "create_users_export",
+    tag = "jobs",
+    request_body = ExportRequest,
+    security(("api_key" = ["read:users"])),
+    responses(
+        (status = 201, body = JobAnswer, description = "Made; pending."),
+        (status = 400, body = ErrorBody, description = "`invalid_body`: malformed body, or a format, field or limit that cannot be used (named)."),
+        KeyRefused,
+        (status = 404, body = ErrorBody, description = "No such connection in the key's tenant."),
+        (status = 413, body = ErrorBody, description = "The body is over 1 MiB."),
+        (status = 429, body = ErrorBody, description = "`too_many_requests`: the tenant has 2 jobs pending or processing."),
+    )
+)]
+async fn users_export(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(request): JsonBody<ExportRequest>,
+) -> Result<Response, ApiError> {
+    caller.require("read:users")?;
+    let options = ExportOptions {
+        connection_id: request.connection_id,
+        format: request.format.unwrap_or_default(),
+        limit: request.limit,
+        fields: request.fields.unwrap_or_default(),
+    };
+    let job = state
+        .authbox
+        .create_users_export(&caller.tenant_id, options)
+        .await?;
+    Ok((StatusCode::CREATED, Json(answer(&state, job).await?)).into_response())
+}
+
+/// A download link's query.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct LinkQuery {
+    /// When the link expires (Unix seconds).
+    expires: i64,
+    /// The link's signature (hex).
+    signature: String,
+}
+
+/// An export's file (gzip), at the `location` of its completed job. The
+/// link is the credential: no key is sent.
+#[utoipa::path(
+    get,
+    path = "/exports/{id}/{file}",
+    operation_id = "get_export_file",
+    tag = "jobs",
+    params(
+        ("id" = String, Path, description = "The job's id."),
+        ("file" = String, Path, description = "The file's name: `<tenant>.<format>.gz`."),
+        LinkQuery,
+    ),
+    responses(
+        (status = 200, content_type = "application/gzip", body = Vec<u8>, description = "The file."),
+        (status = 400, body = ErrorBody, description = "`invalid_query_string`: `expires` or `signature` missing or malformed."),
+        (status = 403, body = ErrorBody, description = "`invalid_link`: the link is not valid, or expired (get the job again)."),
+        (status = 404, body = ErrorBody, description = "No such export, or its file is gone (kept 24 hours)."),
+    )
+)]
+async fn export_file(
+    State(state): State<AppState>,
+    PathParams((id, _file)): PathParams<(String, String)>,
+    QueryParams(link): QueryParams<LinkQuery>,
+) -> Result<Response, ApiError> {
+    let file = state
+        .authbox
+        .export_file(&id, link.expires, &link.signature)
+        .await?;
+    let disposition = format!("attachment; filename=\"{}\"", file.name);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/gzip".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        file.bytes,
+    )
+        .into_response())
 }

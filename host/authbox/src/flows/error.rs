@@ -156,6 +156,15 @@ pub enum JobRefusal {
     /// The file is over [`MAX_USERS_FILE_BYTES`](crate::jobs::MAX_USERS_FILE_BYTES).
     #[error("the users file is over {} MiB", crate::jobs::MAX_USERS_FILE_BYTES >> 20)]
     TooLarge,
+    /// An export's format, fields or limit cannot be used.
+    #[error("{0}")]
+    BadExport(String),
+    /// An export's download link was not made by this deployment.
+    #[error("this download link is not valid: get the job again for a new one")]
+    BadLink,
+    /// An export's download link expired.
+    #[error("this download link has expired: get the job again for a new one")]
+    LinkExpired,
 }
 
 /// "Not found" arrives as [`FlowError::NotFound`] only.

@@ -28,7 +28,7 @@ use serde_json::{Map, Value};
 
 pub use access::SCOPES;
 pub use error::{FlowError, JobRefusal, TicketRefusal};
-pub use jobs::ImportOptions;
+pub use jobs::{ExportFile, ExportOptions, ImportOptions};
 pub use reset::{DEFAULT_TICKET_TTL, IssuedTicket, MAX_TICKET_TTL, TicketFor};
 pub use setup::TenantChange;
 pub use shares::TenantCalls;

@@ -8,15 +8,19 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::sync::Notify;
 
-use super::{BATCH_USERS, JOB_RETENTION, MAX_KEPT_ERRORS, STALE_AFTER, checked, shown, users_of};
+use super::{
+    BATCH_USERS, EXPORT_PAGE_USERS, EXPORT_RETENTION, ExportField, ExportFormat, ExportWriter,
+    JOB_RETENTION, MAX_KEPT_ERRORS, STALE_AFTER, checked, shown, users_of,
+};
 use crate::runtime::capabilities::password::CostLimits;
 use crate::runtime::profile::{DEFAULT_MAX_PROFILE_BYTES, ProfileSource};
-use crate::store::{BatchUser, Job, JobStatus, JobStore, SqlStore, Store, StoreError};
+use crate::store::{BatchUser, Job, JobKind, JobStatus, JobStore, SqlStore, Store, StoreError};
 
 /// How often a runner looks for jobs made elsewhere.
 const POLL: Duration = Duration::from_secs(2);
-/// How much longer than a batch took the runner pauses after it: the
-/// import has at most 1 / (1 + PAUSE_FACTOR) of the store's time (a sixth).
+/// How much longer than a batch (or an export's page) took the runner
+/// pauses after it: the job has at most 1 / (1 + PAUSE_FACTOR) of the
+/// store's time (a sixth).
 const PAUSE_FACTOR: u32 = 5;
 
 /// What the runner needs to know besides the store.
@@ -52,7 +56,10 @@ impl JobRunner {
                 loop {
                     if last_sweep.is_none_or(|at| at.elapsed() > Duration::from_secs(3600)) {
                         last_sweep = Some(Instant::now());
-                        if let Err(e) = store.sweep_jobs(&ago(JOB_RETENTION)).await {
+                        let swept = store
+                            .sweep_jobs(&ago(JOB_RETENTION), &ago(EXPORT_RETENTION))
+                            .await;
+                        if let Err(e) = swept {
                             tracing::warn!(error = %e, "the job sweep failed");
                         }
                     }
@@ -87,34 +94,46 @@ fn ago(duration: Duration) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
+/// How a job's run ended: `Ok(Some(output))` when done (with an export's
+/// file), `Ok(None)` when its claim was lost, `Err` with why it failed.
+type Ended = Result<Option<Option<Vec<u8>>>, String>;
+
 /// Runs `job` from its checkpoint to its end, unless its claim is lost.
 async fn run(store: &SqlStore, settings: &RunnerSettings, worker: &str, job: Job, input: &[u8]) {
-    let ended = import(store, settings, worker, &job, input).await;
-    let (status, details) = match ended {
-        Ok(true) => (JobStatus::Completed, None),
+    let ended = match job.kind {
+        JobKind::UsersImport => import(store, settings, worker, &job, input).await,
+        JobKind::UsersExport => export(store, worker, &job).await,
+    };
+    let (status, details, output) = match ended {
+        Ok(Some(output)) => (JobStatus::Completed, None, output),
         // Another runner holds it now.
-        Ok(false) => return,
-        Err(details) => (JobStatus::Failed, Some(details)),
+        Ok(None) => return,
+        Err(details) => (JobStatus::Failed, Some(details), None),
     };
     if let Err(e) = store
-        .finish_job(&job.id, worker, status, details.as_deref())
+        .finish_job(
+            &job.id,
+            worker,
+            status,
+            details.as_deref(),
+            output.as_deref(),
+        )
         .await
     {
         tracing::warn!(job = %job.id, error = %e, "a job could not be finished");
     }
 }
 
-/// Imports the users of `input` from the job's checkpoint on: `Ok(true)`
-/// when done, `Ok(false)` when the claim was lost, `Err` with why the
-/// job failed.
+/// Imports the users of `input` from the job's checkpoint on.
 async fn import(
     store: &SqlStore,
     settings: &RunnerSettings,
     worker: &str,
     job: &Job,
     input: &[u8],
-) -> Result<bool, String> {
-    let connection = match store.connection(&job.tenant_id, &job.connection_id).await {
+) -> Ended {
+    let connection_id = job.connection_id.as_deref().unwrap_or_default();
+    let connection = match store.connection(&job.tenant_id, connection_id).await {
         Ok(connection) => connection,
         Err(StoreError::NotFound(_)) => return Err("the connection was deleted".into()),
         Err(e) => return Err(format!("the store failed: {e}")),
@@ -144,10 +163,53 @@ async fn import(
             .await
             .map_err(|e| format!("the store failed: {e}"))?;
         if written.is_none() {
-            return Ok(false);
+            return Ok(None);
         }
         position = end;
         tokio::time::sleep(started.elapsed() * PAUSE_FACTOR).await;
     }
-    Ok(true)
+    Ok(Some(None))
+}
+
+/// Exports the job's users, from the first (an export taken over starts
+/// again: it wrote nothing yet), page by page, into its file.
+async fn export(store: &SqlStore, worker: &str, job: &Job) -> Ended {
+    let options = &job.options;
+    let format: ExportFormat =
+        serde_json::from_value(options["format"].clone()).unwrap_or_default();
+    let fields: Vec<ExportField> =
+        serde_json::from_value(options["fields"].clone()).unwrap_or_default();
+    let limit = options["limit"].as_i64().unwrap_or(i64::MAX);
+    let mut file = ExportWriter::new(format, &fields);
+    let (mut done, mut after) = (0i64, None::<String>);
+    while done < limit {
+        let started = Instant::now();
+        let page = store
+            .export_page(
+                job,
+                worker,
+                done,
+                after.as_deref(),
+                EXPORT_PAGE_USERS.min(limit - done),
+            )
+            .await
+            .map_err(|e| format!("the store failed: {e}"))?;
+        let Some(page) = page else {
+            return Ok(None);
+        };
+        for user in &page {
+            file.push(&user.to_json()).map_err(|e| e.to_string())?;
+        }
+        done += page.len() as i64;
+        match page.last() {
+            Some(last) if page.len() as i64 == EXPORT_PAGE_USERS => {
+                after = Some(last.user_id.clone());
+            }
+            _ => break,
+        }
+        tokio::time::sleep(started.elapsed() * PAUSE_FACTOR).await;
+    }
+    file.finish()
+        .map(|file| Some(Some(file)))
+        .map_err(|e| e.to_string())
 }

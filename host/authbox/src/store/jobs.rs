@@ -1,15 +1,19 @@
 //! Bulk user jobs in the SQL store: made with a cap of unfinished jobs per
 //! tenant, claimed by one worker at a time (taken over when its worker
 //! stops beating), imported batch by batch (each batch, its errors and the
-//! job's checkpoint in one transaction), finished, and swept once old.
+//! job's checkpoint in one transaction) or exported page by page (the file
+//! stored as the job ends), finished, and swept once old.
 
 use async_trait::async_trait;
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::records::CachedUser;
 use super::search::{BindKeys, RootKeys, terms_column};
-use super::sql::{SqlStore, database, json_text, now, script_attributes};
+use super::sql::{
+    SqlStore, USER_COLUMNS, cached_user, database, json_text, now, script_attributes,
+};
 use super::{StoreError, StoreResult};
 use crate::jobs::{FieldError, ImportedUser};
 
@@ -18,13 +22,16 @@ use crate::jobs::{FieldError, ImportedUser};
 pub enum JobKind {
     /// Imports a users file into a connection.
     UsersImport,
+    /// Exports the cached users of a connection, or of the tenant, to a file.
+    UsersExport,
 }
 
 impl JobKind {
-    /// Auth0's name: `users_import`.
+    /// Auth0's name: `users_import` or `users_export`.
     pub fn name(self) -> &'static str {
         match self {
             JobKind::UsersImport => "users_import",
+            JobKind::UsersExport => "users_export",
         }
     }
 }
@@ -75,17 +82,20 @@ pub struct Job {
     pub id: String,
     /// The tenant.
     pub tenant_id: String,
-    /// The connection its users are in.
-    pub connection_id: String,
+    /// The connection its users are in; none for an export of the
+    /// tenant's every connection.
+    pub connection_id: Option<String>,
     /// What it does.
     pub kind: JobKind,
     /// Where it is.
     pub status: JobStatus,
-    /// What it was asked with (`upsert`, `external_id`), as JSON.
+    /// What it was asked with (`upsert`, `external_id`; `format`, `limit`,
+    /// `fields`), as JSON.
     pub options: Value,
-    /// Users in the file.
+    /// Users in the file; for an export, the users there were to export
+    /// when it was made.
     pub total: i64,
-    /// Users handled so far (imported or refused): the checkpoint.
+    /// Users handled so far (imported or refused; exported).
     pub done: i64,
     /// Users added.
     pub inserted: i64,
@@ -106,7 +116,7 @@ impl Job {
     pub fn pending(
         id: String,
         tenant_id: &str,
-        connection_id: &str,
+        connection_id: Option<&str>,
         kind: JobKind,
         options: Value,
         total: i64,
@@ -114,7 +124,7 @@ impl Job {
         Job {
             id,
             tenant_id: tenant_id.into(),
-            connection_id: connection_id.into(),
+            connection_id: connection_id.map(str::to_string),
             kind,
             status: JobStatus::Pending,
             options,
@@ -200,16 +210,37 @@ pub(crate) trait JobStore: Send + Sync {
         users: &[BatchUser],
         max_errors: i64,
     ) -> StoreResult<Option<BatchOutcome>>;
-    /// Ends a job that `worker` holds; drops its file.
+    /// The next users of an export, after `after` (by `user_id`), at most
+    /// `limit`, with the job's progress (`done`) written as a heartbeat;
+    /// `None` if `worker` no longer holds the job.
+    async fn export_page(
+        &self,
+        job: &Job,
+        worker: &str,
+        done: i64,
+        after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Option<Vec<CachedUser>>>;
+    /// Users of the tenant, or of one of its connections.
+    async fn count_users(&self, tenant_id: &str, connection_id: Option<&str>) -> StoreResult<i64>;
+    /// Ends a job that `worker` holds, keeping `output` (an export's file);
+    /// drops its input.
     async fn finish_job(
         &self,
         job_id: &str,
         worker: &str,
         status: JobStatus,
         details: Option<&str>,
+        output: Option<&[u8]>,
     ) -> StoreResult<()>;
-    /// Deletes jobs that finished before `before`, with their errors.
-    async fn sweep_jobs(&self, before: &str) -> StoreResult<u64>;
+    /// A job and the file it wrote, by the job's id alone (its download
+    /// link was checked).
+    async fn job_output(&self, job_id: &str) -> StoreResult<(Job, Vec<u8>)>;
+    /// The MAC of an export's download link, under the deployment's key.
+    fn link_mac(&self, link: &str) -> [u8; 32];
+    /// Deletes jobs that finished before `before`, and exports that
+    /// finished before `exports_before`, with their errors and files.
+    async fn sweep_jobs(&self, before: &str, exports_before: &str) -> StoreResult<u64>;
 }
 
 const COLUMNS: &str = "id, tenant_id, connection_id, kind, status, options, total_users, \
@@ -220,12 +251,13 @@ fn job(row: &AnyRow) -> StoreResult<Job> {
     let number = |column: &str| row.try_get::<i64, _>(column).map_err(database);
     let kind = match text("kind")?.as_str() {
         "users_import" => JobKind::UsersImport,
+        "users_export" => JobKind::UsersExport,
         other => return Err(StoreError::Database(format!("unknown job kind `{other}`"))),
     };
     Ok(Job {
         id: text("id")?,
         tenant_id: text("tenant_id")?,
-        connection_id: text("connection_id")?,
+        connection_id: row.try_get("connection_id").map_err(database)?,
         kind,
         status: JobStatus::parse(&text("status")?)?,
         options: serde_json::from_str(&text("options")?)
@@ -253,6 +285,7 @@ enum Written {
 async fn write_user(
     tx: &mut sqlx::AnyConnection,
     job: &Job,
+    connection_id: &str,
     user: &ImportedUser,
     upsert: bool,
 ) -> StoreResult<Written> {
@@ -266,7 +299,7 @@ async fn write_user(
     )
     .bind(&job.tenant_id)
     .bind(&profile.user_id)
-    .bind(&job.connection_id)
+    .bind(connection_id)
     .bind(email_key.as_deref())
     .fetch_all(&mut *tx)
     .await
@@ -286,7 +319,7 @@ async fn write_user(
         )
         .bind(&job.tenant_id)
         .bind(&profile.user_id)
-        .bind(&job.connection_id)
+        .bind(connection_id)
         .bind(profile.email.as_deref())
         .bind(email_key.as_deref())
         .bind(profile.username.as_deref())
@@ -306,7 +339,7 @@ async fn write_user(
     };
     let found_id: String = found.try_get("user_id").map_err(database)?;
     let found_connection: String = found.try_get("connection_id").map_err(database)?;
-    if existing.len() > 1 || found_connection != job.connection_id {
+    if existing.len() > 1 || found_connection != connection_id {
         return Ok(Written::Refused(FieldError::new(
             "CONFLICT",
             "user_id",
@@ -505,6 +538,9 @@ impl JobStore for SqlStore {
         max_errors: i64,
     ) -> StoreResult<Option<BatchOutcome>> {
         let upsert = job.options["upsert"].as_bool().unwrap_or(false);
+        let connection_id = job.connection_id.as_deref().ok_or_else(|| {
+            StoreError::Database(format!("import `{}` has no connection", job.id))
+        })?;
         let _turn = self.import_turn().await;
         let mut tx = self.pool.begin().await.map_err(database)?;
         // The claim first: a worker that lost the job writes nothing.
@@ -526,7 +562,7 @@ impl JobStore for SqlStore {
         for (offset, user) in (0i64..).zip(users) {
             let refused = match user {
                 BatchUser::Valid(user, shown) => {
-                    match write_user(&mut tx, job, user, upsert).await? {
+                    match write_user(&mut tx, job, connection_id, user, upsert).await? {
                         Written::Inserted => {
                             outcome.inserted += 1;
                             continue;
@@ -578,6 +614,7 @@ impl JobStore for SqlStore {
         worker: &str,
         status: JobStatus,
         details: Option<&str>,
+        output: Option<&[u8]>,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(database)?;
         let ended = sqlx::query(
@@ -598,17 +635,105 @@ impl JobStore for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(database)?;
+            if let Some(output) = output {
+                sqlx::query("INSERT INTO job_outputs (job_id, output) VALUES ($1, $2)")
+                    .bind(job_id)
+                    .bind(output)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(database)?;
+            }
         }
         tx.commit().await.map_err(database)?;
         Ok(())
     }
 
-    async fn sweep_jobs(&self, before: &str) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM jobs WHERE finished_at < $1")
-            .bind(before)
-            .execute(&self.pool)
+    async fn export_page(
+        &self,
+        job: &Job,
+        worker: &str,
+        done: i64,
+        after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Option<Vec<CachedUser>>> {
+        let held = sqlx::query(
+            "UPDATE jobs SET heartbeat_at = $1, done_users = $2 WHERE id = $3 AND worker = $4 \
+             AND status = 'processing'",
+        )
+        .bind(now())
+        .bind(done)
+        .bind(&job.id)
+        .bind(worker)
+        .execute(&self.pool)
+        .await
+        .map_err(database)?;
+        if held.rows_affected() == 0 {
+            return Ok(None);
+        }
+        // The tenant's users in the order of its primary key; `$2 IS NULL`
+        // for every connection.
+        let statement = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 \
+             AND ($2 IS NULL OR connection_id = $2) AND user_id > $3 ORDER BY user_id LIMIT $4"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(statement))
+            .bind(&job.tenant_id)
+            .bind(job.connection_id.as_deref())
+            .bind(after.unwrap_or(""))
+            .bind(limit)
+            .fetch_all(&self.pool)
             .await
             .map_err(database)?;
+        rows.iter()
+            .map(cached_user)
+            .collect::<StoreResult<_>>()
+            .map(Some)
+    }
+
+    async fn count_users(&self, tenant_id: &str, connection_id: Option<&str>) -> StoreResult<i64> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND ($2 IS NULL OR connection_id = $2)",
+        )
+        .bind(tenant_id)
+        .bind(connection_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(database)
+    }
+
+    async fn job_output(&self, job_id: &str) -> StoreResult<(Job, Vec<u8>)> {
+        let statement = format!("SELECT {COLUMNS} FROM jobs WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(statement))
+            .bind(job_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?;
+        let missing = || StoreError::NotFound(format!("the file of job `{job_id}`"));
+        let job = job(&row.ok_or_else(missing)?)?;
+        let output: Vec<u8> =
+            sqlx::query_scalar("SELECT output FROM job_outputs WHERE job_id = $1")
+                .bind(job_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(database)?
+                .ok_or_else(missing)?;
+        Ok((job, output))
+    }
+
+    fn link_mac(&self, link: &str) -> [u8; 32] {
+        self.key.mac("users export link", link.as_bytes())
+    }
+
+    async fn sweep_jobs(&self, before: &str, exports_before: &str) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "DELETE FROM jobs WHERE finished_at < $1 \
+             OR (kind = 'users_export' AND finished_at < $2)",
+        )
+        .bind(before)
+        .bind(exports_before)
+        .execute(&self.pool)
+        .await
+        .map_err(database)?;
         Ok(done.rows_affected())
     }
 }

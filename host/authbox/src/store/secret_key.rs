@@ -97,6 +97,18 @@ impl SecretKey {
         &self.bytes
     }
 
+    /// The HMAC-SHA256 of `message` under a key derived from this one for
+    /// `purpose` (so that a MAC made for one use is no MAC for another).
+    pub(super) fn mac(&self, purpose: &str, message: &[u8]) -> [u8; 32] {
+        use hmac::Mac as _;
+        let mut mac = <hmac::Hmac<Sha256> as hmac::Mac>::new_from_slice(&*self.bytes)
+            .expect("HMAC takes a key of any length");
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(message);
+        mac.finalize().into_bytes().into()
+    }
+
     /// The key in the file at `path`.
     pub fn read_file(path: &Path) -> Result<SecretKey, SecretKeyError> {
         let text = match std::fs::read_to_string(path) {

@@ -64,6 +64,12 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration::both(10, include_str!("migrations/0010_password_tickets.sql")),
     Migration::both(11, include_str!("migrations/0011_jobs.sql")),
+    Migration {
+        version: 12,
+        both: include_str!("migrations/0012_user_exports.sql"),
+        sqlite: include_str!("migrations/0012_user_exports.sqlite.sql"),
+        postgres: include_str!("migrations/0012_user_exports.postgres.sql"),
+    },
 ];
 
 /// The migration that adds user search, after which the users already
@@ -472,7 +478,7 @@ fn script_version(row: &AnyRow, active: Option<i64>) -> StoreResult<ScriptVersio
     })
 }
 
-fn cached_user(row: &AnyRow) -> StoreResult<CachedUser> {
+pub(super) fn cached_user(row: &AnyRow) -> StoreResult<CachedUser> {
     let get_text = |column: &str| row.try_get::<String, _>(column).map_err(database);
     let get_opt = |column: &str| row.try_get::<Option<String>, _>(column).map_err(database);
     Ok(CachedUser {
@@ -525,7 +531,7 @@ impl Assignments {
     }
 }
 
-const USER_COLUMNS: &str = "user_id, connection_id, profile, user_metadata, app_metadata, \
+pub(super) const USER_COLUMNS: &str = "user_id, connection_id, profile, user_metadata, app_metadata, \
     blocked, created_at, updated_at, last_login, last_ip, logins_count, last_password_reset, \
     migrated, migrated_at, revision";
 

@@ -783,7 +783,7 @@ async fn a_job_is_run_by_one_worker_and_resumed_where_it_stopped() {
         let job = Job::pending(
             "job_1".into(),
             &tenant.id,
-            &conn.id,
+            Some(&conn.id),
             JobKind::UsersImport,
             json!({"upsert": false}),
             3,
@@ -834,7 +834,7 @@ async fn a_job_is_run_by_one_worker_and_resumed_where_it_stopped() {
             .unwrap();
         assert_eq!((rest.inserted, rest.failed), (0, 2), "x is a duplicate now");
         store
-            .finish_job(&taken.id, "b", JobStatus::Completed, None)
+            .finish_job(&taken.id, "b", JobStatus::Completed, None, None)
             .await
             .unwrap();
         let done = store.job(&tenant.id, "job_1").await.unwrap();
@@ -856,7 +856,56 @@ async fn a_job_is_run_by_one_worker_and_resumed_where_it_stopped() {
         let (other, _) = tenant_with_connection(&store, "other", "legacy").await;
         assert!(store.job(&other.id, "job_1").await.is_err());
         assert!(store.job_errors(&other.id, "job_1", 100).await.is_err());
-        assert_eq!(store.sweep_jobs(later).await.unwrap(), 1);
+
+        // An export of every connection: its users page by page, by id,
+        // only for the worker holding it; its file kept with it; swept
+        // sooner than an import.
+        let export = Job::pending(
+            "job_2".into(),
+            &tenant.id,
+            None,
+            JobKind::UsersExport,
+            json!({"format": "json"}),
+            1,
+        );
+        assert!(store.insert_job(&export, b"", 2).await.unwrap());
+        let (export, _) = store.claim_job("a", long_ago).await.unwrap().unwrap();
+        assert_eq!(
+            (export.id.as_str(), export.connection_id.as_deref()),
+            ("job_2", None)
+        );
+        assert_eq!(store.count_users(&tenant.id, None).await.unwrap(), 1);
+        assert_eq!(store.count_users(&other.id, None).await.unwrap(), 0);
+        let page = store
+            .export_page(&export, "a", 0, None, 10)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(page.len(), 1);
+        assert_eq!(page[0].attributes["email"], json!("x@example.com"));
+        let after = Some(page[0].user_id.as_str());
+        let rest = store
+            .export_page(&export, "a", 1, after, 10)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(
+            store.export_page(&export, "b", 0, None, 10).await.unwrap(),
+            None
+        );
+        store
+            .finish_job("job_2", "a", JobStatus::Completed, None, Some(b"the file"))
+            .await
+            .unwrap();
+        assert_eq!(store.job_output("job_2").await.unwrap().1, b"the file");
+        assert!(
+            store.job_output("job_1").await.is_err(),
+            "an import has no file"
+        );
+        assert_eq!(store.sweep_jobs(long_ago, later).await.unwrap(), 1);
+        assert!(store.job_output("job_2").await.is_err());
+        assert_eq!(store.sweep_jobs(later, later).await.unwrap(), 1);
         assert!(store.job(&tenant.id, "job_1").await.is_err());
         db.drop().await;
     }

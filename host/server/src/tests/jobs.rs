@@ -1,11 +1,14 @@
-//! Bulk user imports over HTTP on both stores, in Auth0's shapes: the
-//! multipart upload, the job's progress and summary, the refused users,
-//! the imported users logging in; bad forms refused; another tenant's
-//! job invisible.
+//! Bulk user jobs over HTTP on both stores, in Auth0's shapes. Imports:
+//! the multipart upload, the job's progress and summary, the refused users,
+//! the imported users logging in; bad forms refused; another tenant's job
+//! invisible. Exports: the job, its `location`, the gzip file fetched with
+//! no key, the link refused once changed; bad bodies refused.
+
+use std::io::Read as _;
 
 use reqwest::multipart::{Form, Part};
 
-use super::search::{Searched, servers_with};
+use super::search::{EMILE, GRACE, LINUS, Searched, servers, servers_with};
 use super::*;
 
 impl Searched {
@@ -195,5 +198,155 @@ async fn users_files_are_imported_as_auth0_answers_on_both_stores() {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    }
+}
+
+impl Searched {
+    /// Asks for an export with `body`.
+    async fn export(&self, key: &str, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}/api/v2/jobs/users-exports", self.base))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The completed export's file, uncompressed, by its `location`.
+    async fn exported(&self, body: Value) -> String {
+        let (status, job) = self.export(&self.key, body).await;
+        assert_eq!(status, StatusCode::CREATED, "{job}");
+        let job = self.ended(job["id"].as_str().unwrap()).await;
+        assert_eq!(job["status"], json!("completed"), "{job}");
+        let location = job["location"].as_str().unwrap();
+        assert!(
+            location.starts_with(&format!(
+                "{}/exports/{}/acme.",
+                self.base,
+                job["id"].as_str().unwrap()
+            )),
+            "{location}"
+        );
+        // The link is the credential: no key.
+        let response = self.http.get(location).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "application/gzip");
+        let bytes = response.bytes().await.unwrap();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        text
+    }
+}
+
+#[tokio::test]
+async fn cached_users_are_exported_as_auth0_answers_on_both_stores() {
+    for s in servers("exports").await {
+        let acme = s.authbox.tenant_by_name("acme").await.unwrap().id;
+        let echo = s
+            .authbox
+            .connection_by_name(&acme, "echo")
+            .await
+            .unwrap()
+            .id;
+        let fields = json!([{"name": "email"}, {"name": "app_metadata.plan", "export_as": "plan"}]);
+        let (status, job) = s
+            .export(
+                &s.key,
+                json!({"connection_id": echo, "format": "csv", "fields": fields}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{job}");
+        assert_eq!(job["type"], json!("users_export"));
+        assert_eq!(job["status"], json!("pending"));
+        assert_eq!(job["connection_id"], json!(echo));
+        assert_eq!(job["format"], json!("csv"));
+        assert_eq!(job["fields"], fields);
+        assert!(
+            job.get("summary").is_none() && job.get("location").is_none(),
+            "{job}"
+        );
+
+        // CSV of one connection: its three users, by id, escaped.
+        let csv = s
+            .exported(json!({"connection_id": echo, "fields": fields}))
+            .await;
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "\"email\",\"plan\"");
+        assert_eq!(lines.len(), 4, "{csv}");
+        assert!(
+            lines.contains(&format!("\"'{ADA}\",\"'gold\"").as_str()),
+            "{csv}"
+        );
+        assert!(!csv.contains(EMILE), "another connection's user: {csv}");
+
+        // NDJSON of every connection, whole users, none of another tenant.
+        let ndjson = s.exported(json!({"format": "json", "limit": 10})).await;
+        let users: Vec<Value> = ndjson
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(users.len(), 4, "{ndjson}");
+        let mut emails: Vec<&str> = users.iter().map(|u| u["email"].as_str().unwrap()).collect();
+        emails.sort();
+        let mut expected = [ADA, GRACE, EMILE, LINUS];
+        expected.sort();
+        assert_eq!(emails, expected);
+        assert!(
+            users
+                .iter()
+                .all(|u| u["user_id"].is_string() && u["identities"].is_array())
+        );
+
+        // The link, changed, or without its signature, is refused.
+        let (_, job) = s.export(&s.key, json!({"format": "json"})).await;
+        let id = job["id"].as_str().unwrap().to_string();
+        let job = s.ended(&id).await;
+        let location = job["location"].as_str().unwrap();
+        let forged = format!("{}0", &location[..location.len() - 1]);
+        let forged = if forged == location {
+            format!("{}1", &location[..location.len() - 1])
+        } else {
+            forged
+        };
+        let response = s.http.get(&forged).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["errorCode"], json!("invalid_link"), "{error}");
+        let unsigned = location.split('&').next().unwrap();
+        let response = s.http.get(unsigned).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let (status, _) = s.get(&format!("/api/v2/jobs/{id}"), &s.other_key).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "another tenant's job");
+
+        // Refused at once, each with a 400 naming what is wrong.
+        for (body, named) in [
+            (json!({"format": "xml"}), "format"),
+            (json!({"colour": "blue"}), "colour"),
+            (
+                json!({"fields": [{"name": "user_metadata"}]}),
+                "user_metadata",
+            ),
+            (json!({"fields": [{"name": "a..b"}]}), "a..b"),
+            (json!({"limit": 0}), "limit"),
+            (json!({"fields": [{"export_as": "x"}]}), "name"),
+        ] {
+            let (status, error) = s.export(&s.key, body.clone()).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {error}");
+            assert_eq!(error["errorCode"], json!("invalid_body"), "{error}");
+            assert!(
+                error["message"].as_str().unwrap().contains(named),
+                "{named}: {error}"
+            );
+        }
+        let (status, _) = s.export(&s.key, json!({"connection_id": "con_nope"})).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = s.export(&s.other_key, json!({"connection_id": echo})).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "another tenant's connection");
     }
 }

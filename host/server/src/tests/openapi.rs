@@ -53,6 +53,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/dbconnections/change_password"),
     ("get", "/lo/reset"),
     ("post", "/api/v2/jobs/users-imports"),
+    ("post", "/api/v2/jobs/users-exports"),
+    ("get", "/exports/{id}/{file}"),
     ("get", "/api/v2/jobs/{id}"),
     ("get", "/api/v2/jobs/{id}/errors"),
     ("post", "/lo/reset"),

@@ -1,0 +1,1 @@
+ALTER TABLE jobs ALTER COLUMN connection_id DROP NOT NULL;
