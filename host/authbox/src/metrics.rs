@@ -124,6 +124,7 @@ pub struct Metrics {
     calls_refused: Family<RefusedLabels, Counter>,
     attempts_refused: Family<ShieldLabels, Counter>,
     blocks: Family<ShieldLabels, Counter>,
+    log_events_lost: Counter,
     call_slots: PoolGauges,
     hash_workers: PoolGauges,
 }
@@ -140,6 +141,7 @@ impl Default for Metrics {
             calls_refused: Family::default(),
             attempts_refused: Family::default(),
             blocks: Family::default(),
+            log_events_lost: Counter::default(),
             call_slots: PoolGauges::default(),
             hash_workers: PoolGauges::default(),
         }
@@ -257,6 +259,12 @@ impl Metrics {
             .map_or(0, |counter| counter.get())
     }
 
+    /// The counter of tenant log events lost (the log's queue was full, or
+    /// the store failed), shared with the log's writer.
+    pub(crate) fn log_events_lost(&self) -> Counter {
+        self.log_events_lost.clone()
+    }
+
     /// Adds these metrics to `registry` (prefixed `authbox_`).
     pub fn register(&self, registry: &mut Registry) {
         registry.register(
@@ -284,6 +292,11 @@ impl Metrics {
             "authbox_attack_blocks",
             "Blocks put in place by attack protection, by tenant and shield",
             self.blocks.clone(),
+        );
+        registry.register(
+            "authbox_log_events_lost",
+            "Tenant log events lost: dropped when the log's queue was full, or not written when the store failed",
+            self.log_events_lost.clone(),
         );
         self.call_slots
             .register(registry, "call_slots", "Script call slots");

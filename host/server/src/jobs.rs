@@ -8,6 +8,7 @@
 use std::sync::LazyLock;
 
 use axum::Json;
+use axum::body::{Body, Bytes};
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
@@ -31,6 +32,13 @@ use authbox::store::{Job, JobKind, JobStatus};
 /// Users files being received at once, all tenants together: each may be
 /// up to 64 MiB in memory until it is stored.
 static UPLOADS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(4));
+
+/// Export files being sent at once, all tenants together: each may be up
+/// to 64 MiB in memory while it is sent.
+static DOWNLOADS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(4));
+
+/// The pieces an export file is sent in.
+const DOWNLOAD_CHUNK: usize = 64 << 10;
 
 /// The routes, each documented in the OpenAPI document.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -420,6 +428,7 @@ struct LinkQuery {
         (status = 400, body = ErrorBody, description = "`invalid_query_string`: `expires` or `signature` missing or malformed."),
         (status = 403, body = ErrorBody, description = "`invalid_link`: the link is not valid, or expired (get the job again)."),
         (status = 404, body = ErrorBody, description = "No such export, or its file is gone (kept 24 hours)."),
+        (status = 429, body = ErrorBody, description = "`too_many_requests`: the server is sending as many files as it may: retry."),
     )
 )]
 async fn export_file(
@@ -427,18 +436,30 @@ async fn export_file(
     PathParams((id, _file)): PathParams<(String, String)>,
     QueryParams(link): QueryParams<LinkQuery>,
 ) -> Result<Response, ApiError> {
+    let turn = DOWNLOADS.try_acquire().map_err(|_| {
+        ApiError::too_many_requests("The server is sending as many export files as it may: retry.")
+    })?;
     let file = state
         .authbox
         .export_file(&id, link.expires, &link.signature)
         .await?;
     let disposition = format!("attachment; filename=\"{}\"", file.name);
+    let length = file.bytes.len().to_string();
+    // The body owns the turn: it is given back once the file is sent (or
+    // the client went away), not when the handler returns.
+    let bytes = Bytes::from(file.bytes);
+    let chunks = (0..bytes.len()).step_by(DOWNLOAD_CHUNK).map(move |at| {
+        let _sending = &turn;
+        Ok::<_, std::convert::Infallible>(bytes.slice(at..(at + DOWNLOAD_CHUNK).min(bytes.len())))
+    });
     Ok((
         [
             (header::CONTENT_TYPE, "application/gzip".to_string()),
             (header::CONTENT_DISPOSITION, disposition),
+            (header::CONTENT_LENGTH, length),
             (header::CACHE_CONTROL, "no-store".to_string()),
         ],
-        file.bytes,
+        Body::from_stream(futures_util::stream::iter(chunks)),
     )
         .into_response())
 }

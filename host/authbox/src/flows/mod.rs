@@ -161,7 +161,12 @@ impl Authbox {
         let mailer = config.mail.as_ref().map(Mailer::new).transpose()?;
         let key = config.secret_key.key(&config.store_url)?;
         let store = Arc::new(SqlStore::open(&config.store_url, key).await?);
-        let logs = LogSink::start(store.clone(), config.log_retention);
+        let metrics = Metrics::default();
+        let logs = LogSink::start(
+            store.clone(),
+            config.log_retention,
+            metrics.log_events_lost(),
+        );
 
         let runtime =
             Runtime::new(config.runtime).map_err(|e| FlowError::Runtime(e.to_string()))?;
@@ -193,7 +198,7 @@ impl Authbox {
                 user_locks: UserLocks::default(),
                 provider: config.provider,
                 update,
-                metrics: Metrics::default(),
+                metrics,
                 logs,
                 mailer: mailer.map(Arc::new),
                 jobs,

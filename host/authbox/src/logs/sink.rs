@@ -1,20 +1,22 @@
 //! Writing events off the request's path: a bounded queue a task drains
 //! into the store, a batch per statement; and the retention sweep. A full
-//! queue drops the event (and counts it) rather than slow a login.
+//! queue drops the event rather than slow a login; events dropped, or not
+//! written because the store failed, are counted (`/metrics`:
+//! `authbox_log_events_lost`).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use prometheus_client::metrics::counter::Counter;
 use tokio::sync::{mpsc, oneshot};
 
 use super::LogEvent;
 use crate::store::LogStore;
 
 /// Events waiting to be written at most; past it new ones are dropped.
-const QUEUE: usize = 20_000;
+pub(super) const QUEUE: usize = 20_000;
 /// Events per statement at most.
-const BATCH: usize = 500;
+pub(super) const BATCH: usize = 500;
 
 /// How long and how many events each tenant's log keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +49,7 @@ enum Message {
 #[derive(Clone)]
 pub struct LogSink {
     queue: mpsc::Sender<Message>,
-    dropped: Arc<AtomicU64>,
+    lost: Counter,
     _tasks: Arc<Tasks>,
 }
 
@@ -62,11 +64,13 @@ impl Drop for Tasks {
 }
 
 impl LogSink {
-    /// Starts writing into `store`, and sweeping it by `retention`.
-    pub(crate) fn start(store: Arc<dyn LogStore>, retention: Retention) -> LogSink {
+    /// Starts writing into `store`, and sweeping it by `retention`;
+    /// counts the events lost in `lost`.
+    pub(crate) fn start(store: Arc<dyn LogStore>, retention: Retention, lost: Counter) -> LogSink {
         let (queue, mut received) = mpsc::channel(QUEUE);
         let writer = {
             let store = store.clone();
+            let lost = lost.clone();
             tokio::spawn(async move {
                 while let Some(first) = received.recv().await {
                     let mut batch = Vec::new();
@@ -84,6 +88,7 @@ impl LogSink {
                     if !batch.is_empty()
                         && let Err(e) = store.insert_log_events(&batch).await
                     {
+                        lost.inc_by(batch.len() as u64);
                         tracing::warn!(error = %e, events = batch.len(), "tenant log events could not be written");
                     }
                     for done in flushed {
@@ -104,7 +109,7 @@ impl LogSink {
         });
         LogSink {
             queue,
-            dropped: Arc::default(),
+            lost,
             _tasks: Arc::new(Tasks(vec![writer.abort_handle(), sweeper.abort_handle()])),
         }
     }
@@ -115,10 +120,10 @@ impl LogSink {
             .queue
             .try_send(Message::Event(Box::new(event)))
             .is_err()
-            && self.dropped.fetch_add(1, Ordering::Relaxed) == 0
+            && self.lost.inc() == 0
         {
             tracing::warn!(
-                "the tenant log queue is full: events are dropped (LogSink::dropped counts them)"
+                "the tenant log queue is full: events are dropped (authbox_log_events_lost counts them)"
             );
         }
     }
@@ -129,11 +134,6 @@ impl LogSink {
         if self.queue.send(Message::Flush(done)).await.is_ok() {
             let _ = written.await;
         }
-    }
-
-    /// Events dropped because the queue was full.
-    pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
     }
 }
 

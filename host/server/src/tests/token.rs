@@ -109,6 +109,7 @@ async fn a_login_answers_an_rs256_id_token_and_an_access_token_for_userinfo() {
         "authbox_logins_total{result=\"success_script\"} 1",
         "authbox_http_requests_total{route=\"/oauth/token\",method=\"POST\",status=\"200\"} 1",
         "authbox_script_call_seconds_count{action=\"login\"} 1",
+        "authbox_log_events_lost_total 0",
     ] {
         assert!(text.contains(line), "{line} not in\n{text}");
     }
