@@ -5,7 +5,6 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
-use serde_json::error::Category;
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
@@ -18,22 +17,38 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         let bytes = body_bytes(request, state).await?;
-        let deserializer = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(deserializer)
+        let mut value: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::invalid_body(format!("Invalid JSON: {e}")))?;
+        integral_numbers(&mut value);
+        serde_path_to_error::deserialize(value)
             .map(JsonBody)
             .map_err(|e| {
+                // Well-formed JSON of the wrong shape ("missing field `name`");
+                // a property is named when there is one.
                 let path = e.path().to_string();
-                let inner = e.inner();
-                // Well-formed JSON of the wrong shape ("missing field `name`")
-                // is not "invalid JSON"; a property is named when there is one.
-                match (path.as_str(), inner.classify()) {
-                    (_, Category::Syntax | Category::Eof | Category::Io) => {
-                        ApiError::invalid_body(format!("Invalid JSON: {inner}"))
-                    }
-                    (".", Category::Data) => ApiError::invalid_body(inner),
-                    (_, Category::Data) => ApiError::invalid_body(format!("{path}: {inner}")),
+                match path.as_str() {
+                    "." => ApiError::invalid_body(e.inner()),
+                    _ => ApiError::invalid_body(format!("{path}: {}", e.inner())),
                 }
             })
+    }
+}
+
+/// Writes each number with no fraction (`2013.0`, `1e3`) as the integer it
+/// is, as JSON Schema reads it, so that an integer property takes it.
+fn integral_numbers(value: &mut Value) {
+    match value {
+        Value::Number(number) if !number.is_i64() && !number.is_u64() => {
+            if let Some(float) = number.as_f64()
+                && float.fract() == 0.0
+                && float.abs() <= 9_007_199_254_740_992.0
+            {
+                *number = serde_json::Number::from(float as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(object) => object.values_mut().for_each(integral_numbers),
+        _ => {}
     }
 }
 

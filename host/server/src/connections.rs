@@ -10,8 +10,6 @@ use axum::Json;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -23,7 +21,7 @@ use super::auth::Caller;
 use super::body::{JsonBody, WasmBody};
 use super::error::{ApiError, ErrorBody, KeyRefused};
 use super::fields::Fields;
-use super::params::{PathParams, QueryParams, invalid_query, page_size};
+use super::params::{PathParams, QueryParams, page_size};
 use authbox::runtime::capabilities::sql::DataSourceUrl;
 use authbox::runtime::report::Report;
 use authbox::runtime::{Action, ActionCall, JsSources};
@@ -174,7 +172,29 @@ struct OptionsIn {
     /// `change_email`) to the source of its function. Given, it becomes a
     /// new script version (the whole set: actions left out are gone).
     #[serde(rename = "customScripts")]
+    #[schema(value_type = Option<CustomScripts>)]
     custom_scripts: Option<BTreeMap<String, String>>,
+}
+
+/// `customScripts` as the document describes it: a source per action.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct CustomScripts {
+    /// Required with any other.
+    login: String,
+    /// Required with any other.
+    get_user: String,
+    #[serde(default)]
+    create: String,
+    #[serde(default)]
+    verify: String,
+    #[serde(default)]
+    change_password: String,
+    #[serde(default)]
+    delete: String,
+    #[serde(default)]
+    change_email: String,
 }
 
 impl OptionsIn {
@@ -261,6 +281,7 @@ impl OptionsIn {
 #[serde(deny_unknown_fields)]
 struct CreateConnection {
     /// 1 to 128 letters, digits, `-` or `_`; unique in the tenant.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,128}$")]
     name: String,
     /// `auth0` (the only one served) if given.
     strategy: Option<String>,
@@ -318,40 +339,34 @@ struct ListQuery {
     include_fields: Option<bool>,
 }
 
-/// The `next` of a checkpoint page ending at the connection named `name`
-/// (connections are listed by name).
-fn checkpoint(name: &str) -> String {
-    URL_SAFE_NO_PAD.encode(name)
-}
-
-/// The name a `from` checkpoint ends at.
-fn after_checkpoint(from: &str) -> Result<String, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(from)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| {
-            invalid_query("`from` is not a checkpoint: give the `next` of the previous page")
-        })
-}
-
 /// A page of connections: an array, with offset totals, or a checkpoint page.
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
 #[allow(dead_code)] // The document's schema; answers are built as JSON (`fields`).
 enum ConnectionList {
     Connections(Vec<ConnectionJson>),
-    WithTotals {
-        start: u64,
-        limit: u32,
-        total: u64,
-        connections: Vec<ConnectionJson>,
-    },
-    Checkpoint {
-        connections: Vec<ConnectionJson>,
-        /// Absent on the last page.
-        next: Option<String>,
-    },
+    WithTotals(ConnectionsWithTotals),
+    Checkpoint(ConnectionsFromCheckpoint),
+}
+
+/// An offset page with its totals (`include_totals=true`). Its properties
+/// are these alone, so that no answer fits two shapes of the list.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ConnectionsWithTotals {
+    start: u64,
+    limit: u32,
+    total: u64,
+    connections: Vec<ConnectionJson>,
+}
+
+/// A checkpoint page (`from`, `take`).
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ConnectionsFromCheckpoint {
+    connections: Vec<ConnectionJson>,
+    /// Absent on the last page.
+    next: Option<String>,
 }
 
 /// The key's tenant's connections, by name.
@@ -364,7 +379,7 @@ enum ConnectionList {
     security(("api_key" = ["read:connections"])),
     responses(
         (status = 200, body = ConnectionList, description = "The connections: an array; `{start, limit, total, connections}` with `include_totals=true`; `{connections, next}` with `from` or `take` (`next` absent on the last page)."),
-        (status = 400, body = ErrorBody, description = "A page size out of range or a `from` that is not a checkpoint."),
+        (status = 400, body = ErrorBody, description = "A page size out of range."),
         KeyRefused,
     )
 )]
@@ -385,13 +400,16 @@ async fn list(
     let fields = Fields::new(query.fields.as_deref(), query.include_fields);
     if query.from.is_some() || query.take.is_some() {
         let take = page_size("take", query.take)? as usize;
-        let after = query.from.as_deref().map(after_checkpoint).transpose()?;
+        let after = query.from.as_deref();
         let rest: Vec<&Connection> = connections
             .iter()
-            .filter(|c| after.as_deref().is_none_or(|after| c.name.as_str() > after))
+            .filter(|c| after.is_none_or(|after| c.name.as_str() > after))
             .collect();
         let page = &rest[..take.min(rest.len())];
-        let next = (rest.len() > take).then(|| checkpoint(&page[take - 1].name));
+        // Connections are listed by name: a page's `next` is its last
+        // connection's name (names are URL-safe), and any `from` is a place
+        // in that order.
+        let next = (rest.len() > take).then(|| page[take - 1].name.clone());
         let shown = render(&state, &caller.tenant_id, page.iter().copied(), &fields).await?;
         let mut answer = serde_json::json!({ "connections": shown });
         if let Some(next) = next {
@@ -698,6 +716,127 @@ async fn activate(
     ))
 }
 
+/// The body of "try": an action and its arguments (the document's schema;
+/// the body is read as the runtime's `ActionCall`, which refuses any other
+/// property).
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum TryCall {
+    /// `login(username-or-email, password)`.
+    Login(TryLogin),
+    /// `get-user(email)` or `verify(email)`.
+    Email(TryEmail),
+    /// `create(user)`.
+    Create(TryCreate),
+    /// `change-password(email, new-password)`.
+    ChangePassword(TryChangePassword),
+    /// `delete(user-id)`, the id without its provider prefix.
+    Delete(TryDelete),
+    /// `change-email(email, new-email, verified)`.
+    ChangeEmail(TryChangeEmail),
+}
+
+/// The schema of an `action` that is one of `names`.
+fn action_of(names: &[&str]) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(names.to_vec()))
+        .build()
+}
+
+fn login_action() -> utoipa::openapi::Object {
+    action_of(&["login"])
+}
+
+fn email_action() -> utoipa::openapi::Object {
+    action_of(&["get-user", "verify"])
+}
+
+fn create_action() -> utoipa::openapi::Object {
+    action_of(&["create"])
+}
+
+fn change_password_action() -> utoipa::openapi::Object {
+    action_of(&["change-password"])
+}
+
+fn delete_action() -> utoipa::openapi::Object {
+    action_of(&["delete"])
+}
+
+fn change_email_action() -> utoipa::openapi::Object {
+    action_of(&["change-email"])
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct TryLogin {
+    #[schema(schema_with = login_action)]
+    action: String,
+    username: String,
+    password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct TryEmail {
+    #[schema(schema_with = email_action)]
+    action: String,
+    email: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct TryCreate {
+    #[schema(schema_with = create_action)]
+    action: String,
+    email: String,
+    password: String,
+    #[schema(nullable = false)]
+    username: Option<String>,
+    #[schema(nullable = false)]
+    phone_number: Option<String>,
+    #[schema(nullable = false)]
+    user_metadata: Option<serde_json::Map<String, Value>>,
+    #[schema(nullable = false)]
+    app_metadata: Option<serde_json::Map<String, Value>>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct TryChangePassword {
+    #[schema(schema_with = change_password_action)]
+    action: String,
+    email: String,
+    new_password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct TryDelete {
+    #[schema(schema_with = delete_action)]
+    action: String,
+    user_id: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct TryChangeEmail {
+    #[schema(schema_with = change_email_action)]
+    action: String,
+    email: String,
+    new_email: String,
+    #[serde(default)]
+    verified: bool,
+}
+
 /// Runs one action of the active script, as Auth0's "Try" button does.
 #[utoipa::path(
     post,
@@ -705,7 +844,7 @@ async fn activate(
     operation_id = "try_action",
     tag = "connections",
     params(("id" = String, Path, description = "The connection's id.")),
-    request_body(content = Object, description = "`{\"action\": \"login\" | \"get-user\" | \"create\" | \"verify\" | \"change-password\" | \"delete\" | \"change-email\", ...its arguments}`", example = json!({"action": "login", "username": "ada@example.com", "password": "correct horse"})),
+    request_body(content = TryCall, description = "An action and its arguments.", example = json!({"action": "login", "username": "ada@example.com", "password": "correct horse"})),
     security(("api_key" = ["update:connections"])),
     responses(
         (status = 200, body = Object, description = "The report `authbox run --json` prints: outcome, normalized profile or error, stats, logs. Nothing is cached."),

@@ -176,13 +176,20 @@ fn required<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str, DbErro
 #[derive(Deserialize, ToSchema)]
 struct SignupRequest {
     /// The application's id (names the tenant).
+    #[schema(required = true, nullable = false, min_length = 1)]
     client_id: Option<String>,
     /// The database connection's name.
+    #[schema(required = true, nullable = false, min_length = 1)]
     connection: Option<String>,
+    #[schema(required = true, nullable = false, min_length = 1)]
     email: Option<String>,
+    #[schema(required = true, nullable = false, min_length = 1)]
     password: Option<String>,
+    #[schema(nullable = false)]
     username: Option<String>,
+    #[schema(nullable = false)]
     phone_number: Option<String>,
+    #[schema(nullable = false)]
     user_metadata: Option<Map<String, Value>>,
     // Auth0's other parameters (`given_name`, `family_name`, `name`,
     // `nickname`, `picture`) are accepted and left out: the profile is
@@ -297,10 +304,13 @@ async fn signup(
 #[derive(Deserialize, ToSchema)]
 struct ChangePasswordRequest {
     /// The application's id (names the tenant).
+    #[schema(required = true, nullable = false, min_length = 1)]
     client_id: Option<String>,
     /// The database connection's name.
+    #[schema(required = true, nullable = false, min_length = 1)]
     connection: Option<String>,
     /// The user's email.
+    #[schema(required = true, nullable = false, min_length = 1)]
     email: Option<String>,
     // `organization` is accepted and left out: authbox has no organizations.
 }

@@ -160,13 +160,17 @@ struct ImportForm {
     #[schema(value_type = String, format = Binary)]
     users: Vec<u8>,
     /// The database connection the users go to.
+    #[schema(min_length = 1)]
     connection_id: String,
     /// `true`: users already in the connection (by `user_id` or email) are
     /// updated instead of refused.
+    #[schema(nullable = false)]
     upsert: Option<bool>,
     /// Your reference, answered with the job.
+    #[schema(nullable = false)]
     external_id: Option<String>,
     /// Accepted; authbox sends no completion email.
+    #[schema(nullable = false)]
     send_completion_email: Option<bool>,
 }
 
@@ -310,6 +314,17 @@ struct RefusedUser {
     errors: Vec<FieldError>,
 }
 
+/// What `GET /api/v2/jobs/{id}/errors` answers (the document's schema).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum JobErrors {
+    /// The refused users.
+    Refused(Vec<RefusedUser>),
+    /// The job, when none was refused.
+    Job(Box<JobAnswer>),
+}
+
 /// The users a job refused, in the file's order; as Auth0 does, the job
 /// itself when it refused none.
 #[utoipa::path(
@@ -320,7 +335,7 @@ struct RefusedUser {
     params(("id" = String, Path, description = "The job's id.")),
     security(("api_key" = ["read:users"])),
     responses(
-        (status = 200, body = Vec<RefusedUser>, description = "The refused users (the first 10,000), or the job if none was refused."),
+        (status = 200, body = JobErrors, description = "The refused users (the first 10,000), or the job if none was refused."),
         KeyRefused,
         (status = 404, body = ErrorBody, description = "No such job in the key's tenant."),
     )
@@ -358,8 +373,8 @@ struct ExportRequest {
     #[schema(minimum = 1)]
     limit: Option<i64>,
     /// Up to 30 fields; none: the root attributes (csv) or whole users
-    /// (json). A csv column names a field of `user_metadata`,
-    /// `app_metadata` or `identities`, not all of it.
+    /// (json). In csv an object or array is written as its JSON text.
+    #[schema(max_items = 30)]
     fields: Option<Vec<ExportField>>,
 }
 
@@ -408,6 +423,7 @@ struct LinkQuery {
     /// When the link expires (Unix seconds).
     expires: i64,
     /// The link's signature (hex).
+    #[param(pattern = "^[0-9a-f]{64}$")]
     signature: String,
 }
 

@@ -117,6 +117,9 @@ pub fn router(authbox: Authbox, settings: ServerSettings) -> Router {
         ))
         .split_for_parts();
     doc.merge(operations_doc);
+    openapi::document_parameter_errors(&mut doc);
+    openapi::document_fields_trimming(&mut doc);
+    openapi::document_calls_maximum(&mut doc, authbox.tenant_calls().max);
     let state = AppState {
         authbox,
         keys: Arc::default(),

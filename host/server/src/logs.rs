@@ -4,9 +4,9 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -36,6 +36,40 @@ fn oldest_first(sort: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
+/// A page of events, as the document describes it (answers are built as
+/// JSON, `fields` applied).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum LogList {
+    /// An offset page.
+    Events(Vec<LogEvent>),
+    /// An offset page with its totals (`include_totals=true`).
+    WithTotals(LogsWithTotals),
+    /// A checkpoint page (`from`, `take`): `next` when the page is full.
+    Checkpoint(LogsFromCheckpoint),
+}
+
+/// An offset page with its totals. Its properties are these alone, so that
+/// no answer fits two shapes of the list.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct LogsWithTotals {
+    start: u64,
+    limit: u32,
+    length: usize,
+    total: u64,
+    logs: Vec<LogEvent>,
+}
+
+/// A checkpoint page.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct LogsFromCheckpoint {
+    logs: Vec<LogEvent>,
+    next: Option<String>,
+}
+
 /// `GET /api/v2/logs`: Auth0's parameters.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -52,11 +86,13 @@ struct ListQuery {
     #[param(minimum = 1, maximum = 100)]
     per_page: Option<u32>,
     /// `date:-1` (newest first, the default) or `date:1`.
+    #[param(pattern = "^date:-?1$")]
     sort: Option<String>,
     /// Answer `{start, limit, length, total, logs}` instead of an array.
     #[serde(default)]
     include_totals: bool,
     /// Start after this event (its `log_id`), oldest first: checkpoint pages.
+    #[param(pattern = "^[0-9a-f]{13,64}$")]
     from: Option<String>,
     /// Events per checkpoint page, 1 to 100 (50).
     #[param(minimum = 1, maximum = 100)]
@@ -129,7 +165,7 @@ fn answer(events: &[LogEvent], total: Option<u64>, page: &LogPage, fields: &Fiel
     params(ListQuery),
     security(("api_key" = ["read:logs"])),
     responses(
-        (status = 200, body = Vec<LogEvent>, description = "The events: an array (newest first unless `sort=date:1`); `{start, limit, length, total, logs}` with `include_totals=true`; `{logs, next}` with `from` or `take` (oldest first; `next`, the last `log_id`, when the page is full)."),
+        (status = 200, body = LogList, description = "The events: an array (newest first unless `sort=date:1`); `{start, limit, length, total, logs}` with `include_totals=true`; `{logs, next}` with `from` or `take` (oldest first; `next`, the last `log_id`, when the page is full)."),
         (status = 400, body = ErrorBody, description = "A query, sort, page size or `from` that is not supported, naming what."),
         KeyRefused,
     )
@@ -189,6 +225,7 @@ struct UserLogsQuery {
     #[param(minimum = 1, maximum = 100)]
     per_page: Option<u32>,
     /// `date:-1` (newest first, the default) or `date:1`.
+    #[param(pattern = "^date:-?1$")]
     sort: Option<String>,
     /// Answer `{start, limit, length, total, logs}` instead of an array.
     #[serde(default)]
@@ -204,7 +241,7 @@ struct UserLogsQuery {
     params(("id" = String, Path, description = "The user's `user_id`."), UserLogsQuery),
     security(("api_key" = ["read:logs", "read:logs_users"])),
     responses(
-        (status = 200, body = Vec<LogEvent>, description = "The user's events: an array, or `{start, limit, length, total, logs}` with `include_totals=true`."),
+        (status = 200, body = LogList, description = "The user's events: an array, or `{start, limit, length, total, logs}` with `include_totals=true`."),
         (status = 400, body = ErrorBody, description = "A sort or page size that is not supported."),
         KeyRefused,
     )

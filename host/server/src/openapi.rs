@@ -7,7 +7,9 @@
 use axum::body::Bytes;
 use axum::http::header;
 use axum::routing::{MethodRouter, get};
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 /// `GET` of the document, rendered once: it does not change while the
@@ -39,7 +41,7 @@ pub(super) fn serve<S: Clone + Send + Sync + 'static>(
         (name = "clients", description = "The tenant's applications, the clients of `/oauth/token` (Management API)."),
         (name = "attack-protection", description = "Brute-force protection and suspicious-IP throttling: settings and blocks (Management API)."),
         (name = "logs", description = "The tenant's log events: logins, signups, deletions... (Management API)."),
-        (name = "jobs", description = "Bulk user imports, run in the background (Management API)."),
+        (name = "jobs", description = "Bulk user imports and exports, run in the background (Management API)."),
         (name = "authentication", description = "Logins, user info and token-signing keys (Authentication API)."),
         (name = "operations", description = "Health and metrics."),
     )
@@ -68,5 +70,78 @@ impl Modify for Security {
             "access_token",
             bearer("The `access_token` of a `/oauth/token` answer."),
         );
+    }
+}
+
+/// The records an answer may trim to the properties `fields` asks for:
+/// none of their properties is required (as in Auth0's own document).
+const TRIMMED_BY_FIELDS: [&str; 3] = ["User", "Connection", "LogEvent"];
+
+/// Documents that `fields` may leave any property of those records out.
+pub(super) fn document_fields_trimming(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::Schema;
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for name in TRIMMED_BY_FIELDS {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) {
+            object.required.clear();
+        }
+    }
+}
+
+/// Writes this deployment's most script calls in flight into the schemas
+/// of the settings that take them (a tenant's, a connection's).
+pub(super) fn document_calls_maximum(doc: &mut utoipa::openapi::OpenApi, max: u32) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::Schema;
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for name in ["TenantLimits", "ConnectionLimits"] {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name)
+            && let Some(RefOr::T(Schema::Object(calls))) =
+                object.properties.get_mut("calls_in_flight")
+        {
+            calls.maximum = Some(max.into());
+        }
+    }
+}
+
+/// Documents the 400 of every operation that takes parameters and does not
+/// document one already: a query string or path that cannot be read is
+/// answered `invalid_query_string` or `invalid_uri`, whatever the route.
+pub(super) fn document_parameter_errors(doc: &mut utoipa::openapi::OpenApi) {
+    let bad_parameter = || {
+        ResponseBuilder::new()
+            .description(
+                "`invalid_query_string` or `invalid_uri`: a parameter that cannot be read (named).",
+            )
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+    };
+    for item in doc.paths.paths.values_mut() {
+        let operations: [&mut Option<Operation>; 5] = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let has_parameters = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            if has_parameters && !operation.responses.responses.contains_key("400") {
+                operation
+                    .responses
+                    .responses
+                    .insert("400".into(), bad_parameter().into());
+            }
+        }
     }
 }

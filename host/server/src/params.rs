@@ -2,7 +2,7 @@
 //! answered in Auth0's error shape (400 `invalid_query_string` or
 //! `invalid_uri`, naming what is wrong), never axum's plain text.
 
-use axum::extract::{FromRequestParts, Path, Query};
+use axum::extract::{FromRequestParts, Path};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -15,15 +15,36 @@ pub struct QueryParams<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        match Query::<T>::from_request_parts(parts, state).await {
-            Ok(Query(value)) => Ok(QueryParams(value)),
-            Err(rejection) => Err(ApiError::new(
-                rejection.status(),
-                "invalid_query_string",
-                format!("Query validation error: '{}'", rejection.body_text()),
-            )),
-        }
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        // A parameter with an empty value (`?q=&from=`, as forms and some
+        // SDKs send an unset field) is a parameter not given.
+        let given: String = parts
+            .uri
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .filter(|pair| {
+                pair.split_once('=')
+                    .map_or(!pair.is_empty(), |(_, v)| !v.is_empty())
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        let pairs = serde_urlencoded::Deserializer::new(form_urlencoded::parse(given.as_bytes()));
+        serde_path_to_error::deserialize(pairs)
+            .map(QueryParams)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.inner();
+                let what = match path.as_str() {
+                    "." => inner.to_string(),
+                    _ => format!("{path}: {inner}"),
+                };
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_query_string",
+                    format!("Query validation error: 'Failed to deserialize query string: {what}'"),
+                )
+            })
     }
 }
 

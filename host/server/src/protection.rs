@@ -138,6 +138,26 @@ struct UserBlocks {
     blocked_for: Vec<BlockJson>,
 }
 
+/// An IPv4 or IPv6 address, as the document describes a path's.
+struct IpAddress;
+
+impl utoipa::PartialSchema for IpAddress {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+        let address = |format: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::Custom(format.into())))
+        };
+        OneOfBuilder::new()
+            .item(address("ipv4"))
+            .item(address("ipv6"))
+            .into()
+    }
+}
+
+impl ToSchema for IpAddress {}
+
 /// One block.
 #[derive(Serialize, ToSchema)]
 struct BlockJson {
@@ -237,6 +257,7 @@ async fn unblock_user(
 #[into_params(parameter_in = Query)]
 struct ByIdentifier {
     /// An email or username, in any case.
+    #[param(min_length = 1)]
     identifier: String,
     /// `true`: no blocks are listed while brute-force protection does not
     /// block.
@@ -280,6 +301,7 @@ async fn identifier_blocks(
 #[into_params(parameter_in = Query)]
 struct Identifier {
     /// An email or username, in any case.
+    #[param(min_length = 1)]
     identifier: String,
 }
 
@@ -329,7 +351,7 @@ fn ip_of(text: &str) -> Result<String, ApiError> {
     path = "/api/v2/anomaly/blocks/ips/{id}",
     operation_id = "get_ips_by_id",
     tag = "attack-protection",
-    params(("id" = String, Path, description = "An IPv4 or IPv6 address.")),
+    params(("id" = inline(IpAddress), Path, description = "An IPv4 or IPv6 address.")),
     security(("api_key" = ["read:anomaly_blocks"])),
     responses(
         (status = 200, description = "The IP is blocked."),
@@ -365,7 +387,7 @@ async fn ip_blocked(
     path = "/api/v2/anomaly/blocks/ips/{id}",
     operation_id = "delete_ips_by_id",
     tag = "attack-protection",
-    params(("id" = String, Path, description = "An IPv4 or IPv6 address.")),
+    params(("id" = inline(IpAddress), Path, description = "An IPv4 or IPv6 address.")),
     security(("api_key" = ["delete:anomaly_blocks"])),
     responses(
         (status = 204, description = "Unblocked."),

@@ -25,7 +25,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// A ticket request, as Auth0 takes it: `user_id`, or `email` with
 /// `connection_id`.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize)]
 struct PasswordChangeTicket {
     /// The cached user whose password the link resets.
     user_id: Option<String>,
@@ -38,7 +38,6 @@ struct PasswordChangeTicket {
     result_url: Option<String>,
     /// How long the link is valid, in seconds (0 or absent: 5 days; at
     /// most 30 days).
-    #[schema(maximum = 2_592_000)]
     ttl_sec: Option<u64>,
     /// Only `false` is supported: authbox does not mark emails verified
     /// on a reset.
@@ -55,13 +54,73 @@ struct TicketAnswer {
     ticket: String,
 }
 
+/// A ticket request as the document describes it: one of its two shapes
+/// (the body is read as [`PasswordChangeTicket`], which names what is wrong).
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum TicketRequest {
+    ForUser(TicketForUser),
+    ForEmail(TicketForEmail),
+}
+
+/// A ticket for a cached user.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct TicketForUser {
+    /// The cached user whose password the link resets.
+    user_id: String,
+    /// Where the page sends the user after the reset.
+    result_url: Option<String>,
+    /// How long the link is valid, in seconds (0 or absent: 5 days).
+    #[schema(maximum = 2_592_000)]
+    ttl_sec: Option<u64>,
+    /// Only `false`: authbox does not mark emails verified on a reset.
+    #[schema(value_type = Option<NotVerified>)]
+    mark_email_as_verified: Option<bool>,
+}
+
+/// A ticket for the connection's user with this email.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct TicketForEmail {
+    /// The user's email (known to authbox or not: the scripts decide).
+    email: String,
+    /// The database connection.
+    connection_id: String,
+    /// Where the page sends the user after the reset.
+    result_url: Option<String>,
+    /// How long the link is valid, in seconds (0 or absent: 5 days).
+    #[schema(maximum = 2_592_000)]
+    ttl_sec: Option<u64>,
+    /// Only `false`: authbox does not mark emails verified on a reset.
+    #[schema(value_type = Option<NotVerified>)]
+    mark_email_as_verified: Option<bool>,
+}
+
+/// `false`, the only `mark_email_as_verified` authbox takes.
+struct NotVerified;
+
+impl utoipa::PartialSchema for NotVerified {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Boolean)
+            .enum_values(Some([false]))
+            .into()
+    }
+}
+
+impl ToSchema for NotVerified {}
+
 /// Creates a single-use password-reset link for a user of the tenant.
 #[utoipa::path(
     post,
     path = "/api/v2/tickets/password-change",
     operation_id = "create_password_change_ticket",
     tag = "users",
-    request_body = PasswordChangeTicket,
+    request_body = TicketRequest,
     security(("api_key" = ["create:user_tickets"])),
     responses(
         (status = 201, body = TicketAnswer, description = "Created."),

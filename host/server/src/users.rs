@@ -216,6 +216,7 @@ async fn create(
 #[into_params(parameter_in = Query)]
 struct ByEmail {
     /// Matched in any case.
+    #[param(min_length = 1)]
     email: String,
 }
 
@@ -265,6 +266,9 @@ struct ListQuery {
     #[serde(default)]
     include_totals: bool,
     /// `field:1` (ascending) or `field:-1` (descending), e.g. `created_at:-1`.
+    #[param(
+        pattern = "^(email|user_id|name|nickname|username|given_name|family_name|created_at|updated_at|last_login|logins_count):-?1$"
+    )]
     sort: Option<String>,
     /// Only the users of this connection (by name).
     connection: Option<String>,
@@ -273,6 +277,7 @@ struct ListQuery {
     /// Whether `fields` are the ones kept (true, the default) or left out.
     include_fields: Option<bool>,
     /// `v3` (the only engine; `v1` and `v2` are refused).
+    #[param(pattern = "^v3$")]
     search_engine: Option<String>,
     /// Accepted for Auth0's SDKs; the order is `sort`'s.
     #[allow(dead_code)] // Accepted so that the SDKs' requests are valid.

@@ -223,6 +223,12 @@ impl Authbox {
         self.inner.store.close().await;
     }
 
+    /// The script calls a tenant may have in flight: by default, and at
+    /// most.
+    pub fn tenant_calls(&self) -> &TenantCalls {
+        &self.inner.tenant_calls
+    }
+
     /// What this `Authbox` counted: script calls, logins.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics

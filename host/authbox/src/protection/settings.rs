@@ -18,6 +18,27 @@ pub struct AttackProtection {
     pub suspicious_ip: SuspiciousIpThrottling,
 }
 
+/// An allowlist entry as the document describes it: an IPv4 or IPv6
+/// address, or an IPv4 CIDR range (IPv6 ranges are taken too).
+pub struct AllowlistEntry;
+
+impl utoipa::PartialSchema for AllowlistEntry {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+        let string = || ObjectBuilder::new().schema_type(Type::String);
+        let octet = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+        OneOfBuilder::new()
+            .item(string().format(Some(SchemaFormat::Custom("ipv4".into()))))
+            .item(string().format(Some(SchemaFormat::Custom("ipv6".into()))))
+            .item(string().pattern(Some(format!(
+                "^({octet}\\.){{3}}{octet}/(3[0-2]|[12]?[0-9])$"
+            ))))
+            .into()
+    }
+}
+
+impl ToSchema for AllowlistEntry {}
+
 /// Brute-force protection's settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -29,6 +50,7 @@ pub struct BruteForceProtection {
     /// log says it).
     pub shields: Vec<BruteForceShield>,
     /// IPs and CIDR ranges whose attempts are never counted or refused.
+    #[schema(value_type = Vec<AllowlistEntry>)]
     pub allowlist: Vec<String>,
     /// Whether failures count per identifier and IP (Auth0's default) or per
     /// identifier from anywhere.
@@ -80,6 +102,7 @@ pub struct SuspiciousIpThrottling {
     /// (authbox sends no mail yet: the server's log says it).
     pub shields: Vec<IpShield>,
     /// IPs and CIDR ranges never counted or refused.
+    #[schema(value_type = Vec<AllowlistEntry>)]
     pub allowlist: Vec<String>,
     /// The buckets of failed logins and of signups.
     pub stage: ThrottleStages,
@@ -164,10 +187,12 @@ pub struct BruteForcePatch {
     /// See [`BruteForceProtection::shields`].
     pub shields: Option<Vec<BruteForceShield>>,
     /// See [`BruteForceProtection::allowlist`].
+    #[schema(value_type = Option<Vec<AllowlistEntry>>)]
     pub allowlist: Option<Vec<String>>,
     /// See [`BruteForceProtection::mode`].
     pub mode: Option<BruteForceMode>,
     /// See [`BruteForceProtection::max_attempts`].
+    #[schema(minimum = 1, maximum = 100)]
     pub max_attempts: Option<u32>,
 }
 
@@ -180,6 +205,7 @@ pub struct SuspiciousIpPatch {
     /// See [`SuspiciousIpThrottling::shields`].
     pub shields: Option<Vec<IpShield>>,
     /// See [`SuspiciousIpThrottling::allowlist`].
+    #[schema(value_type = Option<Vec<AllowlistEntry>>)]
     pub allowlist: Option<Vec<String>>,
     /// Either stage, or a field of one.
     pub stage: Option<StagesPatch>,
@@ -202,8 +228,10 @@ pub struct StagesPatch {
 #[serde(deny_unknown_fields)]
 pub struct StagePatch {
     /// See [`ThrottleStage::max_attempts`].
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub max_attempts: Option<u32>,
     /// See [`ThrottleStage::rate`].
+    #[schema(minimum = 1, maximum = 86_400_000)]
     pub rate: Option<u64>,
 }
 

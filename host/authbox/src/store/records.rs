@@ -76,16 +76,22 @@ impl PasswordHashing {
 #[serde(default, deny_unknown_fields)]
 pub struct ConnectionLimits {
     /// Wall-clock time of one script call, in milliseconds (20,000).
+    #[schema(minimum = 100, maximum = 60_000)]
     pub timeout_ms: u64,
     /// Linear memory of one script call, in MiB (64); the runtime's own
     /// cap still applies.
+    #[schema(minimum = 1, maximum = 4096)]
     pub memory_mib: u32,
     /// Connections each data source may open (10).
+    #[schema(minimum = 1, maximum = 100)]
     pub datasource_connections: u32,
     /// Time one SQL statement may run, in milliseconds (5,000).
+    #[schema(minimum = 100, maximum = 60_000)]
     pub statement_timeout_ms: u64,
     /// Script calls the connection may have in flight at once; `None`
-    /// (the default): as many as its tenant.
+    /// (the default): as many as its tenant. At most the deployment's most
+    /// (its OpenAPI document says it).
+    #[schema(minimum = 1)]
     pub calls_in_flight: Option<u32>,
 }
 

@@ -329,8 +329,8 @@ async fn cached_users_are_exported_as_auth0_answers_on_both_stores() {
             (json!({"format": "xml"}), "format"),
             (json!({"colour": "blue"}), "colour"),
             (
-                json!({"fields": [{"name": "user_metadata"}]}),
-                "user_metadata",
+                json!({"format": "json", "fields": [{"name": "email"}, {"name": "name", "export_as": "email"}]}),
+                "twice",
             ),
             (json!({"fields": [{"name": "a..b"}]}), "a..b"),
             (json!({"limit": 0}), "limit"),

@@ -446,6 +446,9 @@ async fn connections_are_listed_by_checkpoint_or_offset_on_both_stores() {
             .await;
         assert_eq!(names(&last["connections"]), ["zeta"]);
         assert!(last.get("next").is_none(), "{last}");
+        // A checkpoint is a place in the order of names: any `from` is one.
+        let (_, after) = s.get("/api/v2/connections?from=f", &s.key).await;
+        assert_eq!(names(&after["connections"]), ["partners", "zeta"]);
         let (_, exact) = s.get("/api/v2/connections?take=3", &s.key).await;
         assert!(exact.get("next").is_none(), "{exact}");
 
@@ -473,13 +476,7 @@ async fn connections_are_listed_by_checkpoint_or_offset_on_both_stores() {
         let (_, theirs) = s.get("/api/v2/connections", &s.other_key).await;
         assert_eq!(names(&theirs), ["echo", "partners"]);
 
-        for params in [
-            "from=%25%25",
-            "take=0",
-            "take=101",
-            "per_page=0",
-            "from=x&take=lots",
-        ] {
+        for params in ["take=0", "take=101", "per_page=0", "from=x&take=lots"] {
             let (status, error) = s
                 .get(&format!("/api/v2/connections?{params}"), &s.key)
                 .await;
