@@ -14,16 +14,8 @@ use super::*;
 impl Searched {
     /// Uploads a users file with the form's other `fields`.
     async fn upload(&self, key: &str, form: Form) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .post(format!("{}/api/v2/jobs/users-imports", self.base))
-            .bearer_auth(key)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
+        let url = format!("{}/api/v2/jobs/users-imports", self.base);
+        answer(self.http.post(url).bearer_auth(key).multipart(form)).await
     }
 
     /// The job once it has ended (10 s at most).
@@ -38,6 +30,13 @@ impl Searched {
         }
         panic!("job {id} did not end");
     }
+}
+
+/// Sends `request`; its status and JSON body (null if none).
+async fn answer(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 fn file(users: &Value) -> Part {
@@ -204,16 +203,8 @@ async fn users_files_are_imported_as_auth0_answers_on_both_stores() {
 impl Searched {
     /// Asks for an export with `body`.
     async fn export(&self, key: &str, body: Value) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .post(format!("{}/api/v2/jobs/users-exports", self.base))
-            .bearer_auth(key)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
+        let url = format!("{}/api/v2/jobs/users-exports", self.base);
+        answer(self.http.post(url).bearer_auth(key).json(&body)).await
     }
 
     /// The completed export's file, uncompressed, by its `location`.
