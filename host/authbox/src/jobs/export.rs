@@ -25,16 +25,6 @@ pub enum ExportFormat {
     Csv,
 }
 
-impl ExportFormat {
-    /// `json` or `csv`.
-    pub fn name(self) -> &'static str {
-        match self {
-            ExportFormat::Json => "json",
-            ExportFormat::Csv => "csv",
-        }
-    }
-}
-
 /// A field of the users to write.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ExportField {
@@ -188,19 +178,15 @@ fn lookup<'a>(user: &'a Value, steps: &[Step]) -> Option<&'a Value> {
 fn cell(value: Option<&Value>, date: bool, out: &mut Vec<u8>) {
     let text = match value {
         None | Some(Value::Null) => return,
-        Some(Value::String(s)) if date => {
-            out.extend_from_slice(s.as_bytes());
-            return;
+        Some(Value::String(s)) if date => return out.extend_from_slice(s.as_bytes()),
+        Some(plain @ (Value::Bool(_) | Value::Number(_))) => {
+            return out.extend_from_slice(plain.to_string().as_bytes());
         }
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Bool(_) | Value::Number(_)) => {
-            out.extend_from_slice(value.map(Value::to_string).unwrap_or_default().as_bytes());
-            return;
-        }
-        Some(structured) => structured.to_string(),
+        Some(Value::String(s)) => s.replace('"', "\"\""),
+        Some(structured) => structured.to_string().replace('"', "\"\""),
     };
     out.extend_from_slice(b"\"'");
-    out.extend_from_slice(text.replace('"', "\"\"").as_bytes());
+    out.extend_from_slice(text.as_bytes());
     out.push(b'"');
 }
 
