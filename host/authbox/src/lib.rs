@@ -23,6 +23,7 @@
 
 #![warn(missing_docs)]
 
+mod background;
 pub mod flows;
 pub mod jobs;
 pub mod logs;

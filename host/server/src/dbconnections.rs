@@ -24,6 +24,7 @@ use super::AppState;
 use super::body::json_or_form;
 use super::error::with_retry_after;
 use super::token::client_context;
+use super::users::RootAttributesJson;
 use authbox::flows::{FlowError, LoginContext, TicketRefusal};
 use authbox::runtime::share::RETRY_AFTER;
 use authbox::runtime::{NewUser, Refusal};
@@ -108,7 +109,8 @@ impl DbError {
             FlowError::NotImplemented { .. } | FlowError::NoScript(_) => {
                 DbError::bad("operation_not_supported", message)
             }
-            FlowError::Busy(_) | FlowError::Ticket(TicketRefusal::TooMany) => {
+            FlowError::Busy(_)
+            | FlowError::Ticket(TicketRefusal::TooMany | TicketRefusal::Throttled) => {
                 DbError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
             }
             FlowError::TooManyAttempts(_) => {
@@ -191,9 +193,10 @@ struct SignupRequest {
     phone_number: Option<String>,
     #[schema(nullable = false)]
     user_metadata: Option<Map<String, Value>>,
-    // Auth0's other parameters (`given_name`, `family_name`, `name`,
-    // `nickname`, `picture`) are accepted and left out: the profile is
-    // what the connection's `get-user` and `login` scripts answer.
+    /// Root attributes: kept by a connection in import mode, refused
+    /// (`invalid_signup`) by one whose profiles come from its custom database.
+    #[serde(flatten)]
+    root: RootAttributesJson,
 }
 
 /// What a signup answers: the new user, as Auth0 shows it.
@@ -294,7 +297,13 @@ async fn signup(
     };
     let user = state
         .authbox
-        .signup(&client.tenant_id, connection, user, &context)
+        .signup(
+            &client.tenant_id,
+            connection,
+            user,
+            &request.root.into(),
+            &context,
+        )
         .await
         .map_err(|e| DbError::of(e, &headers))?;
     Ok(Json(SignupAnswer::from(&user)))
@@ -319,7 +328,8 @@ struct ChangePasswordRequest {
 /// else its `get-user` script), a single-use link valid for 5 days, mailed
 /// through the operator's SMTP server (without one, it goes into the
 /// tenant's log: `scpr`, `details.email.link`). The answer is the same whether or not the email is
-/// known, so that it tells nobody who has an account.
+/// known, so that it tells nobody who has an account; so are the limits on
+/// requests per IP and email, and per IP.
 #[utoipa::path(
     post,
     path = "/dbconnections/change_password",
@@ -332,7 +342,7 @@ struct ChangePasswordRequest {
     responses(
         (status = 200, body = String, content_type = "text/plain", description = "Asked (known email or not).", example = "We've just sent you an email to reset your password."),
         (status = 400, body = DbError, description = "`invalid_body` (a parameter missing or malformed), `invalid_connection`, `operation_not_supported` (no `get-user` script)."),
-        (status = 429, body = DbError, description = "`too_many_requests`: the tenant has as many script calls in flight as it may, or 10,000 live reset links (with `Retry-After`)."),
+        (status = 429, body = DbError, description = "`too_many_requests` (with `Retry-After`): the caller's IP asked for this email 10 times, then more than once a minute (Auth0's limit), or for any email 60 times, then more than once a second (unless the tenant's suspicious-IP allow-list has it); or the tenant has as many script calls in flight as it may, or 10,000 live reset links."),
         (status = 401, body = DbError, description = "`invalid_client`: no such application."),
         (status = 413, body = DbError, description = "The body is over 1 MiB."),
         (status = 500, body = DbError, description = "`server_error`, with the request id."),

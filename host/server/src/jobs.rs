@@ -6,6 +6,7 @@
 //! export's file at its `location`, a signed link that expires.
 
 use std::sync::LazyLock;
+use std::time::SystemTime;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -104,6 +105,10 @@ struct JobAnswer {
     /// How much is done, 0 to 100 (while processing).
     #[serde(skip_serializing_if = "Option::is_none")]
     percentage_done: Option<i64>,
+    /// Seconds it should still take, at its pace so far (while processing,
+    /// once it has done a user).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time_left_seconds: Option<i64>,
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     status_details: Option<String>,
@@ -124,6 +129,7 @@ impl From<Job> for JobAnswer {
             kind: job.kind.name(),
             percentage_done: (job.status == JobStatus::Processing)
                 .then(|| (job.done * 100).checked_div(job.total).unwrap_or(0)),
+            time_left_seconds: job.time_left_seconds(SystemTime::now()),
             summary: (import && job.status != JobStatus::Pending).then_some(Summary {
                 failed: job.failed,
                 updated: job.updated,

@@ -18,7 +18,7 @@ use super::body::{JsonBody, ObjectBody};
 use super::error::{ApiError, ErrorBody, KeyRefused};
 use super::fields::Fields;
 use super::params::{PathParams, QueryParams, invalid_query, page_size};
-use authbox::flows::LoginContext;
+use authbox::flows::{LoginContext, RootAttributes};
 use authbox::runtime::NewUser;
 use authbox::search::{self, Query, Term, TextMatch, UserSearch};
 use authbox::store::UserJson;
@@ -167,6 +167,38 @@ struct CreateUser {
     phone_number: Option<String>,
     user_metadata: Option<Map<String, Value>>,
     app_metadata: Option<Map<String, Value>>,
+    /// Root attributes: kept by a connection in import mode, refused by one
+    /// whose profiles come from its custom database.
+    #[serde(flatten)]
+    root: RootAttributesJson,
+}
+
+/// The root attributes a signup may name, as Auth0 takes them.
+#[derive(Deserialize, ToSchema, Default)]
+pub(super) struct RootAttributesJson {
+    #[schema(nullable = false, min_length = 1, max_length = 150)]
+    given_name: Option<String>,
+    #[schema(nullable = false, min_length = 1, max_length = 150)]
+    family_name: Option<String>,
+    #[schema(nullable = false, min_length = 1, max_length = 150)]
+    name: Option<String>,
+    #[schema(nullable = false, min_length = 1, max_length = 300)]
+    nickname: Option<String>,
+    /// An absolute http(s) URL.
+    #[schema(nullable = false, pattern = "^https?://")]
+    picture: Option<String>,
+}
+
+impl From<RootAttributesJson> for RootAttributes {
+    fn from(json: RootAttributesJson) -> Self {
+        RootAttributes {
+            given_name: json.given_name,
+            family_name: json.family_name,
+            name: json.name,
+            nickname: json.nickname,
+            picture: json.picture,
+        }
+    }
 }
 
 /// Signs a user up through the connection's `create` script (in import
@@ -206,6 +238,7 @@ async fn create(
             &caller.tenant_id,
             &body.connection,
             user,
+            &body.root.into(),
             &LoginContext::default(),
         )
         .await?;

@@ -139,6 +139,10 @@ pub enum TicketRefusal {
     /// The tenant has as many live reset links as it may hold.
     #[error("too many password reset links are outstanding for this tenant: retry later")]
     TooMany,
+    /// Too many reset requests came from the caller's address (for this
+    /// email, or for any).
+    #[error("too many password reset requests from this address: retry in a minute")]
+    Throttled,
 }
 
 /// Why a bulk user job was not made.

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::{Authbox, FlowError, LoginContext};
 use crate::logs::{EventSource, EventType, LogEvent, LogSearch, ScriptCall};
+use crate::protection::Stage;
 use crate::runtime::Refusal;
 use crate::store::{CachedUser, LogStore};
 
@@ -195,6 +196,32 @@ impl Authbox {
             None,
             connection,
             Some(identifier),
+            None,
+            &context,
+            Vec::new(),
+        );
+        self.log(event);
+    }
+
+    /// Logs that suspicious-IP throttling blocked an IP (`limit_mu`): its
+    /// bucket of `stage` (failed logins, signups) was emptied through
+    /// `connection`.
+    pub(super) fn log_blocked_ip(&self, tenant_id: &str, connection: &str, ip: &str, stage: Stage) {
+        let context = LoginContext {
+            ip: Some(ip.to_string()),
+            ..LoginContext::default()
+        };
+        let what = match stage {
+            Stage::PreLogin => "failed logins",
+            Stage::PreUserRegistration => "signups",
+        };
+        let description = format!("Too many {what} from this IP address: throttled");
+        let event = self.flow_event(
+            tenant_id,
+            EventType::BlockedIp,
+            Some(description),
+            connection,
+            None,
             None,
             &context,
             Vec::new(),

@@ -7,13 +7,15 @@
 
 use serde_json::{Map, Value};
 
-use super::{Authbox, FlowError, LoginContext};
+use super::{Authbox, FlowError, LoginContext, RootAttributes};
 use crate::management::{UpdateSource, UserUpdate};
 use crate::metrics::LoginResult;
-use crate::runtime::capabilities::password::Algorithm;
+use crate::runtime::capabilities::password::{Algorithm, needs_rehash};
 use crate::runtime::profile::{NormalizedProfile, normalize};
 use crate::runtime::{ActionCall, NewUser, Refusal};
-use crate::store::{CachedUser, Connection, MigrationReason, MigrationRecord, StoreError};
+use crate::store::{
+    CachedUser, Connection, MigrationReason, MigrationRecord, StoreError, UserChanges,
+};
 
 impl Authbox {
     /// A login on a connection in import mode: the migrated user's local
@@ -78,6 +80,7 @@ impl Authbox {
         };
         // A user imported without a password has none until a reset.
         let hash = found.password_hash.filter(|h| !h.is_empty());
+        let weak = hash.as_deref().is_some_and(needs_rehash);
         let matches = match hash {
             Some(hash) => {
                 self.hasher(connection)
@@ -93,7 +96,46 @@ impl Authbox {
             .store()
             .count_login(&connection.tenant_id, &found.user_id, context.ip.as_deref())
             .await?;
+        if weak {
+            return Ok(Some(self.rehash(connection, user, password).await));
+        }
         Ok(Some(user))
+    }
+
+    /// Replaces an imported user's fast digest by a hash of the password
+    /// just checked, with the connection's algorithm. Best effort: the
+    /// login stands if it fails, or if the user changed meanwhile (the
+    /// next login tries again).
+    async fn rehash(
+        &self,
+        connection: &Connection,
+        user: CachedUser,
+        password: &str,
+    ) -> CachedUser {
+        let rehashed = async {
+            let changes = UserChanges {
+                password_hash: Some(self.migration_hash(connection, password).await?),
+                ..UserChanges::default()
+            };
+            let updated = self
+                .store()
+                .update_user(
+                    &connection.tenant_id,
+                    &user.user_id,
+                    user.revision,
+                    &changes,
+                )
+                .await?;
+            Ok::<_, FlowError>(updated)
+        };
+        match rehashed.await {
+            Ok(Some(updated)) => updated,
+            Ok(None) => user,
+            Err(error) => {
+                tracing::warn!(tenant = %connection.tenant_id, %error, "an imported digest was not replaced");
+                user
+            }
+        }
     }
 
     /// Stores `profile` as a migrated user with a hash of `password`;
@@ -148,9 +190,10 @@ impl Authbox {
         &self,
         connection: &Connection,
         user: NewUser,
+        root: &RootAttributes,
         context: &LoginContext,
     ) -> Result<CachedUser, FlowError> {
-        let profile = self.new_profile(connection, &user)?;
+        let profile = self.new_profile(connection, &user, root)?;
         for key in [Some(&user.email), user.username.as_ref()]
             .into_iter()
             .flatten()
@@ -185,6 +228,7 @@ impl Authbox {
         &self,
         connection: &Connection,
         user: &NewUser,
+        root: &RootAttributes,
     ) -> Result<NormalizedProfile, FlowError> {
         let mut attributes = Map::new();
         let mut put = |key: &str, value: Value| {
@@ -207,6 +251,7 @@ impl Authbox {
                 put(key, Value::Object(metadata.clone()));
             }
         }
+        root.put_into(&mut attributes);
         normalize(attributes, &self.source(connection))
             .map(|normalized| normalized.profile)
             .map_err(|e| {

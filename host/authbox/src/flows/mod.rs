@@ -16,6 +16,7 @@ mod recent;
 mod reset;
 mod setup;
 mod shares;
+mod signup;
 mod tenants;
 #[cfg(test)]
 mod tests;
@@ -32,7 +33,9 @@ pub use jobs::{ExportFile, ExportOptions, ImportOptions};
 pub use reset::{DEFAULT_TICKET_TTL, IssuedTicket, MAX_TICKET_TTL, TicketFor};
 pub use setup::TenantChange;
 pub use shares::TenantCalls;
+pub use signup::RootAttributes;
 
+use crate::background::Background;
 use crate::jobs::{JobRunner, RunnerSettings};
 use crate::logs::{LogSink, Retention};
 use crate::mail::{MailSettings, Mailer};
@@ -41,7 +44,7 @@ use crate::metrics::{LoginResult, Metrics};
 use crate::protection::Policy;
 use crate::runtime::profile::{DEFAULT_MAX_PROFILE_BYTES, DEFAULT_PROVIDER, ProfileSource};
 use crate::runtime::share::FairPool;
-use crate::runtime::{ActionCall, NewUser, Refusal, Runtime, RuntimeConfig};
+use crate::runtime::{ActionCall, Refusal, Runtime, RuntimeConfig};
 use crate::store::{
     AccessStore, ApiKey, CachedUser, Client, Connection, LoginRecord, SecretKeySource, SqlStore,
     Store,
@@ -152,6 +155,8 @@ struct Inner {
     mailer: Option<Arc<Mailer>>,
     /// Runs bulk user jobs in the background, if this process does.
     jobs: Option<JobRunner>,
+    /// The store's sweeps that no request waits for.
+    _sweeps: Background,
 }
 
 impl Authbox {
@@ -179,6 +184,7 @@ impl Authbox {
                 },
             )
         });
+        let sweeps = Background::new(vec![protection::sweep_buckets(store.clone())]);
         let update = UpdateSettings {
             max_metadata_bytes: config.max_metadata_bytes,
             hashing: runtime.capabilities().password.clone(),
@@ -202,6 +208,7 @@ impl Authbox {
                 logs,
                 mailer: mailer.map(Arc::new),
                 jobs,
+                _sweeps: sweeps,
             }),
         })
     }
@@ -367,57 +374,6 @@ impl Authbox {
                 sync_root_attributes: connection.settings.sync_root_attributes,
             })
             .await?)
-    }
-
-    /// Signs a user up through a connection. Import mode off: `get-user`
-    /// first (a user the custom database knows is "user exists", `create`
-    /// is not called), then `create`, then a `login` to confirm it, which
-    /// caches the profile. On: `get-user`, then the user is created in
-    /// authbox only, already migrated (no login is counted).
-    pub async fn signup(
-        &self,
-        tenant_id: &str,
-        connection_name: &str,
-        user: NewUser,
-        context: &LoginContext,
-    ) -> Result<CachedUser, FlowError> {
-        let email = user.email.clone();
-        let signup = self.signup_flow(tenant_id, connection_name, user, context);
-        let (result, calls) = events::with_script_calls(signup).await;
-        self.log_signup(tenant_id, connection_name, &email, context, &result, calls);
-        result
-    }
-
-    async fn signup_flow(
-        &self,
-        tenant_id: &str,
-        connection_name: &str,
-        user: NewUser,
-        context: &LoginContext,
-    ) -> Result<CachedUser, FlowError> {
-        let connection = self
-            .inner
-            .loaded
-            .by_name(self.store(), tenant_id, connection_name)
-            .await?;
-        self.check_signup(tenant_id, context.ip.as_deref()).await?;
-        if connection.settings.import_mode {
-            return self.import_signup(&connection, user, context).await;
-        }
-        // Checked as a profile before any script sees it: what the custom
-        // database would store must be what a login can cache.
-        self.new_profile(&connection, &user)?;
-        let lookup = ActionCall::GetUser {
-            email: user.email.clone(),
-        };
-        if self.call_for_profile(&connection, lookup).await?.is_some() {
-            return Err(Refusal::UserExists.into());
-        }
-        let (email, password) = (user.email.clone(), user.password.clone());
-        self.call_for_profile(&connection, ActionCall::Create(user))
-            .await?;
-        self.login(tenant_id, connection_name, &email, &password, context)
-            .await
     }
 
     /// Re-reads a cached user from the connection's `get-user` without a

@@ -13,15 +13,19 @@
 //! connections.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use super::{Authbox, FlowError};
+use tokio::task::AbortHandle;
+
+use super::{Authbox, FlowError, TicketRefusal};
+use crate::background::every;
 use crate::protection::{
     AttackProtection, Block, BruteForceMode, BruteForcePatch, BruteForceProtection,
-    BruteForceShield, Bucket, IpShield, Policy, Shield, Stage, SuspiciousIpPatch,
-    SuspiciousIpThrottling, identifier_key,
+    BruteForceShield, Bucket, CHANGE_PASSWORD_PER_EMAIL, CHANGE_PASSWORD_PER_IP, IpShield, Policy,
+    Shield, Stage, SuspiciousIpPatch, SuspiciousIpThrottling, identifier_key,
 };
 use crate::runtime::share::{Owner, ShareCaps};
-use crate::store::{CachedUser, ProtectionStore};
+use crate::store::{CachedUser, ProtectionStore, SqlStore, secret_hash};
 
 /// Checks before a script the process makes at once, all tenants together.
 pub(super) const PROTECTION_TURNS: usize = 4;
@@ -41,6 +45,22 @@ pub(super) struct Attempt {
     /// Whether failures of the identifier counted against this attempt
     /// (a success clears them; with none, it writes nothing).
     had_failures: bool,
+}
+
+/// How often buckets that are full again are deleted from the store.
+const BUCKET_SWEEP_EVERY: Duration = Duration::from_secs(600);
+
+/// Starts deleting the buckets that are full again (a row for each IP and
+/// email that ever asked would otherwise stay).
+pub(super) fn sweep_buckets(store: Arc<SqlStore>) -> AbortHandle {
+    every(
+        BUCKET_SWEEP_EVERY,
+        "the attack-protection sweep",
+        move || {
+            let store = store.clone();
+            async move { store.sweep_buckets(now_ms()).await }
+        },
+    )
 }
 
 /// Milliseconds since the epoch, the throttling buckets' clock (shared by
@@ -230,6 +250,7 @@ impl Authbox {
         &self,
         policy: &Policy,
         tenant_id: &str,
+        connection: &str,
         ip: &str,
         stage: Stage,
     ) -> Result<(), FlowError> {
@@ -244,6 +265,7 @@ impl Authbox {
             bucket.is_empty(due, now) && !bucket.is_empty(due - bucket.rate_ms as i64, now);
         if emptied {
             self.inner.metrics.block(tenant_id, Shield::SuspiciousIp);
+            self.log_blocked_ip(tenant_id, connection, ip, stage);
             tracing::warn!(
                 tenant = tenant_id,
                 stage = stage.name(),
@@ -319,7 +341,8 @@ impl Authbox {
             }
         }
         if !attempt.ip.is_empty() && policy.throttles(&attempt.ip) {
-            self.count_into_bucket(policy, tenant_id, &attempt.ip, Stage::PreLogin)
+            let (connection, ip) = (&attempt.connection, &attempt.ip);
+            self.count_into_bucket(policy, tenant_id, connection, ip, Stage::PreLogin)
                 .await?;
         }
         Ok(())
@@ -330,6 +353,7 @@ impl Authbox {
     pub(super) async fn check_signup(
         &self,
         tenant_id: &str,
+        connection: &str,
         ip: Option<&str>,
     ) -> Result<(), FlowError> {
         let Some(ip) = ip else { return Ok(()) };
@@ -339,8 +363,44 @@ impl Authbox {
         }
         self.check_bucket(&policy, tenant_id, ip, Stage::PreUserRegistration)
             .await?;
-        self.count_into_bucket(&policy, tenant_id, ip, Stage::PreUserRegistration)
+        let stage = Stage::PreUserRegistration;
+        self.count_into_bucket(&policy, tenant_id, connection, ip, stage)
             .await
+    }
+
+    /// Counts a change-password request for `email` from `ip` (when the
+    /// caller knows it) into its fixed limits, per IP and email and per IP
+    /// (unless the IP is on the suspicious-IP allow-list): refused, before
+    /// any script runs, when one is used up. The same whether or not the
+    /// email has an account, so that a refusal tells nothing.
+    pub(super) async fn check_reset_request(
+        &self,
+        tenant_id: &str,
+        email: &str,
+        ip: Option<&str>,
+    ) -> Result<(), FlowError> {
+        let Some(ip) = ip else { return Ok(()) };
+        let per_email = (
+            secret_hash(&format!("change-password\n{ip}\n{}", identifier_key(email))),
+            CHANGE_PASSWORD_PER_EMAIL,
+        );
+        let per_ip = (
+            secret_hash(&format!("change-password\n{ip}")),
+            CHANGE_PASSWORD_PER_IP,
+        );
+        let trusted = self.policy(tenant_id).await?.trusts(ip);
+        let limits = std::iter::once(per_email).chain((!trusted).then_some(per_ip));
+        let now = now_ms();
+        for (subject, bucket) in limits {
+            let taken = self
+                .protection()
+                .take_from_bucket(tenant_id, &subject, bucket, now)
+                .await?;
+            if !taken {
+                return Err(TicketRefusal::Throttled.into());
+            }
+        }
+        Ok(())
     }
 
     /// The blocks on a cached user's identifiers (email, username) in its

@@ -89,6 +89,8 @@ impl Authbox {
         reset_page: &str,
         context: &LoginContext,
     ) -> Result<Option<String>, FlowError> {
+        self.check_reset_request(tenant_id, email, context.ip.as_deref())
+            .await?;
         let connection = self
             .inner
             .loaded

@@ -12,6 +12,7 @@ use super::{
     BATCH_USERS, EXPORT_PAGE_USERS, EXPORT_RETENTION, ExportField, ExportFormat, ExportWriter,
     JOB_RETENTION, MAX_KEPT_ERRORS, STALE_AFTER, checked, shown, users_of,
 };
+use crate::background::Background;
 use crate::runtime::capabilities::password::CostLimits;
 use crate::runtime::profile::{DEFAULT_MAX_PROFILE_BYTES, ProfileSource};
 use crate::store::{BatchUser, Job, JobKind, JobStatus, JobStore, SqlStore, Store, StoreError};
@@ -35,13 +36,7 @@ pub(crate) struct RunnerSettings {
 /// The process's job runner; stops when dropped.
 pub(crate) struct JobRunner {
     wake: Arc<Notify>,
-    task: tokio::task::AbortHandle,
-}
-
-impl Drop for JobRunner {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _task: Background,
 }
 
 impl JobRunner {
@@ -78,7 +73,7 @@ impl JobRunner {
         });
         JobRunner {
             wake,
-            task: task.abort_handle(),
+            _task: Background::new(vec![task.abort_handle()]),
         }
     }
 

@@ -13,6 +13,11 @@ const PBKDF2: &str =
 /// `hashlib.scrypt(b'correct horse', salt=b'legacy-salt', n=1024, r=8, p=1, dklen=32)`.
 const SCRYPT_HEX: &str = "7d75d8cab60566c84f13211d8fd694f21d692274d4abb8b66235ff689ccb2f23";
 
+/// `hashlib.sha512(b'legacy-salt' + 'correct horse'.encode('utf-16-le'))`.
+const SHA512_UTF16_HEX: &str = "24e852e047d70b77781ef00d55b4cf183d03dd93f93013540410bc2ad5d2905dcbe726e727c6ae475dfbadcd24c77d36a2f3ad6776149892b780ac2325129f6d";
+/// `hmac.new(b'pepper', b'correct horse' + b'legacy-salt', 'sha512')`.
+const HMAC_SHA512_HEX: &str = "b2a145e08ca2889e8e19470abf1e83d9ccf979c4a4532adcf72a0acc6dc860cb0a96ac5fc777ff616af315569994fec6e891a988425cde3ffbdc73c6174c739e";
+
 fn source() -> ProfileSource {
     ProfileSource {
         connection: "legacy".into(),
@@ -49,6 +54,22 @@ fn every_supported_hash_is_kept_as_one_that_logs_in() {
         json!({"email": "e@example.com", "custom_password_hash": {
             "algorithm": "scrypt", "hash": {"value": SCRYPT_HEX, "encoding": "hex"},
             "salt": {"value": "legacy-salt"}, "keylen": 32, "cost": 1024, "blockSize": 8, "parallelization": 1}}),
+        // Salted digests, made by hashlib and hmac with the salt `legacy-salt`.
+        json!({"email": "f@example.com", "custom_password_hash": {
+            "algorithm": "md5", "hash": {"value": "2bdac0ed41f8b16e7bed224cc5d280d5", "encoding": "hex"},
+            "salt": {"value": "6c65676163792d73616c74", "encoding": "hex", "position": "prefix"}}}),
+        json!({"email": "g@example.com", "custom_password_hash": {
+            "algorithm": "sha1", "hash": {"value": "mQAEW0yVB+Flmy07VKwCly2tm5o=", "encoding": "base64"},
+            "salt": {"value": "legacy-salt", "position": "suffix"}}}),
+        json!({"email": "h@example.com", "custom_password_hash": {
+            "algorithm": "sha256", "hash": {"value": "4104D36F8DA2C254349F85836793EBE029E0C957063A34C91C2E9203187B5631", "encoding": "hex"}}}),
+        json!({"email": "i@example.com", "custom_password_hash": {
+            "algorithm": "sha512", "hash": {"value": SHA512_UTF16_HEX, "encoding": "hex"},
+            "salt": {"value": "legacy-salt", "position": "prefix"}, "password": {"encoding": "ucs2"}}}),
+        json!({"email": "j@example.com", "custom_password_hash": {
+            "algorithm": "hmac", "hash": {"value": HMAC_SHA512_HEX, "encoding": "hex", "digest": "sha512",
+                "key": {"value": "pepper"}},
+            "salt": {"value": "legacy-salt", "position": "suffix"}}}),
     ];
     for user in users {
         let imported = check(user.clone()).unwrap_or_else(|e| panic!("{user}: {e:?}"));
@@ -110,12 +131,43 @@ fn each_thing_wrong_with_a_user_is_named() {
         ),
         [pair("UNSUPPORTED_HASH", "password_hash")]
     );
-    for algorithm in ["md5", "sha1", "sha256", "ldap", "hmac", "md4"] {
+    assert_eq!(
+        codes(json!({"email": "a@example.com", "custom_password_hash": {
+            "algorithm": "ldap", "hash": {"value": "{SSHA}abc"}}})),
+        [pair("UNSUPPORTED_HASH", "custom_password_hash.algorithm")],
+    );
+    // Salted digests: each part that is wrong or missing.
+    let md5 = json!({"value": "2bdac0ed41f8b16e7bed224cc5d280d5", "encoding": "hex"});
+    for (custom, expected) in [
+        (
+            json!({"algorithm": "md5", "hash": {"value": "abc", "encoding": "hex"}}),
+            pair("INVALID_FORMAT", "custom_password_hash.hash.value"),
+        ),
+        (
+            json!({"algorithm": "sha256", "hash": md5}),
+            pair("INVALID_FORMAT", "custom_password_hash.hash.value"),
+        ),
+        (
+            json!({"algorithm": "md5", "hash": md5, "salt": {"value": "s"}}),
+            pair("INVALID_FORMAT", "custom_password_hash.salt.position"),
+        ),
+        (
+            json!({"algorithm": "md5", "hash": md5, "password": {"encoding": "ebcdic"}}),
+            pair("UNSUPPORTED_HASH", "custom_password_hash.password.encoding"),
+        ),
+        (
+            json!({"algorithm": "hmac", "hash": {"value": "00", "encoding": "hex", "digest": "whirlpool", "key": {"value": "k"}}}),
+            pair("UNSUPPORTED_HASH", "custom_password_hash.hash.digest"),
+        ),
+        (
+            json!({"algorithm": "hmac", "hash": {"value": "00", "encoding": "hex", "digest": "sha1"}}),
+            pair("ANY_OF_MISSING", "custom_password_hash.hash.key.value"),
+        ),
+    ] {
         assert_eq!(
-            codes(json!({"email": "a@example.com", "custom_password_hash": {
-                "algorithm": algorithm, "hash": {"value": "abc", "encoding": "hex"}}})),
-            [pair("UNSUPPORTED_HASH", "custom_password_hash.algorithm")],
-            "{algorithm}"
+            codes(json!({"email": "a@example.com", "custom_password_hash": custom})),
+            [expected],
+            "{custom}"
         );
     }
     // A hash asking for more work than a login may spend is refused now,

@@ -2,8 +2,9 @@
 //! JSON array of users, each checked on its own, so that one bad user is
 //! an error of that user and not of the file. A user's password comes as
 //! `password_hash` (bcrypt) or `custom_password_hash` (bcrypt, argon2,
-//! pbkdf2, scrypt), kept as a hash authbox verifies at login; nothing is
-//! hashed on import.
+//! pbkdf2, scrypt, salted md4/md5/sha1/sha256/sha512 digests and HMACs),
+//! kept as a hash authbox verifies at login; nothing is hashed on import
+//! (a digest is replaced at the user's first login).
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
@@ -11,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::runtime::capabilities::password::{CostLimits, check};
+use crate::runtime::capabilities::password::{
+    CostLimits, DigestAlgorithm, PasswordEncoding, SaltPosition, SaltedDigest, check,
+};
 use crate::runtime::profile::{NormalizedProfile, ProfileSource, normalize};
 
 /// The attributes a user of the file may have (Auth0's schema).
@@ -250,15 +253,17 @@ fn text_of(custom: &Value, path: &[&str]) -> Result<Option<String>, FieldError> 
 
 /// `custom_password_hash.<path>.value` decoded by its `encoding`
 /// (`utf8` unless said).
-fn bytes_of(custom: &Value, path: &str) -> Result<Option<Vec<u8>>, FieldError> {
-    let Some(value) = text_of(custom, &[path, "value"])? else {
+fn bytes_of(custom: &Value, path: &[&str]) -> Result<Option<Vec<u8>>, FieldError> {
+    let at = |last: &'static str| [path, &[last]].concat();
+    let Some(value) = text_of(custom, &at("value"))? else {
         return Ok(None);
     };
-    let encoding = text_of(custom, &[path, "encoding"])?.unwrap_or_else(|| "utf8".into());
+    let encoding = text_of(custom, &at("encoding"))?.unwrap_or_else(|| "utf8".into());
+    let named = path.join(".");
     let bad = |what: &str| {
         FieldError::new(
             "INVALID_FORMAT",
-            &format!("custom_password_hash.{path}.value"),
+            &format!("custom_password_hash.{named}.value"),
             format!("not {what}"),
         )
     };
@@ -272,12 +277,86 @@ fn bytes_of(custom: &Value, path: &str) -> Result<Option<Vec<u8>>, FieldError> {
         other => {
             return Err(FieldError::new(
                 "INVALID_FORMAT",
-                &format!("custom_password_hash.{path}.encoding"),
+                &format!("custom_password_hash.{named}.encoding"),
                 format!("`{other}` is not an encoding (base64, hex, utf8)"),
             ));
         }
     };
     Ok(Some(bytes))
+}
+
+/// A salted digest (`md4`... `sha512`, or `hmac` with `hash.digest` and
+/// `hash.key`), as Auth0 describes one: the salt before or after the
+/// password (`salt.position`), the password in `password.encoding`.
+fn digest_hash(custom: &Value, algorithm: &str, hash: Vec<u8>) -> Result<String, FieldError> {
+    let unsupported = |path: &str, message: String| {
+        FieldError::new(
+            "UNSUPPORTED_HASH",
+            &format!("custom_password_hash.{path}"),
+            message,
+        )
+    };
+    let (name, hmac_key) = match algorithm {
+        "hmac" => {
+            let digest = text_of(custom, &["hash", "digest"])?.unwrap_or_default();
+            let key = bytes_of(custom, &["hash", "key"])?.ok_or_else(|| {
+                FieldError::new(
+                    "ANY_OF_MISSING",
+                    "custom_password_hash.hash.key.value",
+                    "an `hmac` hash needs `hash.key`",
+                )
+            })?;
+            (digest, Some(key))
+        }
+        plain => (plain.to_string(), None),
+    };
+    let algorithm = DigestAlgorithm::named(&name).ok_or_else(|| {
+        unsupported(
+            "hash.digest",
+            format!("`{name}` HMACs are not supported (md4, md5, sha1, sha256 and sha512 are)"),
+        )
+    })?;
+    let salt = bytes_of(custom, &["salt"])?.unwrap_or_default();
+    let position = match text_of(custom, &["salt", "position"])?.as_deref() {
+        Some("prefix") => SaltPosition::Prefix,
+        Some("suffix") => SaltPosition::Suffix,
+        None if salt.is_empty() => SaltPosition::Prefix,
+        _ => {
+            return Err(FieldError::new(
+                "INVALID_FORMAT",
+                "custom_password_hash.salt.position",
+                "a salt's `position` is `prefix` or `suffix`",
+            ));
+        }
+    };
+    let encoding = text_of(custom, &["password", "encoding"])?.unwrap_or_else(|| "utf8".into());
+    let encoding = PasswordEncoding::named(&encoding).ok_or_else(|| {
+        unsupported(
+            "password.encoding",
+            format!("`{encoding}` passwords are not supported (utf8, utf16le, ucs2, latin1, binary and ascii are)"),
+        )
+    })?;
+    if hash.len() != algorithm.output_bytes() {
+        return Err(FieldError::new(
+            "INVALID_FORMAT",
+            "custom_password_hash.hash.value",
+            format!(
+                "a {} digest is {} bytes, not {} (is `hash.encoding` right?)",
+                algorithm.name(),
+                algorithm.output_bytes(),
+                hash.len()
+            ),
+        ));
+    }
+    let digest = SaltedDigest {
+        algorithm,
+        hmac_key,
+        salt,
+        position,
+        encoding,
+        digest: hash,
+    };
+    Ok(digest.to_string())
 }
 
 /// `custom_password_hash` as a hash string authbox verifies: bcrypt and
@@ -300,7 +379,7 @@ fn custom_hash(custom: &Value) -> Result<String, FieldError> {
     };
     match algorithm.as_str() {
         "bcrypt" | "argon2" | "pbkdf2" => {
-            let value = bytes_of(custom, "hash")?.ok_or_else(missing)?;
+            let value = bytes_of(custom, &["hash"])?.ok_or_else(missing)?;
             String::from_utf8(value).map_err(|_| {
                 FieldError::new(
                     "INVALID_FORMAT",
@@ -310,8 +389,8 @@ fn custom_hash(custom: &Value) -> Result<String, FieldError> {
             })
         }
         "scrypt" => {
-            let hash = bytes_of(custom, "hash")?.ok_or_else(missing)?;
-            let salt = bytes_of(custom, "salt")?.unwrap_or_default();
+            let hash = bytes_of(custom, &["hash"])?.ok_or_else(missing)?;
+            let salt = bytes_of(custom, &["salt"])?.unwrap_or_default();
             let number = |key: &str, default: u64| match custom.get(key) {
                 None | Some(Value::Null) => Ok(default),
                 Some(value) => value.as_u64().ok_or_else(|| {
@@ -338,11 +417,15 @@ fn custom_hash(custom: &Value) -> Result<String, FieldError> {
                 STANDARD_NO_PAD.encode(hash)
             ))
         }
+        "md4" | "md5" | "sha1" | "sha256" | "sha512" | "hmac" => {
+            let hash = bytes_of(custom, &["hash"])?.ok_or_else(missing)?;
+            digest_hash(custom, &algorithm, hash)
+        }
         other => Err(FieldError::new(
             "UNSUPPORTED_HASH",
             "custom_password_hash.algorithm",
             format!(
-                "`{other}` hashes are not supported (bcrypt, argon2, pbkdf2 with sha256 or sha512, and scrypt are)"
+                "`{other}` hashes are not supported (bcrypt, argon2, pbkdf2 with sha256 or sha512, scrypt, md4, md5, sha1, sha256, sha512 and hmac are)"
             ),
         )),
     }

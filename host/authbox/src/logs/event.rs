@@ -34,6 +34,9 @@ pub enum EventType {
     DeletedUser,
     /// `limit_wc`: brute-force protection blocked an identifier.
     BlockedAccount,
+    /// `limit_mu`: suspicious-IP throttling blocked an IP (too many failed
+    /// logins across users, or too many signups).
+    BlockedIp,
     /// `scpr`: a password-reset link was sent (or, with no mail server,
     /// written into this event).
     ChangePasswordRequest,
@@ -59,6 +62,7 @@ impl EventType {
             EventType::FailedSignup => "fs",
             EventType::DeletedUser => "du",
             EventType::BlockedAccount => "limit_wc",
+            EventType::BlockedIp => "limit_mu",
             EventType::ChangePasswordRequest => "scpr",
             EventType::SuccessChangePassword => "scp",
             EventType::FailedChangePassword => "fcp",
@@ -78,6 +82,7 @@ impl EventType {
             EventType::FailedSignup => "Failed Signup",
             EventType::DeletedUser => "Deleted User",
             EventType::BlockedAccount => "Blocked Account",
+            EventType::BlockedIp => "Blocked IP Address",
             EventType::ChangePasswordRequest => "Success Change Password Request",
             EventType::SuccessChangePassword => "Success Change Password",
             EventType::FailedChangePassword => "Failed Change Password",

@@ -11,6 +11,7 @@ use prometheus_client::metrics::counter::Counter;
 use tokio::sync::{mpsc, oneshot};
 
 use super::LogEvent;
+use crate::background::{Background, every};
 use crate::store::LogStore;
 
 /// Events waiting to be written at most; past it new ones are dropped.
@@ -50,17 +51,7 @@ enum Message {
 pub struct LogSink {
     queue: mpsc::Sender<Message>,
     lost: Counter,
-    _tasks: Arc<Tasks>,
-}
-
-struct Tasks(Vec<tokio::task::AbortHandle>);
-
-impl Drop for Tasks {
-    fn drop(&mut self) {
-        for task in &self.0 {
-            task.abort();
-        }
-    }
+    _tasks: Arc<Background>,
 }
 
 impl LogSink {
@@ -97,20 +88,18 @@ impl LogSink {
                 }
             })
         };
-        let sweeper = tokio::spawn(async move {
-            let mut every = tokio::time::interval(retention.every);
-            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                every.tick().await;
-                if let Err(e) = sweep(store.as_ref(), retention).await {
-                    tracing::warn!(error = %e, "the tenant log retention sweep failed");
-                }
-            }
-        });
+        let sweeper = every(
+            retention.every,
+            "the tenant log retention sweep",
+            move || {
+                let store = store.clone();
+                async move { sweep(store.as_ref(), retention).await }
+            },
+        );
         LogSink {
             queue,
             lost,
-            _tasks: Arc::new(Tasks(vec![writer.abort_handle(), sweeper.abort_handle()])),
+            _tasks: Arc::new(Background::new(vec![writer.abort_handle(), sweeper])),
         }
     }
 

@@ -104,6 +104,22 @@ impl Bucket {
     }
 }
 
+/// Change-password requests from one IP for one email: Auth0's limit, 10
+/// at once, then one a minute (a user's mailbox is not a target).
+pub const CHANGE_PASSWORD_PER_EMAIL: Bucket = Bucket {
+    max_attempts: 10,
+    rate_ms: 60_000,
+};
+
+/// Change-password requests from one IP, whatever the email: 60 at once,
+/// then one a second. Beyond Auth0's per-email limit: each request may run
+/// the connection's `get-user` and hold a ticket of the tenant's bounded
+/// number, so one address may not spray emails.
+pub const CHANGE_PASSWORD_PER_IP: Bucket = Bucket {
+    max_attempts: 60,
+    rate_ms: 1_000,
+};
+
 /// The identifier a login names, as it is counted: emails and usernames in
 /// any case are one identifier.
 pub fn identifier_key(username_or_email: &str) -> String {
@@ -139,7 +155,13 @@ impl Policy {
 
     /// Whether attempts from `ip` go through the throttling buckets.
     pub fn throttles(&self, ip: &str) -> bool {
-        self.settings.suspicious_ip.enabled && !self.suspicious_ip_allowlist.contains(ip)
+        self.settings.suspicious_ip.enabled && !self.trusts(ip)
+    }
+
+    /// Whether `ip` is on the suspicious-IP allow-list (the tenant's own
+    /// servers, proxies): never throttled, enabled or not.
+    pub fn trusts(&self, ip: &str) -> bool {
+        self.suspicious_ip_allowlist.contains(ip)
     }
 
     /// The failures (of one identifier and connection) that count against

@@ -4,10 +4,13 @@
 //! job's checkpoint in one transaction) or exported page by page (the file
 //! stored as the job ends), finished, and swept once old.
 
+use std::time::SystemTime;
+
 use async_trait::async_trait;
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::types::chrono::{DateTime, Utc};
 
 use super::records::CachedUser;
 use super::search::{BindKeys, RootKeys, terms_column};
@@ -109,6 +112,10 @@ pub struct Job {
     pub created_at: String,
     /// When it completed or failed.
     pub finished_at: Option<String>,
+    /// When the worker that holds it (or last held it) claimed it.
+    pub started_at: Option<String>,
+    /// Users done when that worker claimed it.
+    pub started_done: i64,
 }
 
 impl Job {
@@ -136,7 +143,27 @@ impl Job {
             status_details: None,
             created_at: now(),
             finished_at: None,
+            started_at: None,
+            started_done: 0,
         }
+    }
+
+    /// Seconds it should still take while processing, at the pace of its
+    /// worker since it claimed it; none before it has done a user.
+    pub fn time_left_seconds(&self, now: SystemTime) -> Option<i64> {
+        if self.status != JobStatus::Processing {
+            return None;
+        }
+        let now = DateTime::<Utc>::from(now);
+        let started: DateTime<Utc> = self.started_at.as_deref()?.parse().ok()?;
+        let done = self.done - self.started_done;
+        if done <= 0 {
+            return None;
+        }
+        let elapsed_ms = (now - started).num_milliseconds().max(0);
+        let left = (self.total - self.done).max(0);
+        let left_ms = i128::from(elapsed_ms) * i128::from(left) / i128::from(done);
+        i64::try_from((left_ms + 999) / 1000).ok()
     }
 }
 
@@ -244,7 +271,8 @@ pub(crate) trait JobStore: Send + Sync {
 }
 
 const COLUMNS: &str = "id, tenant_id, connection_id, kind, status, options, total_users, \
-    done_users, inserted, updated, failed, status_details, created_at, finished_at";
+    done_users, inserted, updated, failed, status_details, created_at, finished_at, started_at, \
+    started_done";
 
 fn job(row: &AnyRow) -> StoreResult<Job> {
     let text = |column: &str| row.try_get::<String, _>(column).map_err(database);
@@ -270,6 +298,8 @@ fn job(row: &AnyRow) -> StoreResult<Job> {
         status_details: row.try_get("status_details").map_err(database)?,
         created_at: text("created_at")?,
         finished_at: row.try_get("finished_at").map_err(database)?,
+        started_at: row.try_get("started_at").map_err(database)?,
+        started_done: number("started_done")?,
     })
 }
 
@@ -504,7 +534,9 @@ impl JobStore for SqlStore {
         let at = now();
         // One conditional UPDATE: of two workers one gets the job.
         let statement = format!(
-            "UPDATE jobs SET status = 'processing', worker = $1, heartbeat_at = $2 \
+            "UPDATE jobs SET status = 'processing', worker = $1, heartbeat_at = $2, \
+             started_at = $2, \
+             started_done = CASE WHEN kind = 'users_export' THEN 0 ELSE done_users END \
              WHERE id = (SELECT id FROM jobs WHERE status = 'pending' \
                OR (status = 'processing' AND heartbeat_at < $3) ORDER BY created_at LIMIT 1) \
              AND (status = 'pending' OR (status = 'processing' AND heartbeat_at < $3)) \

@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 
 use super::sql::{SqlStore, database, json_text, now};
 use super::{StoreError, StoreResult};
-use crate::protection::{AttackProtection, Stage};
+use crate::protection::{AttackProtection, Bucket, Stage};
 
 /// Failed logins of one identifier through one connection from one IP.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +80,20 @@ pub(crate) trait ProtectionStore: Send + Sync {
     ) -> StoreResult<i64>;
     /// Empties the IP's buckets; answers how many it had.
     async fn clear_throttle(&self, tenant_id: &str, ip: &str) -> StoreResult<u64>;
+
+    /// Takes one request out of the fixed-limit bucket `subject` (a hash
+    /// of what is limited, e.g. an IP and an email): false, and nothing
+    /// counted, when it is empty.
+    async fn take_from_bucket(
+        &self,
+        tenant_id: &str,
+        subject: &str,
+        bucket: Bucket,
+        now_ms: i64,
+    ) -> StoreResult<bool>;
+    /// Deletes the buckets (fixed limits and IP throttles) that are full
+    /// again at `now_ms`, as a bucket with no row is; answers how many.
+    async fn sweep_buckets(&self, now_ms: i64) -> StoreResult<u64>;
 }
 
 fn login_failures(row: &AnyRow) -> Result<LoginFailures, sqlx::Error> {
@@ -278,5 +292,51 @@ impl ProtectionStore for SqlStore {
             .await
             .map_err(database)?;
         Ok(deleted.rows_affected())
+    }
+
+    async fn take_from_bucket(
+        &self,
+        tenant_id: &str,
+        subject: &str,
+        bucket: Bucket,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        // GCRA as in `count_throttled`, but the update only happens while
+        // the bucket has room: a refused request counts nothing, and no
+        // row comes back.
+        let rate = bucket.rate_ms as i64;
+        let capacity = rate.saturating_mul(i64::from(bucket.max_attempts));
+        let taken = sqlx::query(
+            "INSERT INTO rate_limits (tenant_id, subject, due_ms) VALUES ($1, $2, $3 + $4) \
+             ON CONFLICT (tenant_id, subject) DO UPDATE SET due_ms = \
+             (CASE WHEN rate_limits.due_ms > $3 THEN rate_limits.due_ms ELSE $3 END) + $4 \
+             WHERE (CASE WHEN rate_limits.due_ms > $3 THEN rate_limits.due_ms ELSE $3 END) \
+             + $4 - $3 <= $5 \
+             RETURNING due_ms",
+        )
+        .bind(tenant_id)
+        .bind(subject)
+        .bind(now_ms)
+        .bind(rate)
+        .bind(capacity)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?;
+        Ok(taken.is_some())
+    }
+
+    async fn sweep_buckets(&self, now_ms: i64) -> StoreResult<u64> {
+        let mut swept = 0;
+        for table in ["rate_limits", "ip_throttles"] {
+            let deleted = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE due_ms <= $1"
+            )))
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await
+            .map_err(database)?;
+            swept += deleted.rows_affected();
+        }
+        Ok(swept)
     }
 }

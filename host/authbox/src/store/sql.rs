@@ -70,6 +70,8 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/0012_user_exports.sqlite.sql"),
         postgres: include_str!("migrations/0012_user_exports.postgres.sql"),
     },
+    Migration::both(13, include_str!("migrations/0013_rate_limits.sql")),
+    Migration::both(14, include_str!("migrations/0014_job_started.sql")),
 ];
 
 /// The migration that adds user search, after which the users already

@@ -776,6 +776,89 @@ async fn password_tickets_are_claimed_once_and_capped_per_tenant_and_user() {
     }
 }
 
+#[test]
+fn a_processing_job_has_time_left_at_its_pace_since_it_was_claimed() {
+    use sqlx::types::chrono::{DateTime, Utc};
+    let at = |text: &str| std::time::SystemTime::from(text.parse::<DateTime<Utc>>().unwrap());
+    let mut job = Job::pending(
+        "job_1".into(),
+        "t",
+        None,
+        JobKind::UsersImport,
+        json!({}),
+        1000,
+    );
+    let now = at("2026-12-04T10:00:10.000Z");
+    assert_eq!(job.time_left_seconds(now), None, "pending");
+    job.status = JobStatus::Processing;
+    job.started_at = Some("2026-12-04T10:00:00.000Z".into());
+    job.started_done = 100;
+    job.done = 100;
+    assert_eq!(job.time_left_seconds(now), None, "nothing done since");
+    // 100 users in 10 s, 800 left: 80 s; rounded up.
+    job.done = 200;
+    assert_eq!(job.time_left_seconds(now), Some(80));
+    job.done = 199;
+    assert_eq!(job.time_left_seconds(now), Some(81));
+    job.done = 1000;
+    assert_eq!(job.time_left_seconds(now), Some(0));
+    job.status = JobStatus::Completed;
+    assert_eq!(job.time_left_seconds(now), None);
+}
+
+#[tokio::test]
+async fn fixed_limit_buckets_refuse_when_empty_count_nothing_refused_and_are_swept() {
+    use crate::protection::{Bucket, Stage};
+    for (store, db) in stores("rate_limits").await {
+        let (a, _) = tenant_with_connection(&store, "a", "db").await;
+        let (b, _) = tenant_with_connection(&store, "b", "db").await;
+        let bucket = Bucket {
+            max_attempts: 3,
+            rate_ms: 60_000,
+        };
+        let t0 = 1_700_000_000_000_i64;
+        let take = |tenant: &str, subject: &str, at: i64| {
+            let (store, tenant, subject) = (&store, tenant.to_string(), subject.to_string());
+            async move {
+                store
+                    .take_from_bucket(&tenant, &subject, bucket, at)
+                    .await
+                    .unwrap()
+            }
+        };
+        let mut taken = Vec::new();
+        for _ in 0..5 {
+            taken.push(take(&a.id, "s", t0).await);
+        }
+        assert_eq!(taken, [true, true, true, false, false]);
+        // Refusals counted nothing: one comes back after one period.
+        assert!(!take(&a.id, "s", t0 + 59_999).await);
+        assert!(take(&a.id, "s", t0 + 60_000).await);
+        assert!(!take(&a.id, "s", t0 + 60_000).await);
+        // Another subject, another tenant: their own buckets.
+        assert!(take(&a.id, "other", t0).await);
+        assert!(take(&b.id, "s", t0).await);
+        // Sweeping at a time when some are full again deletes only those
+        // (and IP throttles likewise); a swept bucket is a full one.
+        store
+            .count_throttled(&a.id, "192.0.2.1", Stage::PreLogin, t0, 1_000)
+            .await
+            .unwrap();
+        assert_eq!(store.sweep_buckets(t0 + 60_000).await.unwrap(), 3);
+        assert_eq!(store.sweep_buckets(t0 + 60_000).await.unwrap(), 0);
+        assert!(
+            !take(&a.id, "s", t0 + 60_000).await,
+            "not swept: still used"
+        );
+        assert_eq!(store.sweep_buckets(t0 + 240_000).await.unwrap(), 1);
+        for _ in 0..3 {
+            assert!(take(&a.id, "s", t0 + 240_000).await);
+        }
+        store.close().await;
+        db.drop().await;
+    }
+}
+
 #[tokio::test]
 async fn a_job_is_run_by_one_worker_and_resumed_where_it_stopped() {
     for (store, db) in stores("jobs").await {

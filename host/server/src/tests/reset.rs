@@ -65,8 +65,17 @@ impl Searched {
 
     /// Asks for a reset link for `email` through `client_id`'s tenant.
     async fn change_password(&self, client_id: &str, email: &str) {
-        let response = self
-            .http
+        let response = self.ask_reset(client_id, email).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.text().await.unwrap(),
+            "We've just sent you an email to reset your password."
+        );
+    }
+
+    /// `POST /dbconnections/change_password` for `email`, as a form.
+    async fn ask_reset(&self, client_id: &str, email: &str) -> reqwest::Response {
+        self.http
             .post(format!("{}/dbconnections/change_password", self.base))
             .form(&[
                 ("client_id", client_id),
@@ -75,12 +84,7 @@ impl Searched {
             ])
             .send()
             .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(
-            response.text().await.unwrap(),
-            "We've just sent you an email to reset your password."
-        );
+            .unwrap()
     }
 
     /// The tenant's `scpr` events, once there are `n` (5 s at most).
@@ -169,6 +173,7 @@ async fn signup_and_reset_links_work_once_in_time_and_in_their_tenant_on_both_st
             ),
             (&json!(NEW), &json!(false), &json!({"lang": "fr"}))
         );
+        assert_eq!(user["given_name"], json!("Nova"), "kept in import mode");
         assert!(user.get("password").is_none(), "{user}");
         let (status, error) = s
             .post("/dbconnections/signup", None, signup(&acme_app, "again"))
@@ -422,5 +427,65 @@ async fn reset_links_go_by_mail_through_the_operators_smtp_server_and_not_to_the
         s.authbox.flush_logs().await;
         let (_, all) = s.get("/api/v2/logs?per_page=100", &s.key).await;
         assert!(!all.to_string().contains("s3cret-pass"), "{all}");
+    }
+}
+
+#[tokio::test]
+async fn reset_requests_are_limited_per_ip_and_email_and_per_ip_on_both_stores() {
+    for s in servers_with("reset_limits", &ConnectionSettings::default()).await {
+        let acme = s.authbox.tenant_by_name("acme").await.unwrap().id;
+        let app = s.authbox.create_client(&acme, "web").await.unwrap().0;
+        let status_of = |email: String| {
+            let (s, app) = (&s, &app);
+            async move { s.ask_reset(&app.client_id, &email).await }
+        };
+        // One email from one IP: 10 at once (Auth0's burst), then refused
+        // in Auth0's shape with Retry-After, known email or not.
+        for email in [ADA, "nobody@new.example"] {
+            for n in 0..10 {
+                let response = status_of(email.to_string()).await;
+                assert_eq!(response.status(), StatusCode::OK, "{email} #{n}");
+            }
+            let refused = status_of(email.to_uppercase()).await;
+            assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS, "{email}");
+            assert!(refused.headers().contains_key("retry-after"));
+            let error: Value = refused.json().await.unwrap();
+            assert_eq!(error["code"], json!("too_many_requests"), "{error}");
+            assert_eq!(error["statusCode"], json!(429), "{error}");
+        }
+        // Any email from that IP: 60 at once, one a second after that
+        // (20 went above; the refusals counted nothing).
+        let started = std::time::Instant::now();
+        let mut accepted = 20;
+        loop {
+            let response = status_of(format!("spray{accepted}@new.example")).await;
+            if response.status() == StatusCode::TOO_MANY_REQUESTS {
+                break;
+            }
+            assert_eq!(response.status(), StatusCode::OK);
+            accepted += 1;
+            assert!(accepted < 200, "never refused");
+        }
+        let refilled = started.elapsed().as_secs() as usize + 1;
+        assert!(
+            (60..=60 + refilled).contains(&accepted),
+            "{accepted} accepted in {refilled} s"
+        );
+        // An IP the tenant trusts (its suspicious-IP allow-list) is not
+        // limited per IP, still per email.
+        let trust = serde_json::from_value(json!({"allowlist": ["127.0.0.1"]})).unwrap();
+        s.authbox
+            .update_suspicious_ip_throttling(&acme, trust)
+            .await
+            .unwrap();
+        let response = status_of("trusted@new.example".into()).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let response = status_of(ADA.into()).await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        // Other tenants count on their own.
+        let other = s.authbox.tenant_by_name("other").await.unwrap().id;
+        let other_app = s.authbox.create_client(&other, "web").await.unwrap().0;
+        let response = s.ask_reset(&other_app.client_id, ADA).await;
+        assert_eq!(response.status(), StatusCode::OK);
     }
 }

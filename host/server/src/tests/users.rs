@@ -176,6 +176,12 @@ async fn users_are_created_found_listed_refreshed_and_deleted() {
             StatusCode::BAD_REQUEST,
         ),
         (json!({"connection": "nope"}), "nope", StatusCode::NOT_FOUND),
+        // Its profiles are the custom database's: said, not dropped.
+        (
+            json!({"given_name": "Zed"}),
+            "given_name cannot be set",
+            StatusCode::BAD_REQUEST,
+        ),
     ] {
         let mut body = base.clone();
         body.as_object_mut()

@@ -231,7 +231,11 @@ async fn signup_asks_get_user_then_creates_the_user_in_authbox_only() {
         app_metadata: None,
     };
     let ctx = LoginContext::default();
-    let signup = |email: &'static str| s.authbox.signup(&s.tenant, "legacy", new_user(email), &ctx);
+    let none = RootAttributes::default();
+    let signup = |email: &'static str| {
+        s.authbox
+            .signup(&s.tenant, "legacy", new_user(email), &none, &ctx)
+    };
     // The custom database knows Ada: user exists, nothing created.
     assert!(matches!(
         signup(ADA).await,
@@ -260,6 +264,47 @@ async fn signup_asks_get_user_then_creates_the_user_in_authbox_only() {
         signup("NEW@example.com").await,
         Err(FlowError::Refused(Refusal::UserExists))
     ));
+
+    // Root attributes are the user's own here: kept, checked as a
+    // profile's, and kept through a login.
+    let root = RootAttributes {
+        given_name: Some("Nova".into()),
+        family_name: Some("Root".into()),
+        name: Some("Nova Root".into()),
+        picture: Some("https://example.com/nova.png".into()),
+        nickname: None,
+    };
+    let mut nova = new_user("nova@example.com");
+    nova.username = None;
+    let created = s
+        .authbox
+        .signup(&s.tenant, "legacy", nova, &root, &ctx)
+        .await
+        .unwrap();
+    let attribute = |user: &CachedUser, key: &str| user.attributes[key].clone();
+    assert_eq!(attribute(&created, "given_name"), json!("Nova"));
+    assert_eq!(attribute(&created, "name"), json!("Nova Root"));
+    assert_eq!(attribute(&created, "nickname"), json!("nova"));
+    let user = s.login("nova@example.com", "s3cure enough").await.unwrap();
+    assert_eq!(attribute(&user, "family_name"), json!("Root"));
+    assert_eq!(
+        attribute(&user, "picture"),
+        json!("https://example.com/nova.png")
+    );
+    let bad = RootAttributes {
+        picture: Some("ftp://example.com/x.png".into()),
+        given_name: Some("x".repeat(151)),
+        ..RootAttributes::default()
+    };
+    let refused = s
+        .authbox
+        .signup(&s.tenant, "legacy", new_user("bad@example.com"), &bad, &ctx)
+        .await;
+    assert!(
+        matches!(&refused, Err(FlowError::Refused(Refusal::Validation { code, .. })) if code == "invalid_signup"),
+        "{refused:?}"
+    );
+    assert!(s.login("bad@example.com", "s3cure enough").await.is_err());
 }
 
 #[tokio::test]

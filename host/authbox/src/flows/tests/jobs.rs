@@ -62,9 +62,10 @@ async fn imports_users(s: &Setup) {
                 {"email": "pat@jobs.example", "custom_password_hash": {"algorithm": "pbkdf2", "hash": {"value": PBKDF2}}},
                 {"email": "quinn@jobs.example", "blocked": true},
                 {"email": "not an email"},
-                {"email": "md5@jobs.example", "custom_password_hash": {"algorithm": "md5", "hash": {"value": "5f4dcc3b5aa765d61d8327deb882cf99", "encoding": "hex"}}},
+                {"email": "ldap@jobs.example", "custom_password_hash": {"algorithm": "ldap", "hash": {"value": "{SSHA}5f4dcc3b5aa765d61d8327deb882cf99"}}},
                 {"email": ADA, "name": "Someone else"},
-                {"email": "NOVA@jobs.example"}
+                {"email": "NOVA@jobs.example"},
+                {"email": "md5@jobs.example", "custom_password_hash": {"algorithm": "md5", "hash": {"value": "5f4dcc3b5aa765d61d8327deb882cf99", "encoding": "hex"}}}
             ]),
             false,
         )
@@ -72,7 +73,7 @@ async fn imports_users(s: &Setup) {
     assert_eq!(job.status, JobStatus::Completed, "{job:?}");
     assert_eq!(
         (job.total, job.done, job.inserted, job.updated, job.failed),
-        (7, 7, 3, 0, 4)
+        (8, 8, 4, 0, 4)
     );
     let errors = s.authbox.job_errors(&s.tenant, &job.id).await.unwrap();
     let found: Vec<(i64, &str)> = errors
@@ -103,8 +104,33 @@ async fn imports_users(s: &Setup) {
         s.login("quinn@jobs.example", "anything").await,
         Err(FlowError::Refused(_))
     ));
+    // An imported digest (md5 of `password`, unsalted) logs in once, and
+    // is replaced there by the connection's hash.
+    let md5_hash = || async {
+        s.authbox
+            .store()
+            .credentials(&s.tenant, &s.connection, "md5@jobs.example")
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash
+            .unwrap()
+    };
+    assert!(md5_hash().await.starts_with("$digest$a=md5,"));
+    assert!(s.login("md5@jobs.example", "passw0rd").await.is_err());
+    assert!(
+        md5_hash().await.starts_with("$digest$"),
+        "kept on a failure"
+    );
+    s.login("md5@jobs.example", "password").await.unwrap();
+    assert!(
+        md5_hash().await.starts_with("$2b$10$"),
+        "rehashed with bcrypt"
+    );
+    let again = s.login("md5@jobs.example", "password").await.unwrap();
+    assert_eq!(again.logins_count, 2);
     assert_eq!(s.authbox.metrics().script_calls(Action::Login), calls);
-    assert!(s.authbox.metrics().logins(LoginResult::Local) >= 2);
+    assert!(s.authbox.metrics().logins(LoginResult::Local) >= 4);
     // Ada is untouched by the refused line.
     let ada = s.login(ADA, ADA_PASSWORD).await.unwrap();
     assert_ne!(name(&ada), &json!("Someone else"));

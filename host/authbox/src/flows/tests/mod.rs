@@ -388,6 +388,7 @@ async fn users_are_listed_by_page_and_deleted_through_the_script() {
 async fn signup_creates_in_the_custom_database_then_caches_the_login() {
     let s = setup_with_script().await;
     let ctx = LoginContext::default();
+    let none = RootAttributes::default();
     let new_user = |email: &str| crate::runtime::NewUser {
         email: email.into(),
         password: "a new password".into(),
@@ -398,7 +399,13 @@ async fn signup_creates_in_the_custom_database_then_caches_the_login() {
     };
     let user = s
         .authbox
-        .signup(&s.tenant, "legacy", new_user("new@example.com"), &ctx)
+        .signup(
+            &s.tenant,
+            "legacy",
+            new_user("new@example.com"),
+            &none,
+            &ctx,
+        )
         .await
         .unwrap();
     assert_eq!(user.user_id, "auth0|sqlite|4");
@@ -422,17 +429,46 @@ async fn signup_creates_in_the_custom_database_then_caches_the_login() {
     // A user the custom database knows is refused before `create` runs.
     let exists = s
         .authbox
-        .signup(&s.tenant, "legacy", new_user(ADA), &ctx)
+        .signup(&s.tenant, "legacy", new_user(ADA), &none, &ctx)
         .await;
     assert!(
         matches!(exists, Err(FlowError::Refused(Refusal::UserExists))),
         "{exists:?}"
     );
+    // Root attributes would be lost (the profile is the custom database's):
+    // refused, naming them, before any script runs.
+    let named = RootAttributes {
+        given_name: Some("Nova".into()),
+        picture: Some("https://example.com/nova.png".into()),
+        ..RootAttributes::default()
+    };
+    let refused = s
+        .authbox
+        .signup(
+            &s.tenant,
+            "legacy",
+            new_user("nova@example.com"),
+            &named,
+            &ctx,
+        )
+        .await;
+    match refused {
+        Err(FlowError::Refused(Refusal::Validation { code, message })) => {
+            assert_eq!(code, "invalid_signup");
+            assert!(
+                message.starts_with("given_name, picture cannot be set"),
+                "{message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
     // The tenant's log: the signup's own login, the signup with the calls
-    // it made, the login, the refused signup.
+    // it made, the login, the two refused signups (the last one called no
+    // script).
     let events = s.events().await;
     let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
-    assert_eq!(types, ["s", "ss", "s", "fs"]);
+    assert_eq!(types, ["s", "ss", "s", "fs", "fs"]);
+    assert_eq!(events[4].details.get("scripts"), None);
     let calls: Vec<&str> = events[1].details["scripts"]
         .as_array()
         .unwrap()

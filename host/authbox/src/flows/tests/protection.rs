@@ -251,6 +251,20 @@ async fn an_ip_failing_across_users_is_throttled_then_let_through_one_at_a_time(
     login_from(&s, "198.51.100.21", GRACE, GRACE_PASSWORD)
         .await
         .unwrap();
+    // The tenant's log says so, once: `limit_mu`, with the IP.
+    let blocks: Vec<_> = s
+        .events()
+        .await
+        .into_iter()
+        .filter(|e| e.event_type == "limit_mu")
+        .collect();
+    assert_eq!(blocks.len(), 1, "{blocks:?}");
+    assert_eq!(blocks[0].ip.as_deref(), Some(ip));
+    assert_eq!(blocks[0].connection.as_deref(), Some("legacy"));
+    assert!(
+        blocks[0].description.contains("failed logins"),
+        "{blocks:?}"
+    );
 
     // One rate later one attempt passes (slowed); its failure empties the
     // bucket again.
@@ -283,13 +297,31 @@ async fn signups_from_one_ip_are_throttled() {
         let context = from(ip);
         let authbox = s.authbox.clone();
         let tenant = s.tenant.clone();
-        async move { authbox.signup(&tenant, "legacy", user, &context).await }
+        async move {
+            authbox
+                .signup(&tenant, "legacy", user, &Default::default(), &context)
+                .await
+        }
     };
     signup("new1@example.com", "192.0.2.50").await.unwrap();
     signup("new2@example.com", "192.0.2.50").await.unwrap();
     let third = signup("new3@example.com", "192.0.2.50").await;
     assert!(refused_by(&third, Shield::SuspiciousIp), "{third:?}");
     signup("new3@example.com", "192.0.2.51").await.unwrap();
+    let blocks: Vec<_> = s
+        .events()
+        .await
+        .into_iter()
+        .filter(|e| e.event_type == "limit_mu")
+        .map(|e| (e.ip, e.description))
+        .collect();
+    assert_eq!(
+        blocks,
+        [(
+            Some("192.0.2.50".to_string()),
+            "Too many signups from this IP address: throttled".to_string()
+        )]
+    );
 }
 
 #[tokio::test]

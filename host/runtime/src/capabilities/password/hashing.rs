@@ -5,6 +5,8 @@
 use argon2::Argon2;
 use password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 
+use super::digest::SaltedDigest;
+
 /// The most work a hash may ask for.
 #[derive(Debug, Clone, Copy)]
 pub struct CostLimits {
@@ -69,6 +71,7 @@ fn scheme(hash: &str) -> &str {
 enum Admitted<'a> {
     Bcrypt(&'a str),
     Phc(Box<PasswordHash<'a>>),
+    Digest(SaltedDigest),
 }
 
 /// `hash` parsed, if it is a supported format within `limits`.
@@ -78,11 +81,12 @@ fn admitted<'a>(hash: &'a str, limits: &CostLimits) -> Result<Admitted<'a>, Hash
         "argon2id" | "argon2i" | "pbkdf2-sha256" | "pbkdf2-sha512" | "scrypt" => {
             admitted_phc(hash, limits)
         }
+        "digest" => SaltedDigest::parse(hash).map(Admitted::Digest),
         "" => Err(HashError::Unsupported(
             "not a `$scheme$...` hash string".into(),
         )),
         other => Err(HashError::Unsupported(format!(
-            "`${other}$` hashes are not supported (bcrypt, argon2id, argon2i, pbkdf2-sha256, pbkdf2-sha512 and scrypt are)"
+            "`${other}$` hashes are not supported (bcrypt, argon2id, argon2i, pbkdf2-sha256, pbkdf2-sha512, scrypt and salted digests are)"
         ))),
     }
 }
@@ -94,10 +98,18 @@ pub fn check(hash: &str, limits: &CostLimits) -> Result<(), HashError> {
     admitted(hash, limits).map(|_| ())
 }
 
-/// Whether `password` matches `hash` (bcrypt, or a PHC string of argon2id,
-/// argon2i, pbkdf2-sha256/sha512 or scrypt).
+/// Whether a login should replace `hash` by a new one: a fast digest
+/// (see [`SaltedDigest`]), which a stolen copy of the store gives up to
+/// anyone with a graphics card.
+pub fn needs_rehash(hash: &str) -> bool {
+    scheme(hash) == "digest"
+}
+
+/// Whether `password` matches `hash` (bcrypt, a PHC string of argon2id,
+/// argon2i, pbkdf2-sha256/sha512 or scrypt, or a salted digest).
 pub fn verify(password: &str, hash: &str, limits: &CostLimits) -> Result<bool, HashError> {
     let result = match admitted(hash, limits)? {
+        Admitted::Digest(digest) => return Ok(digest.matches(password)),
         Admitted::Bcrypt(hash) => {
             return bcrypt::verify(password, hash)
                 .map_err(|e| HashError::Unsupported(format!("malformed bcrypt hash: {e}")));

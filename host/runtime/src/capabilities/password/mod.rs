@@ -1,15 +1,17 @@
-//! `authbox:script/password`: bcrypt / argon2 / pbkdf2 / scrypt done by the
-//! host, on tokio's blocking pool, a fixed number at once, shared in turns
+//! `authbox:script/password`: bcrypt / argon2 / pbkdf2 / scrypt (and the
+//! salted digests of imported users) done by the host, on tokio's blocking pool, a fixed number at once, shared in turns
 //! across tenants: one cost-12 bcrypt never stalls the calls around it, and
 //! a tenant's burst of logins cannot take every worker.
 
+mod digest;
 mod hasher;
 mod hashing;
 
 use wasmtime::component::{HasSelf, Linker};
 
+pub use digest::{DigestAlgorithm, PasswordEncoding, SaltPosition, SaltedDigest};
 pub use hasher::{HashPool, PasswordHasher};
-pub use hashing::{Algorithm, CostLimits, HashError, check, hash, verify};
+pub use hashing::{Algorithm, CostLimits, HashError, check, hash, needs_rehash, verify};
 
 use super::{CallScope, Capability, HasCapability};
 use crate::bindings::authbox::script::password;
