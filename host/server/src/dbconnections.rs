@@ -24,8 +24,7 @@ use super::AppState;
 use super::body::json_or_form;
 use super::error::with_retry_after;
 use super::token::client_context;
-use super::users::RootAttributesJson;
-use authbox::flows::{FlowError, LoginContext, TicketRefusal};
+use authbox::flows::{FlowError, LoginContext, RootAttributes, TicketRefusal};
 use authbox::runtime::share::RETRY_AFTER;
 use authbox::runtime::{NewUser, Refusal};
 use authbox::store::{CachedUser, Client};
@@ -197,6 +196,34 @@ struct SignupRequest {
     /// (`invalid_signup`) by one whose profiles come from its custom database.
     #[serde(flatten)]
     root: RootAttributesJson,
+}
+
+/// The root attributes a signup may name, as Auth0 takes them.
+#[derive(Deserialize, ToSchema)]
+struct RootAttributesJson {
+    #[schema(nullable = false, min_length = 1, max_length = 150)]
+    given_name: Option<String>,
+    #[schema(nullable = false, min_length = 1, max_length = 150)]
+    family_name: Option<String>,
+    #[schema(nullable = false, min_length = 1, max_length = 150)]
+    name: Option<String>,
+    #[schema(nullable = false, min_length = 1, max_length = 300)]
+    nickname: Option<String>,
+    /// An absolute http(s) URL.
+    #[schema(nullable = false, pattern = "^https?://")]
+    picture: Option<String>,
+}
+
+impl From<RootAttributesJson> for RootAttributes {
+    fn from(json: RootAttributesJson) -> Self {
+        RootAttributes {
+            given_name: json.given_name,
+            family_name: json.family_name,
+            name: json.name,
+            nickname: json.nickname,
+            picture: json.picture,
+        }
+    }
 }
 
 /// What a signup answers: the new user, as Auth0 shows it.

@@ -167,15 +167,9 @@ struct CreateUser {
     phone_number: Option<String>,
     user_metadata: Option<Map<String, Value>>,
     app_metadata: Option<Map<String, Value>>,
-    /// Root attributes: kept by a connection in import mode, refused by one
-    /// whose profiles come from its custom database.
-    #[serde(flatten)]
-    root: RootAttributesJson,
-}
-
-/// The root attributes a signup may name, as Auth0 takes them.
-#[derive(Deserialize, ToSchema, Default)]
-pub(super) struct RootAttributesJson {
+    // The root attributes, as in the signup's `RootAttributesJson`: here, not
+    // flattened, for the document to keep `additionalProperties: false`
+    // (a flattened struct becomes an `allOf`, which drops it).
     #[schema(nullable = false, min_length = 1, max_length = 150)]
     given_name: Option<String>,
     #[schema(nullable = false, min_length = 1, max_length = 150)]
@@ -187,18 +181,6 @@ pub(super) struct RootAttributesJson {
     /// An absolute http(s) URL.
     #[schema(nullable = false, pattern = "^https?://")]
     picture: Option<String>,
-}
-
-impl From<RootAttributesJson> for RootAttributes {
-    fn from(json: RootAttributesJson) -> Self {
-        RootAttributes {
-            given_name: json.given_name,
-            family_name: json.family_name,
-            name: json.name,
-            nickname: json.nickname,
-            picture: json.picture,
-        }
-    }
 }
 
 /// Signs a user up through the connection's `create` script (in import
@@ -232,13 +214,20 @@ async fn create(
         user_metadata: body.user_metadata,
         app_metadata: body.app_metadata,
     };
+    let root = RootAttributes {
+        given_name: body.given_name,
+        family_name: body.family_name,
+        name: body.name,
+        nickname: body.nickname,
+        picture: body.picture,
+    };
     let created = state
         .authbox
         .signup(
             &caller.tenant_id,
             &body.connection,
             user,
-            &body.root.into(),
+            &root,
             &LoginContext::default(),
         )
         .await?;

@@ -31,7 +31,7 @@ pub struct ExportField {
     /// A path in the user as the Management API shows it: `email`,
     /// `user_metadata.country`, `identities[0].connection`.
     #[schema(
-        pattern = r"^[A-Za-z0-9_$-]+(\[[0-9]+\])*(\.[A-Za-z0-9_$-]+(\[[0-9]+\])*)*$",
+        pattern = r"^[A-Za-z0-9_$-]+(\[[0-9]{1,9}\])*(\.[A-Za-z0-9_$-]+(\[[0-9]{1,9}\])*)*$",
         max_length = 100
     )]
     pub name: String,
