@@ -1,9 +1,10 @@
-//! What a bulk import costs the logins running beside it: logins per second
+//! What bulk jobs cost the logins running beside them: logins per second
 //! (the `echo-user` fixture, 32 in flight, refreshes of 1,000 cached users)
 //! before, during and after a 100,000-user import job into the same
-//! connection, on the SQLite store and, with `AUTHBOX_TEST_POSTGRES_URL`,
-//! on PostgreSQL. Issue 16's target: logins at most 20 % slower during the
-//! import. Prints one line per measurement.
+//! connection, then during an export (CSV) of that connection's users, on
+//! the SQLite store and, with `AUTHBOX_TEST_POSTGRES_URL`, on PostgreSQL.
+//! Issue 16's target: logins at most 20 % slower during the import. Prints
+//! one line per measurement.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -11,8 +12,9 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use authbox::flows::{Authbox, ImportOptions, LoginContext};
-use authbox::store::JobStatus;
+use authbox::flows::{Authbox, ExportOptions, ImportOptions, LoginContext};
+use authbox::jobs::ExportFormat;
+use authbox::store::{Job, JobStatus};
 use authbox_tests::legacy::{Backend, LegacyDb};
 use common::echo_tenant;
 use serde_json::json;
@@ -108,9 +110,41 @@ async fn measure(label: &str, store_url: String, file: &[u8]) {
         .create_users_import(&tenant, &connection, file, ImportOptions::default())
         .await
         .unwrap();
+    let (during, job) = beside(&authbox, &tenant, job).await;
+    let took = started.elapsed().as_secs_f64();
+    let count = job.inserted;
+    assert_eq!(count as usize, imported(), "{job:?}");
+    println!(
+        "{label}: logins during the import: {during:.0}/s ({:+.1} %); {count} users imported in {took:.1} s ({:.0} users/s)",
+        (during / before - 1.0) * 100.0,
+        count as f64 / took
+    );
+    let after = logins_per_second(&authbox, &tenant, None).await;
+    println!("{label}: logins after the import: {after:.0}/s");
+
+    let started = Instant::now();
+    let options = ExportOptions {
+        connection_id: Some(connection),
+        format: ExportFormat::Csv,
+        limit: None,
+        fields: Vec::new(),
+    };
+    let job = authbox.create_users_export(&tenant, options).await.unwrap();
+    let (during, job) = beside(&authbox, &tenant, job).await;
+    assert_eq!(job.status, JobStatus::Completed, "{job:?}");
+    println!(
+        "{label}: logins during the export: {during:.0}/s ({:+.1} % of after the import); {} users exported in {:.1} s",
+        (during / after - 1.0) * 100.0,
+        job.done,
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// Logins per second while `job` runs, and the job as it ended.
+async fn beside(authbox: &Authbox, tenant: &str, job: Job) -> (f64, Job) {
     let running = Arc::new(AtomicBool::new(true));
     let watcher = {
-        let (authbox, tenant, running) = (authbox.clone(), tenant.clone(), running.clone());
+        let (authbox, tenant, running) = (authbox.clone(), tenant.to_string(), running.clone());
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -122,18 +156,8 @@ async fn measure(label: &str, store_url: String, file: &[u8]) {
             }
         })
     };
-    let during = logins_per_second(&authbox, &tenant, Some(running)).await;
-    let job = watcher.await.unwrap();
-    let took = started.elapsed().as_secs_f64();
-    let count = job.inserted;
-    assert_eq!(count as usize, imported(), "{job:?}");
-    println!(
-        "{label}: logins during the import: {during:.0}/s ({:+.1} %); {count} users imported in {took:.1} s ({:.0} users/s)",
-        (during / before - 1.0) * 100.0,
-        count as f64 / took
-    );
-    let after = logins_per_second(&authbox, &tenant, None).await;
-    println!("{label}: logins after the import: {after:.0}/s");
+    let during = logins_per_second(authbox, tenant, Some(running)).await;
+    (during, watcher.await.unwrap())
 }
 
 fn main() {
