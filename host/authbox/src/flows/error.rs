@@ -141,7 +141,7 @@ pub enum TicketRefusal {
     TooMany,
     /// Too many reset requests came from the caller's address (for this
     /// email, or for any).
-    #[error("too many password reset requests from this address: retry in a minute")]
+    #[error("too many password reset requests from this address: retry later")]
     Throttled,
 }
 

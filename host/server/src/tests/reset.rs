@@ -439,6 +439,8 @@ async fn reset_requests_are_limited_per_ip_and_email_and_per_ip_on_both_stores()
             let (s, app) = (&s, &app);
             async move { s.ask_reset(&app.client_id, &email).await }
         };
+        // The per-IP bucket gets one request back each second from the first.
+        let started = std::time::Instant::now();
         // One email from one IP: 10 at once (Auth0's burst), then refused
         // in Auth0's shape with Retry-After, known email or not.
         for email in [ADA, "nobody@new.example"] {
@@ -455,7 +457,6 @@ async fn reset_requests_are_limited_per_ip_and_email_and_per_ip_on_both_stores()
         }
         // Any email from that IP: 60 at once, one a second after that
         // (20 went above; the refusals counted nothing).
-        let started = std::time::Instant::now();
         let mut accepted = 20;
         loop {
             let response = status_of(format!("spray{accepted}@new.example")).await;
