@@ -435,7 +435,7 @@ async fn reset_requests_are_limited_per_ip_and_email_and_per_ip_on_both_stores()
     for s in servers_with("reset_limits", &ConnectionSettings::default()).await {
         let acme = s.authbox.tenant_by_name("acme").await.unwrap().id;
         let app = s.authbox.create_client(&acme, "web").await.unwrap().0;
-        let status_of = |email: String| {
+        let ask = |email: String| {
             let (s, app) = (&s, &app);
             async move { s.ask_reset(&app.client_id, &email).await }
         };
@@ -445,10 +445,10 @@ async fn reset_requests_are_limited_per_ip_and_email_and_per_ip_on_both_stores()
         // in Auth0's shape with Retry-After, known email or not.
         for email in [ADA, "nobody@new.example"] {
             for n in 0..10 {
-                let response = status_of(email.to_string()).await;
+                let response = ask(email.to_string()).await;
                 assert_eq!(response.status(), StatusCode::OK, "{email} #{n}");
             }
-            let refused = status_of(email.to_uppercase()).await;
+            let refused = ask(email.to_uppercase()).await;
             assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS, "{email}");
             assert!(refused.headers().contains_key("retry-after"));
             let error: Value = refused.json().await.unwrap();
@@ -459,7 +459,7 @@ async fn reset_requests_are_limited_per_ip_and_email_and_per_ip_on_both_stores()
         // (20 went above; the refusals counted nothing).
         let mut accepted = 20;
         loop {
-            let response = status_of(format!("spray{accepted}@new.example")).await;
+            let response = ask(format!("spray{accepted}@new.example")).await;
             if response.status() == StatusCode::TOO_MANY_REQUESTS {
                 break;
             }
@@ -479,9 +479,9 @@ async fn reset_requests_are_limited_per_ip_and_email_and_per_ip_on_both_stores()
             .update_suspicious_ip_throttling(&acme, trust)
             .await
             .unwrap();
-        let response = status_of("trusted@new.example".into()).await;
+        let response = ask("trusted@new.example".into()).await;
         assert_eq!(response.status(), StatusCode::OK);
-        let response = status_of(ADA.into()).await;
+        let response = ask(ADA.into()).await;
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         // Other tenants count on their own.
         let other = s.authbox.tenant_by_name("other").await.unwrap().id;
