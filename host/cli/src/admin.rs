@@ -13,7 +13,8 @@ use super::{EXIT_FAILURE, EXIT_OK};
 /// Where authbox keeps its state.
 #[derive(Args, Debug, Clone)]
 pub struct StoreArgs {
-    /// Directory of the embedded store (SQLite) and the compiled-script cache
+    /// Directory of the embedded store (SQLite: authbox.db, and the tenant
+    /// log in authbox.db-logs) and the compiled-script cache
     /// [default: authbox-data].
     #[arg(long, value_name = "DIR", env = "AUTHBOX_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,

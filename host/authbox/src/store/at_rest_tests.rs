@@ -104,8 +104,10 @@ async fn a_dump_of_the_store_shows_no_secret_and_the_store_reads_them_back() {
         let sealed = format!("enc:v1:{}:", key.id());
         assert!(values[0].contains(&sealed) && values[1].contains(&sealed));
         if let Some(path) = db.url.strip_prefix("sqlite:") {
-            // The database file and its log, while the store is open.
-            for file in [path.to_string(), format!("{path}-wal")] {
+            // The database files (the store's, the tenant log's) and their
+            // write-ahead logs, while the store is open.
+            let files = [path.to_string(), format!("{path}-logs")];
+            for file in files.iter().flat_map(|f| [f.clone(), format!("{f}-wal")]) {
                 let bytes = std::fs::read(&file).unwrap();
                 assert_no_secret_in(&String::from_utf8_lossy(&bytes), &file);
             }

@@ -1,5 +1,6 @@
-//! Tenant logs in the SQL store: events written in batches, read a page
-//! at a time with Auth0's query syntax, swept by age and count in small
+//! Tenant logs in the SQL store (a SQLite store keeps them in a file of
+//! their own, see [`SqlStore::logs`]): events written in batches, read a
+//! page at a time with Auth0's query syntax, swept by age and count in small
 //! batches (a sweep never holds the store long from the logins).
 
 use async_trait::async_trait;
@@ -15,6 +16,10 @@ use crate::search::Bound;
 
 /// Events deleted per statement of a sweep.
 const SWEEP_BATCH: i64 = 1000;
+
+/// Events copied per statement when an older SQLite store's log moves into
+/// its own file.
+const MOVE_BATCH: i64 = 1000;
 
 const COLUMNS: &str = "tenant_id, log_id, date, type, description, ip, user_agent, client_id, \
     client_name, user_id, user_name, connection, connection_id, details";
@@ -89,6 +94,8 @@ fn log_event(row: &AnyRow) -> StoreResult<LogEvent> {
 #[async_trait]
 impl LogStore for SqlStore {
     async fn insert_log_events(&self, events: &[LogEvent]) -> StoreResult<()> {
+        // An event already there is left as it is: a batch written again
+        // (the move of an older store's log, after a crash) is no error.
         // One statement and one bound value per batch: the events as a JSON
         // array of rows, which the database takes apart. (Binding a value
         // per column costs time quadratic in a statement's placeholders:
@@ -119,8 +126,11 @@ impl LogStore for SqlStore {
                 let values: Vec<String> = (0..COLUMN_COUNT)
                     .map(|i| format!("json_extract(e.value, '$[{i}]')"))
                     .collect();
+                // (`WHERE true`: SQLite reads an `ON` after a bare `FROM`
+                // as a join's.)
                 format!(
-                    "INSERT INTO log_events ({COLUMNS}) SELECT {} FROM json_each($1) AS e",
+                    "INSERT INTO log_events ({COLUMNS}) SELECT {} FROM json_each($1) AS e \
+                     WHERE true ON CONFLICT DO NOTHING",
                     values.join(", ")
                 )
             }
@@ -128,14 +138,14 @@ impl LogStore for SqlStore {
                 let values: Vec<String> = (0..COLUMN_COUNT).map(|i| format!("e ->> {i}")).collect();
                 format!(
                     "INSERT INTO log_events ({COLUMNS}) SELECT {} \
-                     FROM json_array_elements($1::json) AS e",
+                     FROM json_array_elements($1::json) AS e ON CONFLICT DO NOTHING",
                     values.join(", ")
                 )
             }
         };
         sqlx::query(sqlx::AssertSqlSafe(statement))
             .bind(Value::Array(rows).to_string())
-            .execute(&self.pool)
+            .execute(&self.logs)
             .await
             .map_err(database)?;
         Ok(())
@@ -188,7 +198,7 @@ impl LogStore for SqlStore {
             tenant_id,
             &binds,
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.logs)
         .await
         .map_err(database)?
         .iter()
@@ -203,7 +213,7 @@ impl LogStore for SqlStore {
             tenant_id,
             &binds[..counted_binds],
         )
-        .fetch_one(&self.pool)
+        .fetch_one(&self.logs)
         .await
         .map_err(database)?
         .try_get("total")
@@ -217,7 +227,7 @@ impl LogStore for SqlStore {
         )))
         .bind(tenant_id)
         .bind(log_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.logs)
         .await
         .map_err(database)?
         .ok_or_else(|| StoreError::NotFound(format!("log event `{log_id}`")))?;
@@ -239,7 +249,7 @@ impl LogStore for SqlStore {
                FROM logged WHERE logged.tenant_id IS NOT NULL) \
              SELECT tenant_id FROM logged WHERE tenant_id IS NOT NULL",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.logs)
         .await
         .map_err(database)?;
         let mut deleted = 0;
@@ -253,7 +263,7 @@ impl LogStore for SqlStore {
             )
             .bind(&tenant_id)
             .bind(keep.saturating_sub(1))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.logs)
             .await
             .map_err(database)?;
             if let Some(oldest_kept) = oldest_kept {
@@ -265,6 +275,52 @@ impl LogStore for SqlStore {
 }
 
 impl SqlStore {
+    /// Moves the events an older SQLite store kept in its own file (before
+    /// the log had a file of its own) into the log file, then drops their
+    /// table; answers how many. Run at each opening, so a move cut short
+    /// is finished at the next (events copied twice are kept once). A
+    /// store made by this version has the table from migration 8, empty.
+    pub(super) async fn move_log_into_its_file(&self) -> StoreResult<u64> {
+        let in_store: Option<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'log_events'",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?;
+        if in_store.is_none() {
+            return Ok(0);
+        }
+        let statement = format!(
+            "SELECT {COLUMNS} FROM log_events WHERE (tenant_id, log_id) > ($1, $2) \
+             ORDER BY tenant_id, log_id LIMIT {MOVE_BATCH}"
+        );
+        let mut after = (String::new(), String::new());
+        let mut moved = 0;
+        loop {
+            let events = sqlx::query(sqlx::AssertSqlSafe(statement.as_str()))
+                .bind(&after.0)
+                .bind(&after.1)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(database)?
+                .iter()
+                .map(log_event)
+                .collect::<StoreResult<Vec<_>>>()?;
+            let Some(last) = events.last() else { break };
+            after = (last.tenant_id.clone(), last.log_id.clone());
+            self.insert_log_events(&events).await?;
+            moved += events.len() as u64;
+        }
+        sqlx::raw_sql("DROP TABLE IF EXISTS log_events")
+            .execute(&self.pool)
+            .await
+            .map_err(database)?;
+        if moved > 0 {
+            tracing::info!(events = moved, "moved the tenant log into its own file");
+        }
+        Ok(moved)
+    }
+
     /// Deletes the tenant's events whose id is below `below`,
     /// [`SWEEP_BATCH`] per statement (on the primary key), giving the store
     /// back between statements.
@@ -279,7 +335,7 @@ impl SqlStore {
             let done = sqlx::query(sqlx::AssertSqlSafe(statement.as_str()))
                 .bind(tenant_id)
                 .bind(below)
-                .execute(&self.pool)
+                .execute(&self.logs)
                 .await
                 .map_err(database)?
                 .rows_affected();

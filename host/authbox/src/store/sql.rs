@@ -28,6 +28,9 @@ struct Migration {
     both: &'static str,
     sqlite: &'static str,
     postgres: &'static str,
+    /// Whether the users already cached get their search columns and terms
+    /// once it is applied.
+    backfills_search: bool,
 }
 
 impl Migration {
@@ -37,6 +40,7 @@ impl Migration {
             both,
             sqlite: "",
             postgres: "",
+            backfills_search: false,
         }
     }
 }
@@ -50,10 +54,11 @@ const MIGRATIONS: &[Migration] = &[
     Migration::both(5, include_str!("migrations/0005_attack_protection.sql")),
     Migration::both(6, include_str!("migrations/0006_secret_key.sql")),
     Migration {
-        version: USER_SEARCH,
+        version: 7,
         both: include_str!("migrations/0007_user_search.sql"),
         sqlite: include_str!("migrations/0007_user_search.sqlite.sql"),
         postgres: include_str!("migrations/0007_user_search.postgres.sql"),
+        backfills_search: true,
     },
     Migration::both(8, include_str!("migrations/0008_tenant_logs.sql")),
     Migration {
@@ -61,6 +66,7 @@ const MIGRATIONS: &[Migration] = &[
         both: include_str!("migrations/0009_terms_by_trigger.sql"),
         sqlite: include_str!("migrations/0009_terms_by_trigger.sqlite.sql"),
         postgres: include_str!("migrations/0009_terms_by_trigger.postgres.sql"),
+        backfills_search: false,
     },
     Migration::both(10, include_str!("migrations/0010_password_tickets.sql")),
     Migration::both(11, include_str!("migrations/0011_jobs.sql")),
@@ -69,14 +75,21 @@ const MIGRATIONS: &[Migration] = &[
         both: include_str!("migrations/0012_user_exports.sql"),
         sqlite: include_str!("migrations/0012_user_exports.sqlite.sql"),
         postgres: include_str!("migrations/0012_user_exports.postgres.sql"),
+        backfills_search: false,
     },
     Migration::both(13, include_str!("migrations/0013_rate_limits.sql")),
     Migration::both(14, include_str!("migrations/0014_job_started.sql")),
 ];
 
-/// The migration that adds user search, after which the users already
-/// cached get their search columns and terms.
-const USER_SEARCH: i64 = 7;
+/// The migrations of a SQLite store's log file (the tenant log, §10 of
+/// docs/behaviour.md): the table migration 8 made in the store, which a
+/// SQLite store moves out of its own file when it opens
+/// ([`SqlStore::move_log_into_its_file`]). PostgreSQL keeps the log in the
+/// store's database (it locks rows, not the database).
+const LOG_FILE_MIGRATIONS: &[Migration] = &[Migration::both(
+    1,
+    include_str!("migrations/0008_tenant_logs.sql"),
+)];
 
 /// Root attributes a connection with "sync root attributes" off keeps from
 /// the user's first login.
@@ -88,7 +101,7 @@ const FIRST_LOGIN_ATTRIBUTES: &[&str] =
 /// statement's task being polled again (its worker thread may be busy with a
 /// signature or a script): logins held to ~1,400/s with a third of the CPU
 /// idle. Several connections overlap that wait; their writes take turns on
-/// SQLite's lock (WAL, `busy_timeout`). See also [`LogRestarts`].
+/// SQLite's lock (WAL, `busy_timeout`). See also [`WalRestarts`].
 const SQLITE_CONNECTIONS: u32 = 4;
 
 /// How often a SQLite store tries to restart its write-ahead log.
@@ -100,9 +113,16 @@ pub(crate) struct SqlStore {
     pub(super) pool: AnyPool,
     /// Seals the connections' settings and the signing keys.
     pub(super) key: Arc<SecretKey>,
+    /// The tenant log's pool. A SQLite store keeps the log in a file of its
+    /// own beside the store's ([`log_file_url`]), so that writing it never
+    /// takes the users' write lock (SQLite has one writer per file): with
+    /// one file, logins waited in SQLite's busy handler while the log
+    /// writer held the lock. On PostgreSQL the store's pool.
+    pub(super) logs: AnyPool,
     sqlite: bool,
-    /// A SQLite store's log restarts, stopped with the last clone.
-    log_restarts: Option<Arc<LogRestarts>>,
+    /// A SQLite store's write-ahead log restarts, one per file, stopped
+    /// with the last clone.
+    wal_restarts: Arc<Vec<WalRestarts>>,
     /// SQLite only: the users' writes take turns with a bulk import's
     /// batches here, not in SQLite's busy handler, which sleeps in steps of
     /// 1 to 100 ms and, with every connection asleep, stalled logins far
@@ -121,10 +141,10 @@ pub(crate) struct SqlStore {
 /// handler (a millisecond or more at a time): 40 to 70 ms stalls. So the
 /// task tries often on its own connection, with no busy handler: a try that
 /// would wait gives up at once and the next one succeeds.
-struct LogRestarts(tokio::task::AbortHandle);
+struct WalRestarts(tokio::task::AbortHandle);
 
-impl LogRestarts {
-    async fn start(url: &str) -> Result<LogRestarts, sqlx::Error> {
+impl WalRestarts {
+    async fn start(url: &str) -> Result<WalRestarts, sqlx::Error> {
         let mut connection = AnyConnection::connect(url).await?;
         sqlx::raw_sql("PRAGMA busy_timeout = 0")
             .execute(&mut connection)
@@ -155,13 +175,50 @@ impl LogRestarts {
                 failing = tried.is_err();
             }
         });
-        Ok(LogRestarts(task.abort_handle()))
+        Ok(WalRestarts(task.abort_handle()))
     }
 }
 
-impl Drop for LogRestarts {
+impl Drop for WalRestarts {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+/// A pool of connections to the store at `url` (a SQLite file, or
+/// PostgreSQL).
+async fn open_pool(url: &str, sqlite: bool) -> Result<AnyPool, sqlx::Error> {
+    AnyPoolOptions::new()
+        .max_connections(if sqlite { SQLITE_CONNECTIONS } else { 16 })
+        // A ping before every statement would double the round trips.
+        .test_before_acquire(false)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if sqlite {
+                    // WAL: readers never wait for the writer; a busy
+                    // writer is waited for, not an error.
+                    sqlx::raw_sql(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+                         PRAGMA journal_size_limit = 67108864;",
+                    )
+                    .execute(conn)
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
+}
+
+/// The URL of a SQLite store's log file: the store's file name followed by
+/// `-logs` (as SQLite's own `-wal` and `-shm` files are named), with the
+/// same options.
+pub(super) fn log_file_url(store_url: &str) -> String {
+    match store_url.split_once('?') {
+        Some((file, options)) => format!("{file}-logs?{options}"),
+        None => format!("{store_url}-logs"),
     }
 }
 
@@ -195,15 +252,19 @@ fn json_object(text: &str) -> StoreResult<Map<String, Value>> {
     serde_json::from_str(text).map_err(|e| StoreError::Database(format!("stored JSON: {e}")))
 }
 
-/// Applies the migrations not applied yet, in `tx`.
-async fn migrate(tx: &mut Transaction<'_, Any>, sqlite: bool) -> Result<(), sqlx::Error> {
+/// Applies those of `migrations` not applied yet, in `tx`.
+async fn migrate(
+    tx: &mut Transaction<'_, Any>,
+    sqlite: bool,
+    migrations: &[Migration],
+) -> Result<(), sqlx::Error> {
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS authbox_migrations \
          (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
     )
     .execute(&mut **tx)
     .await?;
-    for migration in MIGRATIONS {
+    for migration in migrations {
         let version = &migration.version;
         let applied = sqlx::query("SELECT version FROM authbox_migrations WHERE version = $1")
             .bind(*version)
@@ -220,7 +281,7 @@ async fn migrate(tx: &mut Transaction<'_, Any>, sqlite: bool) -> Result<(), sqlx
                     .execute(&mut **tx)
                     .await?;
             }
-            if *version == USER_SEARCH {
+            if migration.backfills_search {
                 search::backfill(tx).await?;
             }
             sqlx::query("INSERT INTO authbox_migrations (version, applied_at) VALUES ($1, $2)")
@@ -260,42 +321,35 @@ impl SqlStore {
         } else {
             url.to_string()
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(if sqlite { SQLITE_CONNECTIONS } else { 16 })
-            // A ping before every statement would double the round trips.
-            .test_before_acquire(false)
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if sqlite {
-                        // WAL: readers never wait for the writer; a busy
-                        // writer is waited for, not an error.
-                        sqlx::raw_sql(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
-                             PRAGMA journal_size_limit = 67108864;",
-                        )
-                        .execute(conn)
-                        .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect(&url)
-            .await
-            .map_err(failed)?;
-        let log_restarts = match sqlite {
-            true => Some(Arc::new(LogRestarts::start(&url).await.map_err(failed)?)),
-            false => None,
+        let pool = open_pool(&url, sqlite).await.map_err(failed)?;
+        let mut wal_restarts = Vec::new();
+        let logs = match sqlite {
+            true => {
+                let log_url = log_file_url(&url);
+                let logs = open_pool(&log_url, true).await.map_err(failed)?;
+                let mut tx = logs.begin_with("BEGIN IMMEDIATE").await.map_err(failed)?;
+                migrate(&mut tx, true, LOG_FILE_MIGRATIONS)
+                    .await
+                    .map_err(failed)?;
+                tx.commit().await.map_err(failed)?;
+                wal_restarts.push(WalRestarts::start(&url).await.map_err(failed)?);
+                wal_restarts.push(WalRestarts::start(&log_url).await.map_err(failed)?);
+                logs
+            }
+            false => pool.clone(),
         };
         let store = SqlStore {
             pool,
+            logs,
             key: Arc::new(key),
             sqlite,
-            log_restarts,
+            wal_restarts: Arc::new(wal_restarts),
             import_gate: sqlite.then(Arc::default),
         };
         let mut tx = store.begin_alone().await.map_err(failed)?;
-        migrate(&mut tx, store.sqlite).await.map_err(failed)?;
+        migrate(&mut tx, store.sqlite, MIGRATIONS)
+            .await
+            .map_err(failed)?;
         if let Err(e) = check_and_seal(&mut tx, &store.key).await {
             // Nothing the transaction did stays, migrations included.
             drop(tx);
@@ -303,6 +357,13 @@ impl SqlStore {
             return Err(e);
         }
         tx.commit().await.map_err(failed)?;
+        if sqlite && let Err(e) = store.move_log_into_its_file().await {
+            store.close().await;
+            return Err(StoreError::Open {
+                url: shown,
+                reason: format!("moving the tenant log into its own file: {e}"),
+            });
+        }
         Ok(store)
     }
 
@@ -407,12 +468,13 @@ impl SqlStore {
         self.pool.is_closed()
     }
 
-    /// Closes the pool.
+    /// Closes the pools.
     pub(crate) async fn close(&self) {
-        if let Some(restarts) = &self.log_restarts {
+        for restarts in self.wal_restarts.iter() {
             restarts.0.abort();
         }
         self.pool.close().await;
+        self.logs.close().await;
     }
 }
 

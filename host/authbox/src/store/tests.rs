@@ -700,6 +700,93 @@ async fn the_retention_sweep_keeps_each_tenant_s_newest_events_within_the_age() 
     }
 }
 
+/// Every event of a tenant, oldest first, and how many there are.
+async fn all_log_events(store: &SqlStore, tenant_id: &str) -> (Vec<String>, u64) {
+    use crate::logs::{LogPage, LogSearch};
+    let search = LogSearch {
+        query: None,
+        user_id: None,
+        page: LogPage::Checkpoint {
+            from: None,
+            take: 100,
+        },
+        include_totals: true,
+    };
+    let (events, total) = store.log_events(tenant_id, &search).await.unwrap();
+    let ids = events.into_iter().map(|e| e.log_id).collect();
+    (ids, total.unwrap())
+}
+
+#[tokio::test]
+async fn an_older_sqlite_store_s_log_moves_into_its_own_file_once() {
+    let db = LegacyDb::empty(Backend::Sqlite, "log_move").await.unwrap();
+    let key = SecretKey::generate();
+    let store = SqlStore::open(&db.url, key.clone()).await.unwrap();
+    let tables = "SELECT COUNT(*) FROM sqlite_master WHERE name = 'log_events'";
+    assert_eq!(db.count(tables).await, 0, "the store's file has no log");
+    store.close().await;
+
+    // The store as an older version left it: the log in the store's file,
+    // 2,500 events of one tenant and 3 of another; and one of them already
+    // in the log file, as a move cut short would have left it.
+    db.run_sql(include_str!("migrations/0008_tenant_logs.sql"))
+        .await;
+    let older_events = "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2503) \
+         INSERT INTO log_events (tenant_id, log_id, date, type, description, details) \
+         SELECT CASE WHEN i <= 2500 THEN 'busy' ELSE 'quiet' END, printf('%020d', i), \
+         '2026-12-05T00:00:00.000Z', 's', 'Success Login', '{}' FROM n";
+    db.run_sql(older_events).await;
+    authbox_tests::legacy::execute(
+        &super::sql::log_file_url(&db.url),
+        "INSERT INTO log_events (tenant_id, log_id, date, type, description, details) \
+         VALUES ('busy', printf('%020d', 7), '2026-12-05T00:00:00.000Z', 's', 'Success Login', '{}')",
+    )
+    .await;
+
+    let store = SqlStore::open(&db.url, key.clone()).await.unwrap();
+    assert_eq!(db.count(tables).await, 0, "the store's copy is dropped");
+    let (busy, total) = all_log_events(&store, "busy").await;
+    assert_eq!(total, 2500, "each event once");
+    assert_eq!(busy[0], format!("{:020}", 1));
+    assert_eq!(all_log_events(&store, "quiet").await.1, 3);
+    store.close().await;
+
+    // Opened again: nothing more to move, nothing lost.
+    let store = SqlStore::open(&db.url, key).await.unwrap();
+    assert_eq!(all_log_events(&store, "busy").await.1, 2500);
+    store.close().await;
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn the_users_writes_never_wait_for_the_log_s_writer_on_sqlite() {
+    let db = LegacyDb::empty(Backend::Sqlite, "log_lock").await.unwrap();
+    let store = SqlStore::open(&db.url, SecretKey::generate())
+        .await
+        .unwrap();
+    let (tenant, connection) = tenant_with_connection(&store, "acme", "legacy").await;
+    // The log writer's lock, held: with the log in the store's file, the
+    // login below would wait SQLite's busy timeout out and fail.
+    let mut log_writer = store.logs.acquire().await.unwrap();
+    sqlx::raw_sql("BEGIN IMMEDIATE")
+        .execute(&mut *log_writer)
+        .await
+        .unwrap();
+    let ada = profile(json!({"user_id": "ada", "email": "ada@example.com"}));
+    let user = store
+        .record_login(login_of(&tenant.id, &connection.id, &ada))
+        .await
+        .unwrap();
+    assert_eq!(user.logins_count, 1);
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut *log_writer)
+        .await
+        .unwrap();
+    drop(log_writer);
+    store.close().await;
+    db.drop().await;
+}
+
 #[tokio::test]
 async fn password_tickets_are_claimed_once_and_capped_per_tenant_and_user() {
     for (store, db) in stores("password_tickets").await {
