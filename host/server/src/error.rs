@@ -144,6 +144,9 @@ impl From<FlowError> for ApiError {
                 ApiError::new(StatusCode::BAD_REQUEST, "operation_not_supported", message)
             }
             FlowError::NoScript(_) => ApiError::new(StatusCode::BAD_REQUEST, "no_script", message),
+            FlowError::PastResults => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_paging", message)
+            }
             FlowError::NoDefaultConnection => {
                 ApiError::new(StatusCode::BAD_REQUEST, "no_default_connection", message)
             }

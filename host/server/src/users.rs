@@ -277,14 +277,17 @@ struct ListQuery {
     /// `email:"ada@example.com"`, `name:ada*`, `logins_count:[2 TO *]`,
     /// `app_metadata.plan:gold AND NOT blocked:true`; none lists every user.
     q: Option<String>,
-    /// The page, from 0.
+    /// The page, from 0. As in Auth0, only the first 1,000 users found can
+    /// be paged through: a page that starts past them is 400 `invalid_paging`
+    /// (export the users with a job instead).
     #[serde(default)]
     page: u32,
     /// Users per page, 1 to 100 (50).
     #[serde(default = "default_per_page")]
     #[param(default = 50, minimum = 1, maximum = 100)]
     per_page: u32,
-    /// Answer `{start, limit, length, total, users}` instead of an array.
+    /// Answer `{start, limit, length, total, users}` instead of an array;
+    /// `total` counts the users found up to 1,000, as Auth0.
     #[serde(default)]
     include_totals: bool,
     /// `field:1` (ascending) or `field:-1` (descending), e.g. `created_at:-1`.
@@ -400,8 +403,7 @@ async fn list(
         return Ok(Json(Value::Array(users)));
     };
     Ok(Json(serde_json::json!({
-        // A huge page is an empty one, not an overflow.
-        "start": u64::from(search.page) * u64::from(search.per_page),
+        "start": search.start(),
         "limit": search.per_page,
         "length": users.len(),
         "total": total,

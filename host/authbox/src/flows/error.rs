@@ -113,6 +113,14 @@ pub enum FlowError {
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
+    /// A page of a search starts past the results that can be paged
+    /// through ([`MAX_RESULTS`](crate::search::MAX_RESULTS)).
+    #[error(
+        "You can only page through the first {} records: narrow the search (q), or export \
+         the users (POST /api/v2/jobs/users-exports)",
+        crate::search::MAX_RESULTS
+    )]
+    PastResults,
     /// A password-reset ticket cannot be used.
     #[error(transparent)]
     Ticket(#[from] TicketRefusal),

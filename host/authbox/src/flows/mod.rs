@@ -427,12 +427,17 @@ impl Authbox {
     }
 
     /// A page of the tenant's cached users that `search` finds, and (if
-    /// it asks) how many it finds in all.
+    /// it asks) how many it finds, up to
+    /// [`MAX_RESULTS`](crate::search::MAX_RESULTS). A page that starts
+    /// past those is [`FlowError::PastResults`].
     pub async fn search_users(
         &self,
         tenant_id: &str,
         search: &crate::search::UserSearch,
     ) -> Result<(Vec<CachedUser>, Option<u64>), FlowError> {
+        if search.start() >= u64::from(crate::search::MAX_RESULTS) {
+            return Err(FlowError::PastResults);
+        }
         Ok(self.store().search_users(tenant_id, search).await?)
     }
 

@@ -23,6 +23,13 @@ pub(crate) use query::{date_range, text_match};
 #[error("{0}")]
 pub struct SearchError(pub String);
 
+/// How many of the users a search finds can be paged through, and
+/// counted in its total (as Auth0: beyond, narrow the search, or export
+/// the users with a job). It bounds what one search makes the store read
+/// and sort: a page deep in a sorted search of 100,000 users would sort
+/// them all for each request.
+pub const MAX_RESULTS: u32 = 1000;
+
 /// A search of a tenant's cached users: which, in what order, which page.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserSearch {
@@ -34,8 +41,23 @@ pub struct UserSearch {
     pub page: u32,
     /// Users per page.
     pub per_page: u32,
-    /// Whether to count every user found, beyond the page.
+    /// Whether to count the users found, beyond the page (up to
+    /// [`MAX_RESULTS`]).
     pub include_totals: bool,
+}
+
+impl UserSearch {
+    /// The index of the page's first result.
+    pub fn start(&self) -> u64 {
+        u64::from(self.page) * u64::from(self.per_page)
+    }
+
+    /// How many results the page may have: `per_page`, less where the page
+    /// reaches past [`MAX_RESULTS`]; 0 for a page that starts there.
+    pub fn page_length(&self) -> u32 {
+        let left = u64::from(MAX_RESULTS).saturating_sub(self.start());
+        self.per_page.min(u32::try_from(left).unwrap_or(u32::MAX))
+    }
 }
 
 /// An order of the results: a field, ascending or descending (`user_id`

@@ -19,6 +19,7 @@ mod sealed;
 mod search;
 mod secret_key;
 mod sql;
+mod sqlite_upkeep;
 #[cfg(test)]
 mod tests;
 mod tickets;

@@ -10,8 +10,8 @@ use sqlx::any::AnyArguments;
 use sqlx::{Any, AnyConnection, Row};
 
 use crate::search::{
-    DateField, FlagField, Query, SortField, Term, TextField, TextMatch, UserSearch, ValueMatch,
-    metadata_terms, object_terms,
+    DateField, FlagField, MAX_RESULTS, Query, SortField, Term, TextField, TextMatch, UserSearch,
+    ValueMatch, metadata_terms, object_terms,
 };
 
 /// The searchable forms of a profile's root attributes: the fields Auth0
@@ -360,19 +360,21 @@ impl SearchStatements {
                 let mut terms = Condition::new(postgres);
                 let matching = terms.terms_matching(field, matcher);
                 let total = format!(
-                    "SELECT COUNT(DISTINCT user_id) AS total FROM user_terms WHERE {matching}"
+                    "SELECT COUNT(*) AS total FROM (SELECT DISTINCT user_id FROM user_terms \
+                     WHERE {matching} LIMIT {MAX_RESULTS}) AS found"
                 );
                 (total, terms.binds)
             }
             _ => (
-                format!("SELECT COUNT(*) AS total FROM users WHERE {filter}"),
+                format!(
+                    "SELECT COUNT(*) AS total FROM (SELECT 1 FROM users WHERE {filter} \
+                     LIMIT {MAX_RESULTS}) AS found"
+                ),
                 condition.binds.clone(),
             ),
         };
-        let limit = condition.bind(Bind::Int(i64::from(search.per_page)));
-        let offset = condition.bind(Bind::Int(
-            i64::from(search.page).saturating_mul(i64::from(search.per_page)),
-        ));
+        let limit = condition.bind(Bind::Int(i64::from(search.page_length())));
+        let offset = condition.bind(Bind::Int(i64::try_from(search.start()).unwrap_or(i64::MAX)));
         SearchStatements {
             page: format!(
                 "SELECT {columns} FROM users WHERE {filter} ORDER BY {order} \

@@ -2,18 +2,18 @@
 //! statements (`$n` placeholders, text ids, timestamps and JSON) serves both.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{Any, AnyConnection, AnyPool, Connection as _, Row, Transaction};
+use sqlx::{Any, AnyPool, Row, Transaction};
 
 use super::records::{CachedUser, Connection, ConnectionSettings, ScriptVersion, Tenant};
 use super::rekey::check_and_seal;
 use super::sealed::{Place, seal, unseal};
 use super::search::{self, Bind, BindKeys, RootKeys, SearchStatements, bind_values, terms_column};
 use super::secret_key::SecretKey;
+use super::sqlite_upkeep::SqliteUpkeep;
 use super::{
     LoginRecord, MigrationReason, MigrationRecord, Store, StoreError, StoreResult,
     StoredCredentials, UserChanges,
@@ -101,11 +101,8 @@ const FIRST_LOGIN_ATTRIBUTES: &[&str] =
 /// statement's task being polled again (its worker thread may be busy with a
 /// signature or a script): logins held to ~1,400/s with a third of the CPU
 /// idle. Several connections overlap that wait; their writes take turns on
-/// SQLite's lock (WAL, `busy_timeout`). See also [`WalRestarts`].
+/// SQLite's lock (WAL, `busy_timeout`). See also [`SqliteUpkeep`].
 const SQLITE_CONNECTIONS: u32 = 4;
-
-/// How often a SQLite store tries to restart its write-ahead log.
-const SQLITE_LOG_RESTART_EVERY: Duration = Duration::from_millis(100);
 
 /// The store on a SQLite file or a PostgreSQL database.
 #[derive(Clone)]
@@ -120,9 +117,8 @@ pub(crate) struct SqlStore {
     /// writer held the lock. On PostgreSQL the store's pool.
     pub(super) logs: AnyPool,
     sqlite: bool,
-    /// A SQLite store's write-ahead log restarts, one per file, stopped
-    /// with the last clone.
-    wal_restarts: Arc<Vec<WalRestarts>>,
+    /// A SQLite store's upkeep, one per file, stopped with the last clone.
+    upkeep: Arc<Vec<SqliteUpkeep>>,
     /// SQLite only: the users' writes take turns with a bulk import's
     /// batches here, not in SQLite's busy handler, which sleeps in steps of
     /// 1 to 100 ms and, with every connection asleep, stalled logins far
@@ -130,59 +126,6 @@ pub(crate) struct SqlStore {
     /// of the store's time). A user write holds a shared turn; a batch the
     /// whole gate; the gate is fair, so neither starves.
     import_gate: Option<Arc<tokio::sync::RwLock<()>>>,
-}
-
-/// The task that keeps a SQLite store's write-ahead log short. With several
-/// connections writing, SQLite's own checkpoints copy the log into the
-/// database but never find the moment no statement reads it, when the log
-/// can start again from its beginning: it grew by 2 GB in minutes of logins.
-/// A RESTART checkpoint does start it again, but waits for that moment
-/// holding the write lock, and the writers behind it sleep in SQLite's busy
-/// handler (a millisecond or more at a time): 40 to 70 ms stalls. So the
-/// task tries often on its own connection, with no busy handler: a try that
-/// would wait gives up at once and the next one succeeds.
-struct WalRestarts(tokio::task::AbortHandle);
-
-impl WalRestarts {
-    async fn start(url: &str) -> Result<WalRestarts, sqlx::Error> {
-        let mut connection = AnyConnection::connect(url).await?;
-        sqlx::raw_sql("PRAGMA busy_timeout = 0")
-            .execute(&mut connection)
-            .await?;
-        let task = tokio::spawn(async move {
-            let mut every = tokio::time::interval(SQLITE_LOG_RESTART_EVERY);
-            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut failing = false;
-            loop {
-                every.tick().await;
-                // PASSIVE copies the log into the database beside the
-                // writers, so that RESTART, which holds the write lock while
-                // it copies, has only the last few pages left to copy. A
-                // try that gave up answers a row saying so, not an error.
-                let tried = sqlx::raw_sql(
-                    "PRAGMA wal_checkpoint(PASSIVE); PRAGMA wal_checkpoint(RESTART);",
-                )
-                .execute(&mut connection)
-                .await;
-                // Said once when it starts failing, not ten times a second.
-                match (&tried, failing) {
-                    (Err(e), false) => {
-                        tracing::warn!(error = %e, "checkpoints of the SQLite store are failing")
-                    }
-                    (Ok(_), true) => tracing::info!("checkpoints of the SQLite store work again"),
-                    _ => {}
-                }
-                failing = tried.is_err();
-            }
-        });
-        Ok(WalRestarts(task.abort_handle()))
-    }
-}
-
-impl Drop for WalRestarts {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 /// A pool of connections to the store at `url` (a SQLite file, or
@@ -322,7 +265,7 @@ impl SqlStore {
             url.to_string()
         };
         let pool = open_pool(&url, sqlite).await.map_err(failed)?;
-        let mut wal_restarts = Vec::new();
+        let mut upkeep = Vec::new();
         let logs = match sqlite {
             true => {
                 let log_url = log_file_url(&url);
@@ -332,8 +275,8 @@ impl SqlStore {
                     .await
                     .map_err(failed)?;
                 tx.commit().await.map_err(failed)?;
-                wal_restarts.push(WalRestarts::start(&url).await.map_err(failed)?);
-                wal_restarts.push(WalRestarts::start(&log_url).await.map_err(failed)?);
+                upkeep.push(SqliteUpkeep::start(&url).await.map_err(failed)?);
+                upkeep.push(SqliteUpkeep::start(&log_url).await.map_err(failed)?);
                 logs
             }
             false => pool.clone(),
@@ -343,7 +286,7 @@ impl SqlStore {
             logs,
             key: Arc::new(key),
             sqlite,
-            wal_restarts: Arc::new(wal_restarts),
+            upkeep: Arc::new(upkeep),
             import_gate: sqlite.then(Arc::default),
         };
         let mut tx = store.begin_alone().await.map_err(failed)?;
@@ -470,8 +413,8 @@ impl SqlStore {
 
     /// Closes the pools.
     pub(crate) async fn close(&self) {
-        for restarts in self.wal_restarts.iter() {
-            restarts.0.abort();
+        for upkeep in self.upkeep.iter() {
+            upkeep.stop();
         }
         self.pool.close().await;
         self.logs.close().await;

@@ -468,6 +468,72 @@ async fn a_sqlite_stores_log_starts_again_after_concurrent_writes() {
 }
 
 #[tokio::test]
+async fn a_search_counts_and_pages_through_its_first_thousand_users_only() {
+    use crate::search::{MAX_RESULTS, UserSearch, parse};
+    for (store, db) in stores("search_window").await {
+        let (tenant, connection) = tenant_with_connection(&store, "acme", "legacy").await;
+        let found = MAX_RESULTS as usize + 5;
+        for i in 0..found {
+            let user = profile(json!({
+                "user_id": format!("u{i:05}"),
+                "email": format!("u{i:05}@example.com"),
+                "app_metadata": {"plan": "gold"},
+            }));
+            store
+                .record_login(login_of(&tenant.id, &connection.id, &user))
+                .await
+                .unwrap();
+        }
+        for q in [None, Some("app_metadata.plan:gold"), Some("logins_count:1")] {
+            let search = |page, per_page| UserSearch {
+                query: q.map(|q| parse(q).unwrap()),
+                sort: Some("logins_count:-1".parse().unwrap()),
+                page,
+                per_page,
+                include_totals: true,
+            };
+            let (users, total) = store
+                .search_users(&tenant.id, &search(0, 10))
+                .await
+                .unwrap();
+            assert_eq!(
+                total,
+                Some(u64::from(MAX_RESULTS)),
+                "{q:?}: counted up to the bound"
+            );
+            assert_eq!(users.len(), 10);
+            // The last page before the bound is cut where the bound is:
+            // results 990 to 999, not 990 to 1019.
+            let ids = |users: Vec<CachedUser>| -> Vec<String> {
+                users.into_iter().map(|u| u.user_id).collect()
+            };
+            let (cut, _) = store
+                .search_users(&tenant.id, &search(33, 30))
+                .await
+                .unwrap();
+            let (last, _) = store
+                .search_users(&tenant.id, &search(99, 10))
+                .await
+                .unwrap();
+            assert_eq!(cut.len(), 10, "{q:?}");
+            assert_eq!(ids(cut), ids(last), "{q:?}");
+        }
+        // Fewer users than the bound are counted exactly.
+        let few = UserSearch {
+            query: Some(parse("email:u0000*").unwrap()),
+            sort: None,
+            page: 0,
+            per_page: 5,
+            include_totals: true,
+        };
+        let (_, total) = store.search_users(&tenant.id, &few).await.unwrap();
+        assert_eq!(total, Some(10));
+        store.close().await;
+        db.drop().await;
+    }
+}
+
+#[tokio::test]
 async fn an_in_memory_sqlite_store_is_refused() {
     for url in ["sqlite::memory:", "sqlite:file:store?mode=memory"] {
         match SqlStore::open(url, SecretKey::generate()).await {

@@ -355,6 +355,24 @@ async fn searches_are_sorted_paged_and_trimmed_as_auth0_does_on_both_stores() {
             )
             .await;
         assert_eq!((&empty["length"], &empty["total"]), (&json!(0), &json!(1)));
+        // As Auth0: the first 1,000 results only; a page that starts there
+        // is refused, one that ends past it is cut (here, by the users).
+        for params in [
+            "page=20",
+            "page=10&per_page=100",
+            "page=4294967295&per_page=100",
+        ] {
+            let (status, error) = s.get(&format!("/api/v2/users?{params}"), &s.key).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{params}: {error}");
+            assert_eq!(error["errorCode"], json!("invalid_paging"), "{error}");
+            assert!(
+                error["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("first 1000 records")
+            );
+        }
+        assert_eq!(s.emails("page=19&per_page=50").await.len(), 0);
 
         let (_, trimmed) = s
             .get("/api/v2/users?fields=user_id,email&per_page=1", &s.key)

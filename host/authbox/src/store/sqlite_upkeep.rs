@@ -1,0 +1,114 @@
+//! The task that keeps a SQLite file of the store in shape: its write-ahead
+//! log short, and its query planner's statistics current.
+
+use std::time::{Duration, Instant};
+
+use sqlx::{AnyConnection, Connection as _};
+
+/// How often the task tries to restart the write-ahead log.
+const LOG_RESTART_EVERY: Duration = Duration::from_millis(100);
+
+/// How often the task asks SQLite whether the planner's statistics are
+/// stale (a check of each table's size, nothing more when they are not).
+const STATISTICS_EVERY: Duration = Duration::from_secs(60);
+
+/// One SQLite file's upkeep, on a connection of its own with no busy
+/// handler, so that a try that would wait for the writers gives up at once
+/// and is tried again at the next tick.
+///
+/// **Log restarts.** With several connections writing, SQLite's own
+/// checkpoints copy the write-ahead log into the database but never find
+/// the moment no statement reads it, when the log can start again from its
+/// beginning: it grew by 2 GB in minutes of logins. A RESTART checkpoint
+/// does start it again, but waits for that moment holding the write lock,
+/// and the writers behind it sleep in SQLite's busy handler (a millisecond
+/// or more at a time): 40 to 70 ms stalls. So the task tries often.
+///
+/// **Statistics.** Without them (`sqlite_stat1`), SQLite's planner takes
+/// any index that starts with the tenant for a search of a tenant's users,
+/// and reads every user through it, a lookup each: a search sorted by
+/// `logins_count` over 100,000 users took 290 ms instead of 61. `PRAGMA
+/// optimize` analyzes a table when it was never analyzed or its size
+/// changed tenfold (with a sampling limit, so it takes milliseconds), once
+/// when the store opens and then every [`STATISTICS_EVERY`].
+pub(super) struct SqliteUpkeep(tokio::task::AbortHandle);
+
+impl SqliteUpkeep {
+    /// Starts the upkeep of the file at `url`.
+    pub(super) async fn start(url: &str) -> Result<SqliteUpkeep, sqlx::Error> {
+        let mut connection = AnyConnection::connect(url).await?;
+        sqlx::raw_sql("PRAGMA busy_timeout = 0")
+            .execute(&mut connection)
+            .await?;
+        let task = tokio::spawn(async move {
+            let mut every = tokio::time::interval(LOG_RESTART_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut restarts = Failures::new("checkpoints");
+            let mut statistics = Failures::new("planner statistics updates");
+            let mut statistics_due = Instant::now();
+            loop {
+                every.tick().await;
+                // PASSIVE copies the log into the database beside the
+                // writers, so that RESTART, which holds the write lock while
+                // it copies, has only the last few pages left to copy. A
+                // try that gave up answers a row saying so, not an error.
+                let tried = sqlx::raw_sql(
+                    "PRAGMA wal_checkpoint(PASSIVE); PRAGMA wal_checkpoint(RESTART);",
+                )
+                .execute(&mut connection)
+                .await;
+                restarts.note(tried.err());
+                if Instant::now() >= statistics_due {
+                    // 0x10002: check every table, not only those this
+                    // connection has read (it reads none).
+                    let tried = sqlx::raw_sql("PRAGMA optimize = 0x10002")
+                        .execute(&mut connection)
+                        .await;
+                    if tried.is_ok() {
+                        statistics_due = Instant::now() + STATISTICS_EVERY;
+                    }
+                    statistics.note(tried.err());
+                }
+            }
+        });
+        Ok(SqliteUpkeep(task.abort_handle()))
+    }
+
+    /// Stops the task.
+    pub(super) fn stop(&self) {
+        self.0.abort();
+    }
+}
+
+impl Drop for SqliteUpkeep {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Whether one kind of upkeep is failing: said once when it starts failing
+/// and once when it works again, not at every tick.
+struct Failures {
+    what: &'static str,
+    failing: bool,
+}
+
+impl Failures {
+    fn new(what: &'static str) -> Failures {
+        Failures {
+            what,
+            failing: false,
+        }
+    }
+
+    fn note(&mut self, error: Option<sqlx::Error>) {
+        match (&error, self.failing) {
+            (Some(e), false) => {
+                tracing::warn!(error = %e, "{} of the SQLite store are failing", self.what)
+            }
+            (None, true) => tracing::info!("{} of the SQLite store work again", self.what),
+            _ => {}
+        }
+        self.failing = error.is_some();
+    }
+}
