@@ -1,16 +1,12 @@
 //! The task that keeps a SQLite file of the store in shape: its write-ahead
-//! log short, and its query planner's statistics current.
+//! log short.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sqlx::{AnyConnection, Connection as _};
 
 /// How often the task tries to restart the write-ahead log.
 const LOG_RESTART_EVERY: Duration = Duration::from_millis(100);
-
-/// How often the task asks SQLite whether the planner's statistics are
-/// stale (a check of each table's size, nothing more when they are not).
-const STATISTICS_EVERY: Duration = Duration::from_secs(60);
 
 /// One SQLite file's upkeep, on a connection of its own with no busy
 /// handler, so that a try that would wait for the writers gives up at once
@@ -24,13 +20,10 @@ const STATISTICS_EVERY: Duration = Duration::from_secs(60);
 /// and the writers behind it sleep in SQLite's busy handler (a millisecond
 /// or more at a time): 40 to 70 ms stalls. So the task tries often.
 ///
-/// **Statistics.** Without them (`sqlite_stat1`), SQLite's planner takes
-/// any index that starts with the tenant for a search of a tenant's users,
-/// and reads every user through it, a lookup each: a search sorted by
-/// `logins_count` over 100,000 users took 290 ms instead of 61. `PRAGMA
-/// optimize` analyzes a table when it was never analyzed or its size
-/// changed tenfold (with a sampling limit, so it takes milliseconds), once
-/// when the store opens and then every [`STATISTICS_EVERY`].
+/// Tried and not kept: planner statistics (`PRAGMA optimize` at opening and
+/// each minute). On the search bench they sped some searches up (a
+/// connection and a date range, 140 to 0.8 ms) and slowed others down
+/// tenfold (a name prefix, 2 to 58 ms); BENCHMARKS.md has the numbers.
 pub(super) struct SqliteUpkeep(tokio::task::AbortHandle);
 
 impl SqliteUpkeep {
@@ -44,8 +37,6 @@ impl SqliteUpkeep {
             let mut every = tokio::time::interval(LOG_RESTART_EVERY);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let mut restarts = Failures::new("checkpoints");
-            let mut statistics = Failures::new("planner statistics updates");
-            let mut statistics_due = Instant::now();
             loop {
                 every.tick().await;
                 // PASSIVE copies the log into the database beside the
@@ -58,17 +49,6 @@ impl SqliteUpkeep {
                 .execute(&mut connection)
                 .await;
                 restarts.note(tried.err());
-                if Instant::now() >= statistics_due {
-                    // 0x10002: check every table, not only those this
-                    // connection has read (it reads none).
-                    let tried = sqlx::raw_sql("PRAGMA optimize = 0x10002")
-                        .execute(&mut connection)
-                        .await;
-                    if tried.is_ok() {
-                        statistics_due = Instant::now() + STATISTICS_EVERY;
-                    }
-                    statistics.note(tried.err());
-                }
             }
         });
         Ok(SqliteUpkeep(task.abort_handle()))
