@@ -53,6 +53,18 @@ fn login_of<'a>(
     }
 }
 
+/// The first page of what `q` finds (every user without it), with the
+/// total.
+fn counted_first_page(q: Option<&str>) -> crate::search::UserSearch {
+    crate::search::UserSearch {
+        query: q.map(|q| crate::search::parse(q).unwrap()),
+        sort: None,
+        page: 0,
+        per_page: 5,
+        include_totals: true,
+    }
+}
+
 fn profile(value: Value) -> crate::runtime::profile::NormalizedProfile {
     let Value::Object(map) = value else { panic!() };
     normalize(map, &ProfileSource::default()).unwrap().profile
@@ -455,14 +467,10 @@ async fn a_sqlite_stores_log_starts_again_after_concurrent_writes() {
             "the log was never restarted"
         );
     }
-    let all = crate::search::UserSearch {
-        query: None,
-        sort: None,
-        page: 0,
-        per_page: 10,
-        include_totals: true,
-    };
-    let (_, total) = store.search_users(&tenant.id, &all).await.unwrap();
+    let (_, total) = store
+        .search_users(&tenant.id, &counted_first_page(None))
+        .await
+        .unwrap();
     assert_eq!(total, Some(40));
     store.close().await;
 }
@@ -519,13 +527,7 @@ async fn a_search_counts_and_pages_through_its_first_thousand_users_only() {
             assert_eq!(ids(cut), ids(last), "{q:?}");
         }
         // Fewer users than the bound are counted exactly.
-        let few = UserSearch {
-            query: Some(parse("email:u0000*").unwrap()),
-            sort: None,
-            page: 0,
-            per_page: 5,
-            include_totals: true,
-        };
+        let few = counted_first_page(Some("email:u0000*"));
         let (_, total) = store.search_users(&tenant.id, &few).await.unwrap();
         assert_eq!(total, Some(10));
         store.close().await;
