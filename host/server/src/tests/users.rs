@@ -214,15 +214,20 @@ async fn users_are_created_found_listed_refreshed_and_deleted() {
         (page["total"].clone(), page["length"].clone()),
         (json!(2), json!(1))
     );
-    // A page past the end (even past u32 arithmetic) is empty.
-    let far = "/api/v2/users?q=email:%22ada@example.com%22&page=4294967295&per_page=100&include_totals=true";
+    // A page past the end is empty; one past the first 1,000 results (even
+    // past u32 arithmetic) is refused, as Auth0 does.
+    let far = "/api/v2/users?q=email:%22ada@example.com%22&page=9&per_page=100&include_totals=true";
     let (status, page) = s.call(Method::GET, far, key, None).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(
         (page["length"].clone(), page["total"].clone()),
         (json!(0), json!(1))
     );
-    assert_eq!(page["start"], json!(4294967295u64 * 100));
+    assert_eq!(page["start"], json!(900));
+    let past = "/api/v2/users?q=email:%22ada@example.com%22&page=4294967295&per_page=100";
+    let (status, error) = s.call(Method::GET, past, key, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error["errorCode"], json!("invalid_paging"));
     let (status, error) = s.call(Method::GET, "/api/v2/users?q=ada", key, None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error["errorCode"], json!("invalid_query_string"));
