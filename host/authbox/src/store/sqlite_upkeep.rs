@@ -36,7 +36,7 @@ impl SqliteUpkeep {
         let task = tokio::spawn(async move {
             let mut every = tokio::time::interval(LOG_RESTART_EVERY);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut restarts = Failures::new("checkpoints");
+            let mut failing = false;
             loop {
                 every.tick().await;
                 // PASSIVE copies the log into the database beside the
@@ -48,7 +48,15 @@ impl SqliteUpkeep {
                 )
                 .execute(&mut connection)
                 .await;
-                restarts.note(tried.err());
+                // Said once when it starts failing, not ten times a second.
+                match (&tried, failing) {
+                    (Err(e), false) => {
+                        tracing::warn!(error = %e, "checkpoints of the SQLite store are failing")
+                    }
+                    (Ok(_), true) => tracing::info!("checkpoints of the SQLite store work again"),
+                    _ => {}
+                }
+                failing = tried.is_err();
             }
         });
         Ok(SqliteUpkeep(task.abort_handle()))
@@ -63,32 +71,5 @@ impl SqliteUpkeep {
 impl Drop for SqliteUpkeep {
     fn drop(&mut self) {
         self.stop();
-    }
-}
-
-/// Whether one kind of upkeep is failing: said once when it starts failing
-/// and once when it works again, not at every tick.
-struct Failures {
-    what: &'static str,
-    failing: bool,
-}
-
-impl Failures {
-    fn new(what: &'static str) -> Failures {
-        Failures {
-            what,
-            failing: false,
-        }
-    }
-
-    fn note(&mut self, error: Option<sqlx::Error>) {
-        match (&error, self.failing) {
-            (Some(e), false) => {
-                tracing::warn!(error = %e, "{} of the SQLite store are failing", self.what)
-            }
-            (None, true) => tracing::info!("{} of the SQLite store work again", self.what),
-            _ => {}
-        }
-        self.failing = error.is_some();
     }
 }

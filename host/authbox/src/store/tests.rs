@@ -726,7 +726,7 @@ async fn term_rows(store: &SqlStore) -> i64 {
 
 #[tokio::test]
 async fn the_retention_sweep_keeps_each_tenant_s_newest_events_within_the_age() {
-    use crate::logs::{EventSource, EventType, LogEvent, LogPage, LogSearch};
+    use crate::logs::{EventSource, EventType, LogEvent};
     for (store, db) in stores("log_retention").await {
         let now_ms = sqlx::types::chrono::Utc::now().timestamp_millis();
         let event = |tenant: &str, at_ms: i64, n: u32| LogEvent {
@@ -744,23 +744,16 @@ async fn the_retention_sweep_keeps_each_tenant_s_newest_events_within_the_age() 
         store.insert_log_events(&events).await.unwrap();
         let cutoff = LogEvent::first_id_at(now_ms - 30 * 24 * 3600 * 1000);
         assert_eq!(store.sweep_log_events(&cutoff, 10).await.unwrap(), 20 + 5);
-        let kept = |tenant: &'static str| {
-            let search = LogSearch {
-                query: None,
-                user_id: None,
-                page: LogPage::Checkpoint {
-                    from: None,
-                    take: 100,
-                },
-                include_totals: false,
-            };
-            let store = store.clone();
-            async move { store.log_events(tenant, &search).await.unwrap().0 }
-        };
-        let busy = kept("busy").await;
+        let (busy, _) = all_log_events(&store, "busy").await;
         assert_eq!(busy.len(), 10);
-        assert_eq!(busy[0].log_id, events[20].log_id, "the newest ten are kept");
-        assert_eq!(kept("quiet").await.len(), 5);
+        assert_eq!(busy[0], events[20].log_id, "the newest ten are kept");
+        // The quiet tenant's five recent events; its five old ones are gone.
+        let recent: Vec<String> = events[30..]
+            .iter()
+            .step_by(2)
+            .map(|e| e.log_id.clone())
+            .collect();
+        assert_eq!(all_log_events(&store, "quiet").await, (recent, 5));
         // Nothing more to sweep.
         assert_eq!(store.sweep_log_events(&cutoff, 10).await.unwrap(), 0);
         store.close().await;
@@ -768,7 +761,8 @@ async fn the_retention_sweep_keeps_each_tenant_s_newest_events_within_the_age() 
     }
 }
 
-/// Every event of a tenant, oldest first, and how many there are.
+/// The ids of a tenant's oldest 100 events, oldest first, and how many
+/// events it has.
 async fn all_log_events(store: &SqlStore, tenant_id: &str) -> (Vec<String>, u64) {
     use crate::logs::{LogPage, LogSearch};
     let search = LogSearch {
