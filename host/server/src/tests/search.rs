@@ -283,6 +283,25 @@ async fn users_are_found_by_auth0_s_query_syntax_on_both_stores() {
                 "(app_metadata.plan:gold OR app_metadata.plan:silver) AND blocked:false",
                 vec![ADA, EMILE],
             ),
+            // Alternatives of one field are searched as one term (the
+            // store joins them): alone, beside others, under NOT, and not
+            // with a prefix of that field.
+            (
+                "app_metadata.plan:gold OR app_metadata.plan:silver",
+                vec![ADA, GRACE, EMILE],
+            ),
+            (
+                "app_metadata.plan:gold OR nickname:torvalds OR app_metadata.plan:gold",
+                vec![ADA, EMILE, LINUS],
+            ),
+            (
+                "NOT (app_metadata.plan:gold OR app_metadata.plan:silver)",
+                vec![LINUS],
+            ),
+            (
+                "app_metadata.plan:silver OR app_metadata.plan:go*",
+                vec![ADA, GRACE, EMILE],
+            ),
             (
                 "app_metadata.plan:silver nickname:torvalds",
                 vec![GRACE, LINUS],
@@ -304,6 +323,18 @@ async fn users_are_found_by_auth0_s_query_syntax_on_both_stores() {
         ] {
             assert_eq!(s.found(q).await, sorted(&expected), "q={q}");
         }
+        // Joined alternatives counted once each user (the total of a lone
+        // metadata term is counted on its index entries).
+        let (_, page) = s
+            .get(
+                &format!(
+                    "/api/v2/users?include_totals=true&q={}",
+                    url_encoded("app_metadata.plan:gold OR app_metadata.plan:silver")
+                ),
+                &s.key,
+            )
+            .await;
+        assert_eq!(page["total"], json!(3), "{page}");
         // No q: every user of the tenant, none of another's.
         assert_eq!(s.emails("").await.len(), 4);
         let (_, theirs) = s
