@@ -2,6 +2,8 @@
 //! `GET /api/v2/users` runs it, with its total), on the SQLite store and,
 //! with `AUTHBOX_TEST_POSTGRES_URL`, on PostgreSQL. The users are made by
 //! logins through the `echo-user` fixture, whose password is the profile.
+//! With `AUTHBOX_BENCH_KEEP_STORES=1` the stores are kept afterwards (their
+//! addresses printed), to read the searches' plans on the same data.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -158,7 +160,12 @@ fn search(c: &mut Criterion) {
         }
     }
     group.finish();
-    if let Some(db) = postgres {
+    if std::env::var_os("AUTHBOX_BENCH_KEEP_STORES").is_some() {
+        eprintln!("kept: {}", dir.keep().join("authbox.db").display());
+        if let Some(db) = postgres {
+            eprintln!("kept: {}", db.url);
+        }
+    } else if let Some(db) = postgres {
         tokio.block_on(db.drop());
     }
 }

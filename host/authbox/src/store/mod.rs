@@ -17,6 +17,9 @@ mod records;
 mod rekey;
 mod sealed;
 mod search;
+mod search_plan;
+#[cfg(test)]
+mod search_plan_tests;
 mod secret_key;
 mod sql;
 mod sqlite_upkeep;

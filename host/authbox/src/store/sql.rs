@@ -11,7 +11,10 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 use super::records::{CachedUser, Connection, ConnectionSettings, ScriptVersion, Tenant};
 use super::rekey::check_and_seal;
 use super::sealed::{Place, seal, unseal};
-use super::search::{self, Bind, BindKeys, RootKeys, SearchStatements, bind_values, terms_column};
+use super::search::{
+    self, Bind, BindKeys, PartCounts, RootKeys, SearchStatements, bind_values, terms_column,
+};
+use super::search_plan::SearchPlan;
 use super::secret_key::SecretKey;
 use super::sqlite_upkeep::SqliteUpkeep;
 use super::{
@@ -434,6 +437,56 @@ fn tenant(row: &AnyRow) -> Result<Tenant, sqlx::Error> {
 }
 
 impl SqlStore {
+    /// How `search` is to be written: as written on PostgreSQL; on SQLite,
+    /// planned from how many users each of its parts matches
+    /// ([`SearchPlan`]).
+    pub(super) async fn search_plan(
+        &self,
+        tenant_id: &str,
+        search: &UserSearch,
+    ) -> StoreResult<SearchPlan> {
+        let plan = search::plan_as_written(search);
+        if !self.sqlite {
+            return Ok(plan);
+        }
+        let Some(counts) = PartCounts::of(&plan) else {
+            return Ok(plan);
+        };
+        let row = (counts.statement(tenant_id).fetch_one(&self.pool).await).map_err(database)?;
+        let counts = counts.read(&row).map_err(database)?;
+        Ok(plan.with_counts(&counts, search.sort))
+    }
+
+    /// A page of `search`'s users, written as `plan` says, with their
+    /// total if asked.
+    pub(super) async fn search_planned(
+        &self,
+        tenant_id: &str,
+        search: &UserSearch,
+        plan: &SearchPlan,
+    ) -> StoreResult<(Vec<CachedUser>, Option<u64>)> {
+        let statements = SearchStatements::new(search, plan, USER_COLUMNS, !self.sqlite);
+        let users = statements
+            .page(tenant_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database)?
+            .iter()
+            .map(cached_user)
+            .collect::<StoreResult<Vec<_>>>()?;
+        if !search.include_totals {
+            return Ok((users, None));
+        }
+        let total: i64 = statements
+            .total(tenant_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(database)?
+            .try_get("total")
+            .map_err(database)?;
+        Ok((users, Some(total.max(0) as u64)))
+    }
+
     /// A connection's settings, sealed for its row.
     fn sealed_settings(
         &self,
@@ -1032,26 +1085,8 @@ impl Store for SqlStore {
         tenant_id: &str,
         search: &UserSearch,
     ) -> StoreResult<(Vec<CachedUser>, Option<u64>)> {
-        let statements = SearchStatements::new(search, USER_COLUMNS, !self.sqlite);
-        let users = statements
-            .page(tenant_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(database)?
-            .iter()
-            .map(cached_user)
-            .collect::<StoreResult<Vec<_>>>()?;
-        if !search.include_totals {
-            return Ok((users, None));
-        }
-        let total: i64 = statements
-            .total(tenant_id)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(database)?
-            .try_get("total")
-            .map_err(database)?;
-        Ok((users, Some(total.max(0) as u64)))
+        let plan = self.search_plan(tenant_id, search).await?;
+        self.search_planned(tenant_id, search, &plan).await
     }
 
     async fn delete_user(&self, tenant_id: &str, user_id: &str) -> StoreResult<()> {

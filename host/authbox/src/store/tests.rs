@@ -24,7 +24,7 @@ async fn stores(test: &str) -> Vec<(SqlStore, LegacyDb)> {
 }
 
 /// A new tenant with one connection (default settings).
-async fn tenant_with_connection(
+pub(super) async fn tenant_with_connection(
     store: &SqlStore,
     tenant: &str,
     connection: &str,
@@ -38,7 +38,7 @@ async fn tenant_with_connection(
 }
 
 /// A login of `profile` through a connection, from no known address.
-fn login_of<'a>(
+pub(super) fn login_of<'a>(
     tenant_id: &'a str,
     connection_id: &'a str,
     profile: &'a crate::runtime::profile::NormalizedProfile,
@@ -65,7 +65,7 @@ fn counted_first_page(q: Option<&str>) -> crate::search::UserSearch {
     }
 }
 
-fn profile(value: Value) -> crate::runtime::profile::NormalizedProfile {
+pub(super) fn profile(value: Value) -> crate::runtime::profile::NormalizedProfile {
     let Value::Object(map) = value else { panic!() };
     normalize(map, &ProfileSource::default()).unwrap().profile
 }
