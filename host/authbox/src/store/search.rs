@@ -427,11 +427,7 @@ impl PartCounts {
         &'q self,
         tenant_id: &'q str,
     ) -> sqlx::query::Query<'q, Any, AnyArguments> {
-        bind_all(
-            searching(sqlx::query(sqlx::AssertSqlSafe(self.sql.as_str()))),
-            tenant_id,
-            &self.binds,
-        )
+        search_statement(&self.sql, tenant_id, &self.binds)
     }
 
     /// Each counted part with its count, from the statement's row.
@@ -535,34 +531,32 @@ impl SearchStatements {
         &'q self,
         tenant_id: &'q str,
     ) -> sqlx::query::Query<'q, Any, AnyArguments> {
-        bind_all(
-            searching(sqlx::query(sqlx::AssertSqlSafe(self.page.as_str()))),
-            tenant_id,
-            &self.binds,
-        )
+        search_statement(&self.page, tenant_id, &self.binds)
     }
 
     pub(super) fn total<'q>(
         &'q self,
         tenant_id: &'q str,
     ) -> sqlx::query::Query<'q, Any, AnyArguments> {
-        bind_all(
-            searching(sqlx::query(sqlx::AssertSqlSafe(self.total.as_str()))),
-            tenant_id,
-            &self.total_binds,
-        )
+        search_statement(&self.total, tenant_id, &self.total_binds)
     }
 }
 
-/// A search's statement, planned for its own values: not kept prepared,
-/// since PostgreSQL plans a statement run more than five times once for
-/// any values, and a search's best plan depends on how many users its
-/// values match (a sorted metadata search took 96 ms with that one plan,
-/// 2 ms with its own).
-fn searching(
-    statement: sqlx::query::Query<'_, Any, AnyArguments>,
-) -> sqlx::query::Query<'_, Any, AnyArguments> {
-    statement.persistent(false)
+/// A search's statement `sql` with its values, to be planned for them:
+/// not kept prepared, since PostgreSQL plans a statement run more than five
+/// times once for any values, and a search's best plan depends on how many
+/// users its values match (a sorted metadata search took 96 ms with that
+/// one plan, 2 ms with its own).
+fn search_statement<'q>(
+    sql: &'q str,
+    tenant_id: &'q str,
+    binds: &'q [Bind],
+) -> sqlx::query::Query<'q, Any, AnyArguments> {
+    bind_all(
+        sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false),
+        tenant_id,
+        binds,
+    )
 }
 
 /// `query` with the alternatives of each `OR` that match values of one
