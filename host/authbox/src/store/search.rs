@@ -478,7 +478,8 @@ impl SearchStatements {
                 format!("{column} {direction}{nulls}, {user_id} {direction}")
             }
         };
-        let filter = format!("users.tenant_id = $1 AND {}", condition.sql);
+        let tenant = checked_column("users.tenant_id", plan.tenant_checked);
+        let filter = format!("{tenant} = $1 AND {}", condition.sql);
         // A lone term with an index is counted on that index alone (a
         // metadata term on its entries: each user's terms are written and
         // deleted with the user).

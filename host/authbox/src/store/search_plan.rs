@@ -22,12 +22,14 @@ const DENSE: i64 = MAX_RESULTS as i64;
 /// A search's query as the store writes it, which parts of its top-level
 /// `AND` ([`conjuncts`]) are checked on each user read rather than read
 /// through their index, and whether the sort is too (the users are then
-/// read through the one part left, and their matches sorted).
+/// read through the one part left, and their matches sorted), and the
+/// tenant (when that part's index does not begin with it).
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct SearchPlan {
     pub(super) query: Option<Query>,
     pub(super) checked: Vec<bool>,
     pub(super) sort_checked: bool,
+    pub(super) tenant_checked: bool,
 }
 
 impl SearchPlan {
@@ -39,6 +41,7 @@ impl SearchPlan {
             query,
             checked,
             sort_checked: false,
+            tenant_checked: false,
         }
     }
 
@@ -62,7 +65,9 @@ impl SearchPlan {
     /// through its index and every other part checked, and the sort (else
     /// SQLite reads the sort's index, with the tenant as its only bound,
     /// to spare a sort of ten users, which is what it guesses a tenant
-    /// has); with none, the counted parts are checked if `sort` has an
+    /// has), and the tenant if that part is a connection (whose index
+    /// begins with the connection: SQLite otherwise read every user of the
+    /// tenant through an index the tenant begins); with none, the counted parts are checked if `sort` has an
     /// index to read the users in (else nothing is: every match is read and
     /// sorted either way).
     pub(super) fn with_counts(mut self, counts: &[(usize, i64)], sort: Option<Sort>) -> SearchPlan {
@@ -71,6 +76,12 @@ impl SearchPlan {
             .filter(|(_, count)| *count < DENSE)
             .min_by_key(|(_, count)| *count);
         self.sort_checked = rarest.is_some();
+        self.tenant_checked = match (rarest, &self.query) {
+            (Some((driver, _)), Some(query)) => {
+                matches!(conjuncts(query)[*driver], Query::Term(Term::Connection(_)))
+            }
+            _ => false,
+        };
         for (i, checked) in self.checked.iter_mut().enumerate() {
             *checked = match rarest {
                 Some((driver, _)) => i != *driver,
@@ -153,6 +164,7 @@ mod tests {
             planned(&[(0, 40), (2, DENSE)], Some("logins_count:-1")),
             (vec![false, true, true, true], true)
         );
+        assert!(!plan(q).with_counts(&[(0, 40)], None).tenant_checked);
         // All dense: the counted parts are checked, read in the sort's
         // order, if it has an index; else left to the planner.
         assert_eq!(

@@ -88,13 +88,14 @@ async fn every_part_read_through_its_index_or_checked_finds_the_same_users() {
             assert!(!expected.0.is_empty(), "{q}: the test finds someone");
             let parts = written.checked.len();
             // Every part checked, then each part alone read through its
-            // index and the others and the sort checked.
+            // index and the others, the sort and the tenant checked.
             let plans = std::iter::once((vec![true; parts], false))
                 .chain((0..parts).map(|driver| ((0..parts).map(|i| i != driver).collect(), true)));
-            for (checked, sort_checked) in plans {
+            for (checked, driven) in plans {
                 let plan = SearchPlan {
                     checked: checked.clone(),
-                    sort_checked,
+                    sort_checked: driven,
+                    tenant_checked: driven,
                     ..written.clone()
                 };
                 assert_eq!(
@@ -171,6 +172,29 @@ async fn sqlite_reads_the_rarest_part_through_its_index_or_else_the_sort_s_order
     let (ids, total) = found(&store, &tenant_id, &rarer, &plan).await;
     assert_eq!(ids[..3], ["auth0|u00010", "auth0|u00100", "auth0|u00102"]);
     assert_eq!(total, Some(56));
+
+    // A rare connection: read through the connection's index, whose
+    // first column is the connection, not the tenant.
+    let rare = store
+        .create_connection(&tenant_id, "rare", &ConnectionSettings::default())
+        .await
+        .unwrap();
+    for i in 0..5 {
+        let user = profile(json!({"user_id": format!("r{i}"), "name": format!("User r{i}")}));
+        store
+            .record_login(login_of(&tenant_id, &rare.id, &user))
+            .await
+            .unwrap();
+    }
+    let of_rare = search("identities.connection:rare AND name:user*", None);
+    let plan = store.search_plan(&tenant_id, &of_rare).await.unwrap();
+    assert_eq!(plan.checked, [false, true]);
+    assert!(plan.sort_checked && plan.tenant_checked);
+    let explained = page_plan(&store, &tenant_id, &of_rare, &plan).await;
+    assert!(explained.contains("(connection_id=?)"), "{explained}");
+    let (ids, total) = found(&store, &tenant_id, &of_rare, &plan).await;
+    let expected: Vec<String> = (0..5).map(|i| format!("auth0|r{i}")).collect();
+    assert_eq!((ids, total), (expected, Some(5)));
 
     // Dense parts sorted by a column no index holds: left as written.
     let unsorted = search(
