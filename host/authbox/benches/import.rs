@@ -4,7 +4,7 @@
 //! connection, then during an export (CSV) of that connection's users, on
 //! the SQLite store and, with `AUTHBOX_TEST_POSTGRES_URL`, on PostgreSQL.
 //! Issue 16's target: logins at most 20 % slower during the import. Prints
-//! one line per measurement.
+//! one line per measurement; `AUTHBOX_BENCH_POSTGRES_ONLY=1` skips SQLite.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -173,11 +173,14 @@ fn main() {
         .unwrap();
     let file = users_file();
     let dir = tempfile::tempdir().unwrap();
-    tokio.block_on(measure(
-        "sqlite store",
-        format!("sqlite:{}", dir.path().join("authbox.db").display()),
-        &file,
-    ));
+    // `AUTHBOX_BENCH_POSTGRES_ONLY=1`: the PostgreSQL store alone.
+    if std::env::var_os("AUTHBOX_BENCH_POSTGRES_ONLY").is_none() {
+        tokio.block_on(measure(
+            "sqlite store",
+            format!("sqlite:{}", dir.path().join("authbox.db").display()),
+            &file,
+        ));
+    }
     if let Some(db) = tokio.block_on(LegacyDb::empty(Backend::Postgres, "bench import")) {
         tokio.block_on(measure("postgres store", db.url.clone(), &file));
         tokio.block_on(db.drop());

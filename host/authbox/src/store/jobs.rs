@@ -248,6 +248,10 @@ pub(crate) trait JobStore: Send + Sync {
         after: Option<&str>,
         limit: i64,
     ) -> StoreResult<Option<Vec<CachedUser>>>;
+    /// Has the database take the users' statistics again after a bulk
+    /// write (PostgreSQL's `ANALYZE`; nothing on SQLite, which plans without
+    /// them, see `SqliteUpkeep`).
+    async fn analyze_users(&self) -> StoreResult<()>;
     /// Users of the tenant, or of one of its connections.
     async fn count_users(&self, tenant_id: &str, connection_id: Option<&str>) -> StoreResult<i64>;
     /// Ends a job that `worker` holds, keeping `output` (an export's file);
@@ -720,6 +724,16 @@ impl JobStore for SqlStore {
             .map(cached_user)
             .collect::<StoreResult<_>>()
             .map(Some)
+    }
+
+    async fn analyze_users(&self) -> StoreResult<()> {
+        if !self.sqlite() {
+            sqlx::raw_sql("ANALYZE users, user_terms")
+                .execute(&self.pool)
+                .await
+                .map_err(database)?;
+        }
+        Ok(())
     }
 
     async fn count_users(&self, tenant_id: &str, connection_id: Option<&str>) -> StoreResult<i64> {

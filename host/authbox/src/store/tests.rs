@@ -237,6 +237,42 @@ async fn a_login_refreshes_the_profile_but_never_the_metadata() {
     }
 }
 
+/// PostgreSQL plans the store's statements for each execution's values:
+/// a generic plan made while `users` is small would be kept for the
+/// connection's life (`POSTGRES_SESSION`).
+#[tokio::test]
+async fn postgres_plans_each_execution_of_a_login_s_statements() {
+    for (store, db) in stores("custom_plans").await {
+        if store.sqlite() {
+            continue;
+        }
+        let (tenant, conn) = tenant_with_connection(&store, "acme", "legacy").await;
+        let user = profile(json!({"user_id": "legacy|1", "email": "p@example.com"}));
+        // One after the other, so that a connection runs the update more
+        // than the five times after which PostgreSQL may keep a generic plan.
+        for _ in 0..30 {
+            store
+                .record_login(login_of(&tenant.id, &conn.id, &user))
+                .await
+                .unwrap();
+        }
+        let mut connection = store.pool.acquire().await.unwrap();
+        let (generic, custom): (i64, i64) = sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(generic_plans), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(custom_plans), 0) AS BIGINT) \
+             FROM pg_prepared_statements WHERE statement LIKE 'UPDATE users%'",
+        )
+        .fetch_one(&mut *connection)
+        .await
+        .unwrap();
+        assert_eq!(generic, 0, "no statement planned once for every value");
+        assert!(custom > 5, "each login's update planned: {custom}");
+        drop(connection);
+        store.close().await;
+        db.drop().await;
+    }
+}
+
 #[tokio::test]
 async fn concurrent_logins_of_one_user_all_count() {
     for (store, db) in stores("concurrent_logins").await {
@@ -754,6 +790,17 @@ async fn the_retention_sweep_keeps_each_tenant_s_newest_events_within_the_age() 
             .map(|e| e.log_id.clone())
             .collect();
         assert_eq!(all_log_events(&store, "quiet").await, (recent, 5));
+        if !store.sqlite() {
+            // What it deleted was vacuumed (this server may run no
+            // autovacuum).
+            let vacuumed = db
+                .count(
+                    "SELECT COUNT(*) FROM pg_stat_user_tables WHERE schemaname = current_schema() \
+                     AND relname = 'log_events' AND last_vacuum IS NOT NULL",
+                )
+                .await;
+            assert_eq!(vacuumed, 1);
+        }
         // Nothing more to sweep.
         assert_eq!(store.sweep_log_events(&cutoff, 10).await.unwrap(), 0);
         store.close().await;

@@ -463,6 +463,15 @@ async fn a_users_file_becomes_migrated_users_on_postgres() {
         let s = setup_on(Some(store)).await;
         imports_users(&s).await;
         if let Some(store) = s.store_schema {
+            // The import took the statistics its users changed (this
+            // server may run no autovacuum).
+            let analyzed = store
+                .count(
+                    "SELECT COUNT(*) FROM pg_stat_user_tables WHERE schemaname = current_schema() \
+                     AND relname IN ('users', 'user_terms') AND last_analyze IS NOT NULL",
+                )
+                .await;
+            assert_eq!(analyzed, 2);
             store.drop().await;
         }
     }
