@@ -150,6 +150,12 @@ const POSTGRES_SESSION: &str = "SET plan_cache_mode = force_custom_plan";
 /// A pool of connections to the store at `url` (a SQLite file, or
 /// PostgreSQL).
 async fn open_pool(url: &str, sqlite: bool) -> Result<AnyPool, sqlx::Error> {
+    pool_options(sqlite).connect(url).await
+}
+
+/// The options of a store's pool: its size, and what each connection sets
+/// first.
+pub(super) fn pool_options(sqlite: bool) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(if sqlite { SQLITE_CONNECTIONS } else { 16 })
         // A ping before every statement would double the round trips.
@@ -172,8 +178,6 @@ async fn open_pool(url: &str, sqlite: bool) -> Result<AnyPool, sqlx::Error> {
                 Ok(())
             })
         })
-        .connect(url)
-        .await
 }
 
 /// The URL of a SQLite store's log file: the store's file name followed by

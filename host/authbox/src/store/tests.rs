@@ -246,28 +246,35 @@ async fn postgres_plans_each_execution_of_a_login_s_statements() {
         if store.sqlite() {
             continue;
         }
+        // The store's connection settings on a pool of one: every login
+        // runs on the connection whose prepared statements are read.
+        let mut store = store;
+        store.pool = super::sql::pool_options(false)
+            .max_connections(1)
+            .connect(&db.url)
+            .await
+            .unwrap();
         let (tenant, conn) = tenant_with_connection(&store, "acme", "legacy").await;
         let user = profile(json!({"user_id": "legacy|1", "email": "p@example.com"}));
-        // One after the other, so that a connection runs the update more
-        // than the five times after which PostgreSQL may keep a generic plan.
-        for _ in 0..30 {
+        // More than the five executions after which PostgreSQL may keep a
+        // generic plan.
+        const LOGINS: i64 = 30;
+        for _ in 0..LOGINS {
             store
                 .record_login(login_of(&tenant.id, &conn.id, &user))
                 .await
                 .unwrap();
         }
-        let mut connection = store.pool.acquire().await.unwrap();
         let (generic, custom): (i64, i64) = sqlx::query_as(
             "SELECT CAST(COALESCE(SUM(generic_plans), 0) AS BIGINT), \
              CAST(COALESCE(SUM(custom_plans), 0) AS BIGINT) \
              FROM pg_prepared_statements WHERE statement LIKE 'UPDATE users%'",
         )
-        .fetch_one(&mut *connection)
+        .fetch_one(&store.pool)
         .await
         .unwrap();
         assert_eq!(generic, 0, "no statement planned once for every value");
-        assert!(custom > 5, "each login's update planned: {custom}");
-        drop(connection);
+        assert!(custom >= LOGINS, "each login's update planned: {custom}");
         store.close().await;
         db.drop().await;
     }
