@@ -57,6 +57,9 @@ pub(super) struct DbError {
     #[serde(rename = "statusCode")]
     #[schema(example = 400)]
     status_code: u16,
+    /// Seconds for the `Retry-After` of a 429, when the refusal knows them.
+    #[serde(skip)]
+    retry_after: Option<u64>,
 }
 
 impl DbError {
@@ -73,6 +76,7 @@ impl DbError {
             code,
             description: description.into(),
             status_code: status.as_u16(),
+            retry_after: None,
         }
     }
 
@@ -108,10 +112,13 @@ impl DbError {
             FlowError::NotImplemented { .. } | FlowError::NoScript(_) => {
                 DbError::bad("operation_not_supported", message)
             }
-            FlowError::Busy(_)
-            | FlowError::Ticket(TicketRefusal::TooMany | TicketRefusal::Throttled) => {
+            FlowError::Busy(_) | FlowError::Ticket(TicketRefusal::TooMany) => {
                 DbError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
             }
+            FlowError::Ticket(TicketRefusal::Throttled { retry_after_secs }) => DbError {
+                retry_after: Some(retry_after_secs),
+                ..DbError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
+            },
             FlowError::TooManyAttempts(_) => {
                 DbError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message)
             }
@@ -123,8 +130,8 @@ impl DbError {
 impl IntoResponse for DbError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status_code).unwrap_or(StatusCode::BAD_REQUEST);
-        let retry_after =
-            (status == StatusCode::TOO_MANY_REQUESTS).then_some(RETRY_AFTER.as_secs());
+        let retry_after = (status == StatusCode::TOO_MANY_REQUESTS)
+            .then(|| self.retry_after.unwrap_or(RETRY_AFTER.as_secs()));
         with_retry_after((status, Json(self)).into_response(), retry_after)
     }
 }
@@ -369,7 +376,7 @@ struct ChangePasswordRequest {
     responses(
         (status = 200, body = String, content_type = "text/plain", description = "Asked (known email or not).", example = "We've just sent you an email to reset your password."),
         (status = 400, body = DbError, description = "`invalid_body` (a parameter missing or malformed), `invalid_connection`, `operation_not_supported` (no `get-user` script)."),
-        (status = 429, body = DbError, description = "`too_many_requests` (with `Retry-After`): the caller's IP asked for this email 10 times, then more than once a minute (Auth0's limit), or for any email 60 times, then more than once a second (unless the tenant's suspicious-IP allow-list has it); or the tenant has as many script calls in flight as it may, or 10,000 live reset links."),
+        (status = 429, body = DbError, description = "`too_many_requests` (with `Retry-After`, the seconds until the limit takes a request again): the caller's IP asked for this email 10 times, then more than once a minute (Auth0's limit), or for any email 60 times, then more than once a second (unless the tenant's suspicious-IP allow-list has it); or the tenant has as many script calls in flight as it may, or 10,000 live reset links."),
         (status = 401, body = DbError, description = "`invalid_client`: no such application."),
         (status = 413, body = DbError, description = "The body is over 1 MiB."),
         (status = 500, body = DbError, description = "`server_error`, with the request id."),

@@ -158,9 +158,11 @@ impl From<FlowError> for ApiError {
             FlowError::InvalidTenantSettings(_) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message)
             }
-            FlowError::Ticket(TicketRefusal::TooMany | TicketRefusal::Throttled) => {
-                ApiError::too_many_requests(message)
-            }
+            FlowError::Ticket(TicketRefusal::TooMany) => ApiError::too_many_requests(message),
+            FlowError::Ticket(TicketRefusal::Throttled { retry_after_secs }) => ApiError {
+                retry_after: Some(retry_after_secs),
+                ..ApiError::too_many_requests(message)
+            },
             FlowError::Ticket(_) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_ticket", message)
             }

@@ -102,7 +102,7 @@ fn refused_page(refusal: TicketRefusal) -> Response {
     let status = match refusal {
         TicketRefusal::Unknown => StatusCode::NOT_FOUND,
         TicketRefusal::Used | TicketRefusal::Expired => StatusCode::GONE,
-        TicketRefusal::TooMany | TicketRefusal::Throttled => StatusCode::TOO_MANY_REQUESTS,
+        TicketRefusal::TooMany | TicketRefusal::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
     };
     let text = format!(
         "<p class=\"error\">{}.</p><p>Ask for a new link.</p>",

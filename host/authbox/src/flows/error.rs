@@ -149,8 +149,11 @@ pub enum TicketRefusal {
     TooMany,
     /// Too many reset requests came from the caller's address (for this
     /// email, or for any).
-    #[error("too many password reset requests from this address: retry later")]
-    Throttled,
+    #[error("too many password reset requests from this address: retry in {retry_after_secs} s")]
+    Throttled {
+        /// Seconds until the limit takes a request again.
+        retry_after_secs: u64,
+    },
 }
 
 /// Why a bulk user job was not made.

@@ -392,12 +392,13 @@ impl Authbox {
         let limits = std::iter::once(per_email).chain((!trusted).then_some(per_ip));
         let now = now_ms();
         for (subject, bucket) in limits {
-            let taken = self
+            let wait_ms = self
                 .protection()
                 .take_from_bucket(tenant_id, &subject, bucket, now)
                 .await?;
-            if !taken {
-                return Err(TicketRefusal::Throttled.into());
+            if let Some(wait_ms) = wait_ms {
+                let retry_after_secs = wait_ms.div_ceil(1000);
+                return Err(TicketRefusal::Throttled { retry_after_secs }.into());
             }
         }
         Ok(())

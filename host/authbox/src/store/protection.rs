@@ -82,15 +82,16 @@ pub(crate) trait ProtectionStore: Send + Sync {
     async fn clear_throttle(&self, tenant_id: &str, ip: &str) -> StoreResult<u64>;
 
     /// Takes one request out of the fixed-limit bucket `subject` (a hash
-    /// of what is limited, e.g. an IP and an email): false, and nothing
-    /// counted, when it is empty.
+    /// of what is limited, e.g. an IP and an email): `None` when taken;
+    /// when it is empty, nothing is counted and the answer is the
+    /// milliseconds until it holds one request again.
     async fn take_from_bucket(
         &self,
         tenant_id: &str,
         subject: &str,
         bucket: Bucket,
         now_ms: i64,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<Option<u64>>;
     /// Deletes the buckets (fixed limits and IP throttles) that are full
     /// again at `now_ms`, as a bucket with no row is; answers how many.
     async fn sweep_buckets(&self, now_ms: i64) -> StoreResult<u64>;
@@ -300,7 +301,7 @@ impl ProtectionStore for SqlStore {
         subject: &str,
         bucket: Bucket,
         now_ms: i64,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<u64>> {
         // GCRA as in `count_throttled`, but the update only happens while
         // the bucket has room: a refused request counts nothing, and no
         // row comes back.
@@ -322,7 +323,21 @@ impl ProtectionStore for SqlStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(database)?;
-        Ok(taken.is_some())
+        if taken.is_some() {
+            return Ok(None);
+        }
+        // Refused: the bucket holds one again when its due time less the
+        // capacity is one period away.
+        let due: Option<i64> = sqlx::query_scalar(
+            "SELECT due_ms FROM rate_limits WHERE tenant_id = $1 AND subject = $2",
+        )
+        .bind(tenant_id)
+        .bind(subject)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?;
+        let wait = due.map_or(0, |due| due.saturating_add(rate) - capacity - now_ms);
+        Ok(Some(u64::try_from(wait).unwrap_or(0).max(1)))
     }
 
     async fn sweep_buckets(&self, now_ms: i64) -> StoreResult<u64> {

@@ -1033,14 +1033,16 @@ async fn fixed_limit_buckets_refuse_when_empty_count_nothing_refused_and_are_swe
         for _ in 0..5 {
             taken.push(take(&a.id, "s", t0).await);
         }
-        assert_eq!(taken, [true, true, true, false, false]);
-        // Refusals counted nothing: one comes back after one period.
-        assert!(!take(&a.id, "s", t0 + 59_999).await);
-        assert!(take(&a.id, "s", t0 + 60_000).await);
-        assert!(!take(&a.id, "s", t0 + 60_000).await);
+        assert_eq!(taken, [None, None, None, Some(60_000), Some(60_000)]);
+        // Refusals counted nothing: one comes back after one period, and
+        // a refusal says how long until then.
+        assert_eq!(take(&a.id, "s", t0 + 59_999).await, Some(1));
+        assert_eq!(take(&a.id, "s", t0 + 60_000).await, None);
+        assert_eq!(take(&a.id, "s", t0 + 60_000).await, Some(60_000));
+        assert_eq!(take(&a.id, "s", t0 + 90_000).await, Some(30_000));
         // Another subject, another tenant: their own buckets.
-        assert!(take(&a.id, "other", t0).await);
-        assert!(take(&b.id, "s", t0).await);
+        assert_eq!(take(&a.id, "other", t0).await, None);
+        assert_eq!(take(&b.id, "s", t0).await, None);
         // Sweeping at a time when some are full again deletes only those
         // (and IP throttles likewise); a swept bucket is a full one.
         store
@@ -1049,13 +1051,11 @@ async fn fixed_limit_buckets_refuse_when_empty_count_nothing_refused_and_are_swe
             .unwrap();
         assert_eq!(store.sweep_buckets(t0 + 60_000).await.unwrap(), 3);
         assert_eq!(store.sweep_buckets(t0 + 60_000).await.unwrap(), 0);
-        assert!(
-            !take(&a.id, "s", t0 + 60_000).await,
-            "not swept: still used"
-        );
+        let still_used = take(&a.id, "s", t0 + 60_000).await;
+        assert_eq!(still_used, Some(60_000), "not swept: still used");
         assert_eq!(store.sweep_buckets(t0 + 240_000).await.unwrap(), 1);
         for _ in 0..3 {
-            assert!(take(&a.id, "s", t0 + 240_000).await);
+            assert_eq!(take(&a.id, "s", t0 + 240_000).await, None);
         }
         store.close().await;
         db.drop().await;

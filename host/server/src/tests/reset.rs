@@ -442,7 +442,8 @@ async fn reset_requests_are_limited_per_ip_and_email_and_per_ip_on_both_stores()
         // The per-IP bucket gets one request back each second from the first.
         let started = std::time::Instant::now();
         // One email from one IP: 10 at once (Auth0's burst), then refused
-        // in Auth0's shape with Retry-After, known email or not.
+        // in Auth0's shape with Retry-After, known email or not: the
+        // minute until that email's limit takes one again.
         for email in [ADA, "nobody@new.example"] {
             for n in 0..10 {
                 let response = ask(email.to_string()).await;
@@ -450,7 +451,8 @@ async fn reset_requests_are_limited_per_ip_and_email_and_per_ip_on_both_stores()
             }
             let refused = ask(email.to_uppercase()).await;
             assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS, "{email}");
-            assert!(refused.headers().contains_key("retry-after"));
+            let retry_after = retry_after_of(&refused);
+            assert!((55..=60).contains(&retry_after), "{email}: {retry_after}");
             let error: Value = refused.json().await.unwrap();
             assert_eq!(error["code"], json!("too_many_requests"), "{error}");
             assert_eq!(error["statusCode"], json!(429), "{error}");
@@ -461,6 +463,8 @@ async fn reset_requests_are_limited_per_ip_and_email_and_per_ip_on_both_stores()
         loop {
             let response = ask(format!("spray{accepted}@new.example")).await;
             if response.status() == StatusCode::TOO_MANY_REQUESTS {
+                // The address's limit takes one a second.
+                assert_eq!(retry_after_of(&response), 1);
                 break;
             }
             assert_eq!(response.status(), StatusCode::OK);
@@ -489,4 +493,10 @@ async fn reset_requests_are_limited_per_ip_and_email_and_per_ip_on_both_stores()
         let response = s.ask_reset(&other_app.client_id, ADA).await;
         assert_eq!(response.status(), StatusCode::OK);
     }
+}
+
+/// The seconds of a response's `Retry-After`.
+fn retry_after_of(response: &reqwest::Response) -> u64 {
+    let header = response.headers().get("retry-after").expect("Retry-After");
+    header.to_str().unwrap().parse().unwrap()
 }
