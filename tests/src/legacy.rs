@@ -6,8 +6,8 @@
 //! `AUTHBOX_TEST_MYSQL_URL`; without them those tests print that they were
 //! skipped and pass. `.ci/run` sets both.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use sqlx::{ConnectOptions, Connection};
 
@@ -77,6 +77,22 @@ pub struct LegacyDb {
     _dir: Option<tempfile::TempDir>,
 }
 
+/// The prefix of every test database's name; the machine's name (see
+/// [`machine`]) and the process id follow.
+const PREFIX: &str = "authbox_test_";
+
+/// This machine's name as a name may hold it (letters and digits, at most
+/// 12), so that a sweep leaves alone what other machines' tests made on a
+/// shared server.
+fn machine() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    (host.chars())
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .take(12)
+        .collect()
+}
+
 fn unique_name() -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let nanos = std::time::SystemTime::now()
@@ -84,7 +100,8 @@ fn unique_name() -> String {
         .unwrap()
         .subsec_nanos();
     format!(
-        "authbox_test_{}_{}_{nanos}",
+        "{PREFIX}{}_{}_{}_{nanos}",
+        machine(),
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
@@ -135,6 +152,7 @@ impl LegacyDb {
             }
             Backend::Postgres => {
                 let server = backend.server_url(test)?;
+                sweep_leftovers(backend, &server).await;
                 execute(&server, &format!("CREATE SCHEMA {name}")).await;
                 let separator = if server.contains('?') { '&' } else { '?' };
                 LegacyDb {
@@ -147,6 +165,7 @@ impl LegacyDb {
             }
             Backend::MySql => {
                 let server = backend.server_url(test)?;
+                sweep_leftovers(backend, &server).await;
                 execute(&server, &format!("CREATE DATABASE {name}")).await;
                 let mut url = url::Url::parse(&server).unwrap();
                 url.set_path(&name);
@@ -202,4 +221,140 @@ pub async fn execute(url: &str, sql: &str) {
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
     conn.close().await.unwrap();
+}
+
+/// Drops, once per test process and backend, the schemas (PostgreSQL) or
+/// databases (MySQL) that test processes of this machine which have ended
+/// left behind: a test that panics never reaches [`LegacyDb::drop`].
+/// Failures are printed, not raised: a sweep is housekeeping.
+async fn sweep_leftovers(backend: Backend, server: &str) {
+    static SWEPT: [AtomicBool; 2] = [AtomicBool::new(false), AtomicBool::new(false)];
+    let once = &SWEPT[usize::from(backend == Backend::MySql)];
+    if once.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    if let Err(e) = drop_leftovers(backend, server).await {
+        eprintln!("sweeping earlier test databases on {backend:?}: {e}");
+    }
+}
+
+/// Drops the test databases on `server` whose process has ended (see
+/// [`ended_process_s`]); without `/proc` none.
+async fn drop_leftovers(backend: Backend, server: &str) -> Result<(), sqlx::Error> {
+    let Some((listing, drop)) = listing_and_drop(backend) else {
+        return Ok(());
+    };
+    if !Path::new("/proc/self").exists() {
+        return Ok(());
+    }
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(server).await?;
+    let names: Vec<String> = sqlx::query_scalar(listing).fetch_all(&mut conn).await?;
+    for name in names.iter().filter(|name| ended_process_s(name)) {
+        let statement = drop.replace("{}", name);
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+            .execute(&mut conn)
+            .await?;
+    }
+    conn.close().await
+}
+
+/// The statements that list a server's schemas or databases and drop one
+/// (`{}` its name); none for SQLite, whose files go with their directory.
+fn listing_and_drop(backend: Backend) -> Option<(&'static str, &'static str)> {
+    match backend {
+        Backend::Postgres => Some((
+            "SELECT CAST(nspname AS TEXT) FROM pg_namespace",
+            "DROP SCHEMA IF EXISTS {} CASCADE",
+        )),
+        Backend::MySql => Some((
+            "SELECT CAST(schema_name AS CHAR) FROM information_schema.schemata",
+            "DROP DATABASE IF EXISTS {}",
+        )),
+        Backend::Sqlite => None,
+    }
+}
+
+/// Whether `name` is a test database of a process of this machine that no
+/// longer runs (a process that still runs, or another machine's, is left
+/// alone).
+fn ended_process_s(name: &str) -> bool {
+    let mut parts = name.strip_prefix(PREFIX).unwrap_or_default().split('_');
+    if parts.next() != Some(machine().as_str()) {
+        return false;
+    }
+    let Some(pid) = parts.next().and_then(|pid| pid.parse::<u32>().ok()) else {
+        return false;
+    };
+    pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The id of a process that has ended.
+    fn ended_pid() -> u32 {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        child.wait().unwrap();
+        child.id()
+    }
+
+    #[test]
+    fn only_test_databases_of_ended_processes_are_leftovers() {
+        let ended = ended_pid();
+        assert!(ended_process_s(&format!(
+            "{PREFIX}{}_{ended}_0_1",
+            machine()
+        )));
+        let running = std::os::unix::process::parent_id();
+        assert!(!ended_process_s(&format!(
+            "{PREFIX}{}_{running}_0_1",
+            machine()
+        )));
+        let this = std::process::id();
+        assert!(!ended_process_s(&format!(
+            "{PREFIX}{}_{this}_0_1",
+            machine()
+        )));
+        for other in [
+            format!("app_{ended}_0_1"),
+            format!("{PREFIX}x_0_1"),
+            format!("{PREFIX}othermachine_{ended}_0_1"),
+            "public".into(),
+        ] {
+            assert!(!ended_process_s(&other), "{other}");
+        }
+    }
+
+    #[tokio::test]
+    async fn leftovers_of_ended_processes_are_dropped_and_others_kept() {
+        for backend in [Backend::Postgres, Backend::MySql] {
+            let Some(server) = backend.server_url("leftovers") else {
+                continue;
+            };
+            let left = format!("{PREFIX}{}_{}_0_1", machine(), ended_pid());
+            let kept = LegacyDb::empty(backend, "leftovers").await.unwrap();
+            let create = match backend {
+                Backend::Postgres => "CREATE SCHEMA",
+                _ => "CREATE DATABASE",
+            };
+            execute(&server, &format!("{create} {left}")).await;
+            drop_leftovers(backend, &server).await.unwrap();
+            let names: Vec<String> = {
+                let mut conn = sqlx::AnyConnection::connect(&server).await.unwrap();
+                let (listing, _) = listing_and_drop(backend).unwrap();
+                sqlx::query_scalar(listing)
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap()
+            };
+            assert!(!names.contains(&left), "{backend:?}: {left} left");
+            assert!(
+                names.contains(&kept.name),
+                "{backend:?}: this process's dropped"
+            );
+            kept.drop().await;
+        }
+    }
 }

@@ -3,7 +3,9 @@
 //! with `AUTHBOX_TEST_POSTGRES_URL`, on PostgreSQL. The users are made by
 //! logins through the `echo-user` fixture, whose password is the profile.
 //! With `AUTHBOX_BENCH_KEEP_STORES=1` the stores are kept afterwards (their
-//! addresses printed), to read the searches' plans on the same data.
+//! addresses printed), to read the searches' plans on the same data (until
+//! a later test process drops the PostgreSQL schema: test processes drop
+//! the test schemas of processes that have ended).
 
 use std::sync::Arc;
 use std::time::Duration;
