@@ -7,6 +7,7 @@
 //! skipped and pass. `.ci/run` sets both.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use sqlx::{ConnectOptions, Connection};
@@ -83,14 +84,17 @@ const PREFIX: &str = "authbox_test_";
 
 /// This machine's name as a name may hold it (letters and digits, at most
 /// 12), so that a sweep leaves alone what other machines' tests made on a
-/// shared server.
-fn machine() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-    (host.chars())
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .take(12)
-        .collect()
+/// shared server. Read once.
+fn machine() -> &'static str {
+    static MACHINE: OnceLock<String> = OnceLock::new();
+    MACHINE.get_or_init(|| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        (host.chars())
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .take(12)
+            .collect()
+    })
 }
 
 fn unique_name() -> String {
@@ -277,10 +281,15 @@ fn listing_and_drop(backend: Backend) -> Option<(&'static str, &'static str)> {
 
 /// Whether `name` is a test database of a process of this machine that no
 /// longer runs (a process that still runs, or another machine's, is left
-/// alone).
+/// alone). Only names as [`unique_name`] makes them (lowercase letters,
+/// digits, `_`), which the sweep may write unquoted.
 fn ended_process_s(name: &str) -> bool {
+    let plain = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_';
+    if !name.bytes().all(plain) {
+        return false;
+    }
     let mut parts = name.strip_prefix(PREFIX).unwrap_or_default().split('_');
-    if parts.next() != Some(machine().as_str()) {
+    if parts.next() != Some(machine()) {
         return false;
     }
     let Some(pid) = parts.next().and_then(|pid| pid.parse::<u32>().ok()) else {
@@ -321,6 +330,8 @@ mod tests {
             format!("app_{ended}_0_1"),
             format!("{PREFIX}x_0_1"),
             format!("{PREFIX}othermachine_{ended}_0_1"),
+            format!("{PREFIX}{}_{ended}_0_1; DROP TABLE x", machine()),
+            format!("{PREFIX}{}_{ended}_0_A", machine()),
             "public".into(),
         ] {
             assert!(!ended_process_s(&other), "{other}");
